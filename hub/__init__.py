@@ -1,0 +1,1 @@
+"""Quality Credit Hub: the application core (domains, database, auth). No GraphQL here."""

@@ -1,0 +1,1 @@
+"""Who is calling: tiers, scopes and the principal every repository filters rows by."""

@@ -1,0 +1,1 @@
+"""Blacklist listings and removals (credit repair): append-only events, never edits."""

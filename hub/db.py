@@ -1,0 +1,119 @@
+"""Engine, session factory, declarative base and column helpers shared by every domain."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import MetaData, String, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from hub.kit.time import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Provenance:
+    """Every published record says which agency it came from and when it was made public.
+
+    ``published_at`` is null while a record is a draft; only published records reach the public.
+    """
+
+    source_agency: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HubSession(AsyncSession):
+    """An AsyncSession that the concurrent resolvers of one GraphQL operation can share.
+
+    GraphQL resolves sibling fields concurrently, but one connection runs one statement at a
+    time; the lock serialises them instead of failing with 'concurrent operations'.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._statement_lock = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._statement_lock:
+            return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return (await self.execute(*args, **kwargs)).scalar()
+
+    async def flush(self, objects: Any = None) -> None:
+        async with self._statement_lock:
+            await super().flush(objects)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    """An engine for either dialect, tuned for the hub's short read transactions."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        # asyncpg's own statement cache prepares each distinct statement once per connection.
+        connect_args={"server_settings": {"application_name": "quality-credit-hub"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[HubSession]:
+    return async_sessionmaker(engine, class_=HubSession, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def transaction(
+    sessionmaker: async_sessionmaker[HubSession],
+) -> AsyncIterator[HubSession]:
+    """A unit of work outside GraphQL (CLI, imports): commit on success, roll back on error."""
+    async with sessionmaker() as session, session.begin():
+        yield session
+
+
+def count_statements(engine: Engine) -> list[str]:
+    """Record every SQL statement sent through ``engine``; used by tests and benchmarks."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen

@@ -1,0 +1,1 @@
+"""Enterprises, the shared entity of every domain, with their regions and industries."""

@@ -1,0 +1,61 @@
+"""Validation of the codes people type: USCC, GTIN, region codes, licence numbers.
+
+Each parser returns the normalised value or raises BadUserInputError naming the argument.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import ean
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import ValidationError
+
+from hub.errors import BadUserInputError
+
+_REGION = re.compile(r"^[1-9]\d{5}$")
+_LICENCE = re.compile(r"^XK\d{2}-\d{3}-\d{5}$")
+
+
+def parse_uscc(value: str, argument: str = "uscc") -> str:
+    """A Unified Social Credit Code (GB 32100-2015), upper-cased, check character verified."""
+    try:
+        return str(stdnum_uscc.validate(value.strip()))
+    except ValidationError as error:
+        raise BadUserInputError(argument, f"not a valid USCC ({error})") from None
+
+
+def parse_gtin(value: str, argument: str = "gtin") -> str:
+    """A GTIN-8/12/13/14 barcode with a valid check digit."""
+    try:
+        return str(ean.validate(value.strip()))
+    except ValidationError as error:
+        raise BadUserInputError(argument, f"not a valid GTIN ({error})") from None
+
+
+def parse_region_code(value: str, argument: str = "regionCode") -> str:
+    """A GB/T 2260 administrative division code: six digits, not starting with 0."""
+    code = value.strip()
+    if not _REGION.match(code):
+        raise BadUserInputError(argument, "a region code is six digits (GB/T 2260), e.g. 440000")
+    return code
+
+
+def region_range(code: str) -> tuple[str, str]:
+    """The half-open range of codes inside a division: 440000 covers 440000 to 449999."""
+    if code.endswith("0000"):
+        prefix = code[:2]
+    elif code.endswith("00"):
+        prefix = code[:4]
+    else:
+        return code, code + "\x00"
+    upper = str(int(prefix) + 1)
+    return prefix.ljust(6, "0"), upper.ljust(6, "0")
+
+
+def parse_licence_number(value: str, argument: str = "number") -> str:
+    """A production licence number such as XK16-108-00001."""
+    number = value.strip().upper()
+    if not _LICENCE.match(number):
+        raise BadUserInputError(argument, "a licence number looks like XK16-108-00001")
+    return number

@@ -1,0 +1,1 @@
+"""Industrial product production licences and their status history."""

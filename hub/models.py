@@ -1,0 +1,38 @@
+"""Every domain's models, imported once so that Alembic and the demo see the whole metadata."""
+
+from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
+from hub.credit.models import CreditEvaluation
+from hub.db import Base
+from hub.enterprise.models import CreditGrade, Enterprise, EnterpriseStatus, Industry, Region
+from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
+from hub.quality.models import CheckLevel, CheckResult, FailedItem, Product, SpotCheck
+from hub.recall.models import Recall, RecallKind, RecallStatus
+from hub.warning.models import ConsumerWarning, Severity, warning_product, warning_recall
+
+__all__ = [
+    "Base",
+    "BlacklistEntry",
+    "BlacklistRemoval",
+    "CheckLevel",
+    "CheckResult",
+    "ConsumerWarning",
+    "CreditEvaluation",
+    "CreditGrade",
+    "Enterprise",
+    "EnterpriseStatus",
+    "FailedItem",
+    "Industry",
+    "Licence",
+    "LicenceStatus",
+    "LicenceStatusEvent",
+    "ListType",
+    "Product",
+    "Recall",
+    "RecallKind",
+    "RecallStatus",
+    "Region",
+    "Severity",
+    "SpotCheck",
+    "warning_product",
+    "warning_recall",
+]

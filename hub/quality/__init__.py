@@ -1,0 +1,1 @@
+"""The product quality archive: products and the supervisory spot checks of them."""
