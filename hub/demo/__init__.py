@@ -1,0 +1,1 @@
+"""Deterministic, realistic demo data, and the bulk loader benchmarks use."""

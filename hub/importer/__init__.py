@@ -1,0 +1,1 @@
+"""``hub import``: validated, idempotent loading of CSV and JSON Lines files."""

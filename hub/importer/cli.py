@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+import click
+
+
+@click.command("import")
+def import_command() -> None:
+    """Import records."""
