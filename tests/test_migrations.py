@@ -1,0 +1,125 @@
+"""The Alembic migrations, on a database of their own per test, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import inspect
+from sqlalchemy.dialects.postgresql.base import PGInspector
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.cli import main
+from hub.config import get_settings
+from hub.db import create_engine
+from hub.migrate import current, downgrade, upgrade
+from hub.models import Base
+from tests.fixtures.databases import empty_database
+
+HEAD = "0001"
+
+
+@pytest.fixture
+async def empty_url(dialect: str, tmp_path: Path) -> AsyncIterator[str]:
+    async with empty_database(dialect, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def empty_engine(empty_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(empty_url)
+    yield engine
+    await engine.dispose()
+
+
+def _inspect_schema(connection: Connection) -> dict[str, list[str]]:
+    """The tables, and the PostgreSQL objects that can outlive a dropped table."""
+    inspector = inspect(connection)
+    tables = sorted(inspector.get_table_names())
+    if not isinstance(inspector, PGInspector):
+        return {"tables": tables, "sequences": [], "enums": []}  # SQLite has neither
+    return {
+        "tables": tables,
+        "sequences": sorted(inspector.get_sequence_names()),
+        "enums": sorted(enum["name"] for enum in inspector.get_enums()),
+    }
+
+
+async def _schema(engine: AsyncEngine) -> dict[str, list[str]]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(_inspect_schema)
+
+
+def _schema_differences(connection: Connection) -> list[Any]:
+    """What autogenerate would put in a new migration: nothing, if the models match the database.
+
+    ``compare_type`` as in migrations/env.py, so this sees what ``alembic revision --autogenerate``
+    would see.
+    """
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_upgrade_downgrade_upgrade(empty_engine: AsyncEngine) -> None:
+    # given
+    assert await current(empty_engine) is None
+    migrated_tables = sorted([*Base.metadata.tables, "alembic_version"])
+
+    # when / then
+    await upgrade(empty_engine)
+    assert await current(empty_engine) == HEAD
+    assert (await _schema(empty_engine))["tables"] == migrated_tables
+
+    await downgrade(empty_engine, "base")
+    assert await current(empty_engine) is None
+    assert await _schema(empty_engine) == {
+        "tables": ["alembic_version"],
+        "sequences": [],
+        "enums": [],
+    }
+
+    await upgrade(empty_engine)
+    assert await current(empty_engine) == HEAD
+    assert (await _schema(empty_engine))["tables"] == migrated_tables
+
+
+async def test_models_match_migrations(empty_engine: AsyncEngine) -> None:
+    await upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        differences = await connection.run_sync(_schema_differences)
+    assert differences == []
+
+
+@pytest.fixture
+def hub_database_url(empty_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """HUB_DATABASE_URL pointing at the empty database, for the ``hub`` command."""
+    monkeypatch.setenv("HUB_DATABASE_URL", empty_url)
+    # Settings are read once per process and cached; drop the cache on both sides of the test.
+    get_settings.cache_clear()
+    yield empty_url
+    get_settings.cache_clear()
+
+
+def test_cli_upgrade_current_downgrade(hub_database_url: str) -> None:
+    runner = CliRunner()
+
+    result = runner.invoke(main, ["db", "current"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (0, "base\n")
+
+    result = runner.invoke(main, ["db", "upgrade"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (0, "upgraded to head\n")
+
+    result = runner.invoke(main, ["db", "current"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (0, f"{HEAD}\n")
+
+    result = runner.invoke(main, ["db", "downgrade", "base"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (0, "downgraded to base\n")
+
+    result = runner.invoke(main, ["db", "current"], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (0, "base\n")
