@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from hub.errors import BadUserInputError
 
@@ -23,6 +24,9 @@ MAX_PAGE_SIZE = 100
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Select[Any])
+
+#: A column of a sort key: the last one must be unique (the primary key).
+SortKey = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,7 @@ def page_request(
 
 
 def keyset_condition(
-    keys: Sequence[ColumnElement[Any]], after: tuple[Any, ...], descending: bool
+    keys: Sequence[SortKey], after: tuple[Any, ...], descending: bool
 ) -> ColumnElement[bool]:
     """Rows strictly after the cursor in the (uniform) direction of the sort."""
     row = tuple_(*keys)
@@ -108,13 +112,11 @@ def keyset_condition(
     return row < position if descending else row > position
 
 
-def ordering(keys: Sequence[ColumnElement[Any]], descending: bool) -> list[ColumnElement[Any]]:
+def ordering(keys: Sequence[SortKey], descending: bool) -> list[ColumnElement[Any]]:
     return [key.desc() if descending else key.asc() for key in keys]
 
 
-def apply_keyset(
-    stmt: S, keys: Sequence[ColumnElement[Any]], descending: bool, request: PageRequest
-) -> S:
+def apply_keyset(stmt: S, keys: Sequence[SortKey], descending: bool, request: PageRequest) -> S:
     """Order, position and limit a statement for one page (one row more, to see a next page)."""
     if request.after is not None:
         stmt = stmt.where(keyset_condition(keys, request.after, descending))

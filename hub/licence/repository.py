@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from hub.db import HubSession
-from hub.licence.models import Licence, LicenceStatusEvent
+from hub.enterprise.models import Enterprise
+from hub.kit.codes import region_range
+from hub.kit.pagination import Page, PageRequest
+from hub.kit.repository import Repository
+from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
 
 
 async def refresh_statuses(session: HubSession, licence_ids: Collection[int]) -> None:
@@ -28,3 +34,76 @@ async def refresh_statuses(session: HubSession, licence_ids: Collection[int]) ->
         .values(status=latest)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceFilter:
+    status: LicenceStatus | None = None
+    region_code: str | None = None
+    product: str | None = None
+    valid_on: date | None = None
+    expires_before: date | None = None
+
+
+class LicenceRepository(Repository):
+    KEYS = (Licence.valid_from, Licence.id)
+
+    def _select(self, filter: LicenceFilter | None = None) -> Select[Licence]:
+        stmt = select(Licence).where(self.published(Licence))
+        if filter is None:
+            return stmt
+        if filter.status is not None:
+            stmt = stmt.where(Licence.status == filter.status)
+        if filter.region_code is not None:
+            low, high = region_range(filter.region_code)
+            stmt = stmt.join(Enterprise, Enterprise.id == Licence.enterprise_id).where(
+                Enterprise.region_code >= low, Enterprise.region_code < high
+            )
+        if filter.product is not None:
+            stmt = stmt.where(Licence.product.contains(filter.product, autoescape=True))
+        if filter.valid_on is not None:
+            stmt = stmt.where(
+                Licence.valid_from <= filter.valid_on, Licence.valid_until >= filter.valid_on
+            )
+        if filter.expires_before is not None:
+            stmt = stmt.where(Licence.valid_until < filter.expires_before)
+        return stmt
+
+    async def find(self, filter: LicenceFilter, request: PageRequest) -> Page[Licence]:
+        return await self.page(self._select(filter), self.KEYS, request)
+
+    async def total(self, filter: LicenceFilter) -> int:
+        return await self.count(self._select(filter))
+
+    async def by_numbers(self, numbers: Collection[str]) -> dict[str, Licence]:
+        rows = await self.session.scalars(self._select().where(Licence.number.in_(list(numbers))))
+        return {row.number: row for row in rows}
+
+    async def by_ids(self, ids: Collection[int]) -> dict[int, Licence]:
+        rows = await self.session.scalars(self._select().where(Licence.id.in_(list(ids))))
+        return {row.id: row for row in rows}
+
+    async def by_enterprises(
+        self, enterprise_ids: Collection[int], filter: LicenceFilter, request: PageRequest
+    ) -> dict[int, Page[Licence]]:
+        return await self.pages_by_parent(
+            Licence, self._select(filter), Licence.enterprise_id, enterprise_ids, self.KEYS, request
+        )
+
+    async def counts_by_enterprise(
+        self, enterprise_ids: Collection[int], filter: LicenceFilter
+    ) -> dict[int, int]:
+        return await self.counts_by_parent(
+            self._select(filter), Licence.enterprise_id, enterprise_ids
+        )
+
+    async def history(self, licence_ids: Collection[int]) -> dict[int, list[LicenceStatusEvent]]:
+        rows = await self.session.scalars(
+            select(LicenceStatusEvent)
+            .where(LicenceStatusEvent.licence_id.in_(list(licence_ids)))
+            .order_by(LicenceStatusEvent.at, LicenceStatusEvent.id)
+        )
+        grouped: dict[int, list[LicenceStatusEvent]] = {lid: [] for lid in licence_ids}
+        for row in rows:
+            grouped[row.licence_id].append(row)
+        return grouped

@@ -1,0 +1,109 @@
+"""All SQL of the blacklist domain, including who may see which entry."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, and_, exists, select, true
+
+from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
+from hub.enterprise.models import Enterprise
+from hub.kit.codes import region_range
+from hub.kit.pagination import Page, PageRequest
+from hub.kit.repository import Repository
+from hub.kit.time import today
+
+
+@dataclass(frozen=True, slots=True)
+class BlacklistFilter:
+    region_code: str | None = None
+    list_type: ListType | None = None
+    listed_after: date | None = None
+    listed_before: date | None = None
+    enterprise_id: int | None = None
+
+
+def in_force(on: date | None = None) -> ColumnElement[bool]:
+    """A published listing whose publicity period runs on ``on`` and that was not removed."""
+    day = on or today()
+    removed = exists().where(
+        BlacklistRemoval.entry_id == BlacklistEntry.id, BlacklistRemoval.removed_on <= day
+    )
+    return and_(
+        BlacklistEntry.published_at.is_not(None),
+        BlacklistEntry.listed_on <= day,
+        BlacklistEntry.publicity_ends_on >= day,
+        ~removed,
+    )
+
+
+def listed_enterprises() -> Select[int]:
+    """Ids of enterprises with a listing in force: what ``blacklisted`` means for everyone."""
+    return select(BlacklistEntry.enterprise_id).where(in_force())
+
+
+class BlacklistRepository(Repository):
+    KEYS = (BlacklistEntry.listed_on, BlacklistEntry.id)
+
+    def visible(self) -> ColumnElement[bool]:
+        """Below internal, an entry exists only while it is published and in force."""
+        if self.principal.sees_unpublished:
+            return true()
+        return in_force()
+
+    def _select(self, filter: BlacklistFilter) -> Select[BlacklistEntry]:
+        stmt = select(BlacklistEntry).where(self.visible())
+        if filter.region_code is not None:
+            low, high = region_range(filter.region_code)
+            stmt = stmt.join(Enterprise, Enterprise.id == BlacklistEntry.enterprise_id).where(
+                Enterprise.region_code >= low, Enterprise.region_code < high
+            )
+        if filter.list_type is not None:
+            stmt = stmt.where(BlacklistEntry.list_type == filter.list_type)
+        if filter.listed_after is not None:
+            stmt = stmt.where(BlacklistEntry.listed_on >= filter.listed_after)
+        if filter.listed_before is not None:
+            stmt = stmt.where(BlacklistEntry.listed_on <= filter.listed_before)
+        if filter.enterprise_id is not None:
+            stmt = stmt.where(BlacklistEntry.enterprise_id == filter.enterprise_id)
+        return stmt
+
+    async def find(self, filter: BlacklistFilter, request: PageRequest) -> Page[BlacklistEntry]:
+        return await self.page(self._select(filter), self.KEYS, request)
+
+    async def total(self, filter: BlacklistFilter) -> int:
+        return await self.count(self._select(filter))
+
+    async def by_ids(self, ids: Collection[int]) -> dict[int, BlacklistEntry]:
+        rows = await self.session.scalars(
+            select(BlacklistEntry).where(BlacklistEntry.id.in_(list(ids)), self.visible())
+        )
+        return {row.id: row for row in rows}
+
+    async def by_enterprises(
+        self, enterprise_ids: Collection[int]
+    ) -> dict[int, list[BlacklistEntry]]:
+        rows = await self.session.scalars(
+            select(BlacklistEntry)
+            .where(BlacklistEntry.enterprise_id.in_(list(enterprise_ids)), self.visible())
+            .order_by(BlacklistEntry.listed_on.desc(), BlacklistEntry.id.desc())
+        )
+        grouped: dict[int, list[BlacklistEntry]] = {eid: [] for eid in enterprise_ids}
+        for row in rows:
+            grouped[row.enterprise_id].append(row)
+        return grouped
+
+    async def listed(self, enterprise_ids: Collection[int]) -> set[int]:
+        """Which of these enterprises have a listing in force today."""
+        rows = await self.session.scalars(
+            listed_enterprises().where(BlacklistEntry.enterprise_id.in_(list(enterprise_ids)))
+        )
+        return set(rows)
+
+    async def removals(self, entry_ids: Collection[int]) -> dict[int, BlacklistRemoval]:
+        rows = await self.session.scalars(
+            select(BlacklistRemoval).where(BlacklistRemoval.entry_id.in_(list(entry_ids)))
+        )
+        return {row.entry_id: row for row in rows}

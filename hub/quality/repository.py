@@ -1,0 +1,145 @@
+"""All SQL of the product quality archive: products, spot checks and their failed items."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, select
+
+from hub.kit.codes import region_range
+from hub.kit.pagination import Page, PageRequest
+from hub.kit.repository import Repository
+from hub.quality.models import CheckLevel, CheckResult, FailedItem, Product, SpotCheck
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    category: str | None = None
+    brand: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpotCheckFilter:
+    result: CheckResult | None = None
+    level: CheckLevel | None = None
+    region_code: str | None = None
+    sampled_after: date | None = None
+    sampled_before: date | None = None
+    category: str | None = None
+
+
+class ProductRepository(Repository):
+    KEYS = (Product.id,)
+
+    def _select(self, filter: ProductFilter | None = None) -> Select[Product]:
+        stmt = select(Product).where(self.published(Product))
+        if filter is not None and filter.category is not None:
+            stmt = stmt.where(Product.category == filter.category)
+        if filter is not None and filter.brand is not None:
+            stmt = stmt.where(Product.brand == filter.brand)
+        return stmt
+
+    async def find(self, filter: ProductFilter, request: PageRequest) -> Page[Product]:
+        return await self.page(self._select(filter), self.KEYS, request)
+
+    async def total(self, filter: ProductFilter) -> int:
+        return await self.count(self._select(filter))
+
+    async def by_gtins(self, gtins: Collection[str]) -> dict[str, Product]:
+        rows = await self.session.scalars(self._select().where(Product.gtin.in_(list(gtins))))
+        return {row.gtin: row for row in rows if row.gtin is not None}
+
+    async def by_ids(self, ids: Collection[int]) -> dict[int, Product]:
+        rows = await self.session.scalars(self._select().where(Product.id.in_(list(ids))))
+        return {row.id: row for row in rows}
+
+    async def by_enterprises(
+        self, enterprise_ids: Collection[int], request: PageRequest
+    ) -> dict[int, Page[Product]]:
+        return await self.pages_by_parent(
+            Product, self._select(), Product.enterprise_id, enterprise_ids, self.KEYS, request
+        )
+
+    async def counts_by_enterprise(self, enterprise_ids: Collection[int]) -> dict[int, int]:
+        return await self.counts_by_parent(self._select(), Product.enterprise_id, enterprise_ids)
+
+
+class SpotCheckRepository(Repository):
+    KEYS = (SpotCheck.sampled_on, SpotCheck.id)
+
+    def _select(self, filter: SpotCheckFilter | None = None) -> Select[SpotCheck]:
+        stmt = select(SpotCheck).where(self.published(SpotCheck))
+        if filter is None:
+            return stmt
+        if filter.result is not None:
+            stmt = stmt.where(SpotCheck.result == filter.result)
+        if filter.level is not None:
+            stmt = stmt.where(SpotCheck.level == filter.level)
+        if filter.region_code is not None:
+            low, high = region_range(filter.region_code)
+            stmt = stmt.where(SpotCheck.region_code >= low, SpotCheck.region_code < high)
+        if filter.sampled_after is not None:
+            stmt = stmt.where(SpotCheck.sampled_on >= filter.sampled_after)
+        if filter.sampled_before is not None:
+            stmt = stmt.where(SpotCheck.sampled_on <= filter.sampled_before)
+        if filter.category is not None:
+            stmt = stmt.where(
+                SpotCheck.product_id.in_(
+                    select(Product.id).where(Product.category == filter.category)
+                )
+            )
+        return stmt
+
+    async def find(self, filter: SpotCheckFilter, request: PageRequest) -> Page[SpotCheck]:
+        return await self.page(self._select(filter), self.KEYS, request)
+
+    async def total(self, filter: SpotCheckFilter) -> int:
+        return await self.count(self._select(filter))
+
+    async def by_ids(self, ids: Collection[int]) -> dict[int, SpotCheck]:
+        rows = await self.session.scalars(self._select().where(SpotCheck.id.in_(list(ids))))
+        return {row.id: row for row in rows}
+
+    async def by_enterprises(
+        self, enterprise_ids: Collection[int], filter: SpotCheckFilter, request: PageRequest
+    ) -> dict[int, Page[SpotCheck]]:
+        return await self.pages_by_parent(
+            SpotCheck,
+            self._select(filter),
+            SpotCheck.enterprise_id,
+            enterprise_ids,
+            self.KEYS,
+            request,
+        )
+
+    async def by_products(
+        self, product_ids: Collection[int], filter: SpotCheckFilter, request: PageRequest
+    ) -> dict[int, Page[SpotCheck]]:
+        return await self.pages_by_parent(
+            SpotCheck, self._select(filter), SpotCheck.product_id, product_ids, self.KEYS, request
+        )
+
+    async def counts_by_enterprise(
+        self, enterprise_ids: Collection[int], filter: SpotCheckFilter
+    ) -> dict[int, int]:
+        return await self.counts_by_parent(
+            self._select(filter), SpotCheck.enterprise_id, enterprise_ids
+        )
+
+    async def counts_by_product(
+        self, product_ids: Collection[int], filter: SpotCheckFilter
+    ) -> dict[int, int]:
+        return await self.counts_by_parent(self._select(filter), SpotCheck.product_id, product_ids)
+
+    async def failed_items(self, check_ids: Collection[int]) -> dict[int, list[FailedItem]]:
+        rows = await self.session.scalars(
+            select(FailedItem)
+            .where(FailedItem.spot_check_id.in_(list(check_ids)))
+            .order_by(FailedItem.spot_check_id, FailedItem.position)
+        )
+        grouped: dict[int, list[FailedItem]] = {cid: [] for cid in check_ids}
+        for row in rows:
+            grouped[row.spot_check_id].append(row)
+        return grouped

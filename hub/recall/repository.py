@@ -1,0 +1,80 @@
+"""All SQL of the recall domain."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, select
+
+from hub.enterprise.models import Enterprise
+from hub.kit.codes import region_range
+from hub.kit.pagination import Page, PageRequest
+from hub.kit.repository import Repository
+from hub.recall.models import Recall, RecallKind, RecallStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RecallFilter:
+    started_after: date | None = None
+    started_before: date | None = None
+    status: RecallStatus | None = None
+    kind: RecallKind | None = None
+    category: str | None = None
+    region_code: str | None = None
+
+
+class RecallRepository(Repository):
+    KEYS = (Recall.started_on, Recall.id)
+
+    def _select(self, filter: RecallFilter | None = None) -> Select[Recall]:
+        stmt = select(Recall).where(self.published(Recall))
+        if filter is None:
+            return stmt
+        if filter.started_after is not None:
+            stmt = stmt.where(Recall.started_on >= filter.started_after)
+        if filter.started_before is not None:
+            stmt = stmt.where(Recall.started_on <= filter.started_before)
+        if filter.status is not None:
+            stmt = stmt.where(Recall.status == filter.status)
+        if filter.kind is not None:
+            stmt = stmt.where(Recall.kind == filter.kind)
+        if filter.category is not None:
+            stmt = stmt.where(Recall.category == filter.category)
+        if filter.region_code is not None:
+            low, high = region_range(filter.region_code)
+            stmt = stmt.join(Enterprise, Enterprise.id == Recall.enterprise_id).where(
+                Enterprise.region_code >= low, Enterprise.region_code < high
+            )
+        return stmt
+
+    async def find(self, filter: RecallFilter, request: PageRequest) -> Page[Recall]:
+        return await self.page(self._select(filter), self.KEYS, request)
+
+    async def total(self, filter: RecallFilter) -> int:
+        return await self.count(self._select(filter))
+
+    async def by_ids(self, ids: Collection[int]) -> dict[int, Recall]:
+        rows = await self.session.scalars(self._select().where(Recall.id.in_(list(ids))))
+        return {row.id: row for row in rows}
+
+    async def by_enterprises(
+        self, enterprise_ids: Collection[int], request: PageRequest
+    ) -> dict[int, Page[Recall]]:
+        return await self.pages_by_parent(
+            Recall, self._select(), Recall.enterprise_id, enterprise_ids, self.KEYS, request
+        )
+
+    async def by_products(
+        self, product_ids: Collection[int], request: PageRequest
+    ) -> dict[int, Page[Recall]]:
+        return await self.pages_by_parent(
+            Recall, self._select(), Recall.product_id, product_ids, self.KEYS, request
+        )
+
+    async def counts_by_enterprise(self, enterprise_ids: Collection[int]) -> dict[int, int]:
+        return await self.counts_by_parent(self._select(), Recall.enterprise_id, enterprise_ids)
+
+    async def counts_by_product(self, product_ids: Collection[int]) -> dict[int, int]:
+        return await self.counts_by_parent(self._select(), Recall.product_id, product_ids)

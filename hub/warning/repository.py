@@ -1,0 +1,75 @@
+"""All SQL of consumer warnings and the recalls and products they point to."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, select
+
+from hub.kit.pagination import Page, PageRequest
+from hub.kit.repository import Repository
+from hub.quality.models import Product
+from hub.recall.models import Recall
+from hub.warning.models import ConsumerWarning, Severity, warning_product, warning_recall
+
+
+@dataclass(frozen=True, slots=True)
+class WarningFilter:
+    severity: Severity | None = None
+    category: str | None = None
+    issued_after: date | None = None
+    issued_before: date | None = None
+
+
+class WarningRepository(Repository):
+    KEYS = (ConsumerWarning.issued_on, ConsumerWarning.id)
+
+    def _select(self, filter: WarningFilter | None = None) -> Select[ConsumerWarning]:
+        stmt = select(ConsumerWarning).where(self.published(ConsumerWarning))
+        if filter is None:
+            return stmt
+        if filter.severity is not None:
+            stmt = stmt.where(ConsumerWarning.severity == filter.severity)
+        if filter.category is not None:
+            stmt = stmt.where(ConsumerWarning.category == filter.category)
+        if filter.issued_after is not None:
+            stmt = stmt.where(ConsumerWarning.issued_on >= filter.issued_after)
+        if filter.issued_before is not None:
+            stmt = stmt.where(ConsumerWarning.issued_on <= filter.issued_before)
+        return stmt
+
+    async def find(self, filter: WarningFilter, request: PageRequest) -> Page[ConsumerWarning]:
+        return await self.page(self._select(filter), self.KEYS, request)
+
+    async def total(self, filter: WarningFilter) -> int:
+        return await self.count(self._select(filter))
+
+    async def by_ids(self, ids: Collection[int]) -> dict[int, ConsumerWarning]:
+        rows = await self.session.scalars(self._select().where(ConsumerWarning.id.in_(list(ids))))
+        return {row.id: row for row in rows}
+
+    async def related_recalls(self, warning_ids: Collection[int]) -> dict[int, list[Recall]]:
+        rows = await self.session.execute(
+            select(warning_recall.c.warning_id, Recall)
+            .join(Recall, Recall.id == warning_recall.c.recall_id)
+            .where(warning_recall.c.warning_id.in_(list(warning_ids)), self.published(Recall))
+            .order_by(Recall.started_on.desc(), Recall.id.desc())
+        )
+        grouped: dict[int, list[Recall]] = {wid: [] for wid in warning_ids}
+        for warning_id, recall in rows.tuples():
+            grouped[warning_id].append(recall)
+        return grouped
+
+    async def related_products(self, warning_ids: Collection[int]) -> dict[int, list[Product]]:
+        rows = await self.session.execute(
+            select(warning_product.c.warning_id, Product)
+            .join(Product, Product.id == warning_product.c.product_id)
+            .where(warning_product.c.warning_id.in_(list(warning_ids)), self.published(Product))
+            .order_by(Product.id)
+        )
+        grouped: dict[int, list[Product]] = {wid: [] for wid in warning_ids}
+        for warning_id, product in rows.tuples():
+            grouped[warning_id].append(product)
+        return grouped

@@ -1,0 +1,1 @@
+"""The GraphQL layer: Strawberry types over the domain core, one schema per tier."""

@@ -1,0 +1,47 @@
+"""The typed context of one GraphQL operation: caller, lazily opened session, loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.requests import Request
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from hub.auth.principal import Principal
+from hub.db import HubSession
+
+L = TypeVar("L", bound=DataLoader[Any, Any])
+
+
+@dataclass
+class Context:
+    principal: Principal
+    sessionmaker: async_sessionmaker[HubSession]
+    request: Request | None = None
+    _session: HubSession | None = None
+    _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    @property
+    def session(self) -> HubSession:
+        """One session per operation, opened on first use; the operation is the transaction."""
+        if self._session is None:
+            self._session = self.sessionmaker()
+        return self._session
+
+    @property
+    def has_session(self) -> bool:
+        return self._session is not None
+
+    def loader(self, factory: Callable[[Context], L]) -> L:
+        """The request's instance of a DataLoader, made by ``factory`` on first use."""
+        found = self._loaders.get(factory)
+        if found is None:
+            found = self._loaders[factory] = factory(self)
+        return found
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,1 @@
+"""The credit subgraph: enterprises' identity, credit grades and blacklist listings."""

@@ -1,0 +1,1 @@
+"""The licensing subgraph: production licences and their status history."""

@@ -1,0 +1,1 @@
+"""The quality subgraph: the product quality archive and supervisory spot checks."""

@@ -1,0 +1,1 @@
+"""The recalls subgraph: defective product recall notices."""

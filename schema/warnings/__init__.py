@@ -1,0 +1,1 @@
+"""The warnings subgraph: consumer warnings."""
