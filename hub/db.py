@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import MetaData, String, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -108,12 +108,20 @@ async def transaction(
         yield session
 
 
-def count_statements(engine: Engine) -> list[str]:
-    """Record every SQL statement sent through ``engine``; used by tests and benchmarks."""
+@contextmanager
+def recorded_statements(target: Engine | Connection) -> Iterator[list[str]]:
+    """Record the SQL statements sent through ``target`` while the block runs.
+
+    Tests use it to prove that statement counts do not grow with page sizes; benchmarks use it
+    to report statements per request.
+    """
     seen: list[str] = []
 
-    def record(*args: Any) -> None:
-        seen.append(args[2])
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
-    return seen
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(target, "before_cursor_execute", record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
@@ -10,11 +11,11 @@ T = TypeVar("T")
 
 
 @cache
-def _init_fields(cls: type[Any]) -> tuple[str, ...]:
+def _init_fields(cls: Any) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.init and f.name != "pk")
 
 
-def from_row(cls: Any, row: Any, **overrides: Any) -> Any:
+def from_row(cls: Callable[..., T], row: Any, **overrides: Any) -> T:
     """An instance of ``cls`` whose fields are read from the attributes of ``row`` of the same
     name; ``pk`` is the row's primary key. ``overrides`` supply fields named differently."""
     values = {name: getattr(row, name) for name in _init_fields(cls) if name not in overrides}

@@ -6,30 +6,16 @@ become savepoints inside it, so tests see their writes and leave nothing behind.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
-from hub.db import HubSession, count_statements, create_engine
+from hub.db import HubSession, create_engine, recorded_statements
 from hub.migrate import upgrade
-
-POSTGRES_ENV = "HUB_TEST_POSTGRES_URL"
-
-
-def _postgres_admin_url() -> str:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.fail(
-            f"{POSTGRES_ENV} is not set: run the suite with scripts/test, which starts PostgreSQL",
-            pytrace=False,
-        )
-    return url
+from tests.fixtures.databases import empty_database
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -38,26 +24,12 @@ def dialect(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-async def database_url(dialect: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """A fresh, migrated database for the whole session, dropped at the end."""
-    if dialect == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "hub.db"
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    admin_url = _postgres_admin_url()
-    name = f"hub_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url)
-    async with admin.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base = admin_url.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        async with admin.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+async def database_url(
+    dialect: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A fresh database for the whole session, dropped at the end."""
+    async with empty_database(dialect, tmp_path_factory.mktemp(dialect)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -97,9 +69,10 @@ async def session(sessionmaker: async_sessionmaker[HubSession]) -> AsyncIterator
 
 
 @pytest.fixture
-def statements(connection: AsyncConnection) -> list[str]:
+def statements(connection: AsyncConnection) -> Iterator[list[str]]:
     """The SQL statements sent on the test's connection from now on."""
-    return count_statements(connection.engine.sync_engine)
+    with recorded_statements(connection.sync_connection) as seen:  # type: ignore[arg-type]
+        yield seen
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ class WarningRepository(Repository):
             .order_by(Recall.started_on.desc(), Recall.id.desc())
         )
         grouped: dict[int, list[Recall]] = {wid: [] for wid in warning_ids}
-        for warning_id, recall in rows.tuples():
+        for warning_id, recall in rows.all():
             grouped[warning_id].append(recall)
         return grouped
 
@@ -70,6 +70,6 @@ class WarningRepository(Repository):
             .order_by(Product.id)
         )
         grouped: dict[int, list[Product]] = {wid: [] for wid in warning_ids}
-        for warning_id, product in rows.tuples():
+        for warning_id, product in rows.all():
             grouped[warning_id].append(product)
         return grouped
