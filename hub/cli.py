@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 
 import click
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.config import get_settings
 from hub.db import create_engine
@@ -80,8 +82,8 @@ def db_downgrade(revision: str) -> None:
 def db_current() -> None:
     """Print the database's current revision."""
 
-    async def show(engine: object) -> None:
-        click.echo(await current(engine) or "base")  # type: ignore[arg-type]
+    async def show(engine: AsyncEngine) -> None:
+        click.echo(await current(engine) or "base")
 
     _run_on_engine(show)
 
@@ -106,11 +108,11 @@ def schema_print(tier: str) -> None:
     sys.stdout.write(build_schema(Tier[tier.upper()]).as_str() + "\n")
 
 
-def _run_on_engine(action: object) -> None:
+def _run_on_engine(action: Callable[[AsyncEngine], Awaitable[None]]) -> None:
     async def run() -> None:
         engine = create_engine(get_settings().database_url)
         try:
-            await action(engine)  # type: ignore[operator]
+            await action(engine)
         finally:
             await engine.dispose()
 

@@ -13,7 +13,7 @@ from hub.enterprise.models import Enterprise
 from hub.kit.codes import region_range
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
-from hub.kit.time import today
+from hub.kit.time import today, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ def in_force(on: date | None = None) -> ColumnElement[bool]:
         BlacklistRemoval.entry_id == BlacklistEntry.id, BlacklistRemoval.removed_on <= day
     )
     return and_(
-        BlacklistEntry.published_at.is_not(None),
+        BlacklistEntry.published_at <= utcnow(),
         BlacklistEntry.listed_on <= day,
         BlacklistEntry.publicity_ends_on >= day,
         ~removed,
