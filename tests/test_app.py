@@ -1,0 +1,50 @@
+"""The HTTP surface besides GraphQL: health, readiness, GraphiQL."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from hub.app import create_app
+from hub.config import Settings
+from hub.db import HubSession, create_engine, create_sessionmaker
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_with_a_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "database": "reachable"},
+    )
+
+
+async def test_readyz_without_a_database() -> None:
+    engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    maker: async_sessionmaker[HubSession] = create_sessionmaker(engine)
+    app = create_app(Settings(), sessionmaker=maker)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub.test"
+    ) as client:
+        response = await client.get("/readyz")
+    await engine.dispose()
+    assert (response.status_code, response.json()) == (
+        503,
+        {"status": "unavailable", "database": "unreachable"},
+    )
+
+
+async def test_graphiql_in_development(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_queries_over_get(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": "{ enterprises { totalCount } }"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"enterprises": {"totalCount": 0}}}
