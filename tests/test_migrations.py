@@ -22,7 +22,18 @@ from hub.migrate import current, downgrade, upgrade
 from hub.models import Base
 from tests.fixtures.databases import empty_database
 
-HEAD = "0001"
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from hub.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+HEAD = _head()
 
 
 @pytest.fixture
