@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
+from hub.auth.authenticate import Authenticator
 from hub.config import Settings, get_settings
 from hub.db import HubSession, create_engine, create_sessionmaker
 
@@ -25,7 +26,7 @@ def create_app(
     sessionmaker: async_sessionmaker[HubSession] | None = None,
 ) -> Starlette:
     """The ASGI app. Tests pass a ``sessionmaker`` bound to their own transaction."""
-    from schema.http import GraphQLApp
+    from schema.http import GraphQLEndpoint
 
     settings = settings or get_settings()
     engine = None
@@ -59,7 +60,9 @@ def create_app(
     async def root(_: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    graphql = GraphQLApp(maker, graphiql=not settings.is_production)
+    graphql = GraphQLEndpoint(
+        maker, Authenticator(settings, maker), graphiql=not settings.is_production
+    )
     return Starlette(
         routes=[
             Route("/", root),

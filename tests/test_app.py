@@ -48,3 +48,15 @@ async def test_queries_over_get(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": "{ enterprises { totalCount } }"})
     assert response.status_code == 200
     assert response.json() == {"data": {"enterprises": {"totalCount": 0}}}
+
+
+async def test_a_token_that_proves_nothing_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ enterprises { totalCount } }"},
+        headers={"authorization": "Bearer not-a-token"},
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert "data" not in response.json()
