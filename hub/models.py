@@ -1,6 +1,8 @@
 """Every domain's models, imported once so that Alembic and the demo see the whole metadata."""
 
+from hub.auth.audit import AuditRecord
 from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
+from hub.complaint.models import Complaint, ComplaintChannel, ComplaintStatus
 from hub.credit.models import CreditEvaluation
 from hub.db import Base
 from hub.enterprise.models import CreditGrade, Enterprise, EnterpriseStatus, Industry, Region
@@ -10,11 +12,15 @@ from hub.recall.models import Recall, RecallKind, RecallStatus
 from hub.warning.models import ConsumerWarning, Severity, warning_product, warning_recall
 
 __all__ = [
+    "AuditRecord",
     "Base",
     "BlacklistEntry",
     "BlacklistRemoval",
     "CheckLevel",
     "CheckResult",
+    "Complaint",
+    "ComplaintChannel",
+    "ComplaintStatus",
     "ConsumerWarning",
     "CreditEvaluation",
     "CreditGrade",

@@ -57,6 +57,9 @@ class Enterprise(Provenance, Base):
     uscc: Mapped[str] = mapped_column(CHAR(18), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     legal_representative: Mapped[str] = mapped_column(String(60))
+    # Personal data of a natural person: internal, masked for partners, audited on every read.
+    legal_representative_id_number: Mapped[str | None] = mapped_column(String(18))
+    legal_representative_phone: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[EnterpriseStatus] = mapped_column(enum_column(EnterpriseStatus))
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
     industry_code: Mapped[str] = mapped_column(ForeignKey("industry.code"))
