@@ -47,6 +47,7 @@ E1 = "91440300MA5F00001A"  # 深圳华测电子有限公司
 E2 = "91330106MA2H00002H"  # 杭州西湖乳业有限公司
 E3 = "91110108MA0A00003D"  # 北京电动车制造有限公司
 E4 = "91440300MA5F00004K"  # only in the files of bad rows
+E5 = "91320500MA1N00005B"  # valid, but never imported
 PHONE = "6901234567892"
 MILK = "6901234567908"
 
@@ -77,6 +78,7 @@ FAILED_ITEMS = (
     .join(SpotCheck, SpotCheck.id == FailedItem.spot_check_id)
     .order_by(SpotCheck.report_number, FailedItem.position)
 )
+STAMPED = (Enterprise.uscc, Enterprise.address, Enterprise.created_at, Enterprise.updated_at)
 
 Sessionmaker = async_sessionmaker[HubSession]
 
@@ -597,7 +599,6 @@ async def test_consumer_warnings_and_their_links(
 
 # Rejected rows ------------------------------------------------------------------------------
 
-E5 = "91320500MA1N00005B"  # valid, but never imported
 EVALUATED = "2024-06-30T10:00:00+08:00"
 BAD_ROWS: dict[str, tuple[int, int, list[tuple[int, str, str, str]]]] = {
     "enterprises": (8, 1, [
@@ -775,9 +776,6 @@ async def test_reimporting_a_changed_row_updates_that_row_only(
     _, address, created_at, updated_at = after[E2]
     assert (address, created_at) == ("杭州市西湖区文三路20号", before[E2][2])
     assert updated_at > before[E2][3]
-
-
-STAMPED = (Enterprise.uscc, Enterprise.address, Enterprise.created_at, Enterprise.updated_at)
 
 
 async def test_csv_and_json_lines_give_the_same_result(

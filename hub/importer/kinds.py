@@ -131,8 +131,10 @@ class Kind(Generic[R]):
         """Work that follows the last batch, inside the import's transaction."""
 
 
-async def _enterprise_ids(store: ImportStore, rows: Sequence[Any]) -> dict[str, int]:
-    """Ids of the enterprises the rows name by USCC (their ``uscc`` field)."""
+async def _enterprise_ids(
+    store: ImportStore, rows: Sequence[EnterpriseRecordRow]
+) -> dict[str, int]:
+    """Ids of the enterprises the rows name."""
     return await store.ids_by(Enterprise.uscc, Enterprise.id, {row.uscc for row in rows})
 
 

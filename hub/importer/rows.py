@@ -100,8 +100,7 @@ class RegionRow(Row):
     name: str = Field(max_length=length(Region.name))
 
 
-class EnterpriseRow(PublishedRow):
-    uscc: Uscc
+class EnterpriseRow(EnterpriseRecordRow):
     name: str = Field(max_length=length(Enterprise.name))
     legal_representative: str = Field(max_length=length(Enterprise.legal_representative))
     status: Annotated[EnterpriseStatus, Upper]
@@ -139,9 +138,8 @@ class BlacklistRemovalRow(PublishedRow):
     authority: str = Field(max_length=length(BlacklistRemoval.authority))
 
 
-class ProductRow(PublishedRow):
+class ProductRow(EnterpriseRecordRow):
     gtin: Gtin | None = None
-    uscc: Uscc
     name: str = Field(max_length=length(Product.name))
     brand: str = Field(max_length=length(Product.brand))
     model: str = Field(max_length=length(Product.model))
@@ -155,12 +153,11 @@ class FailedItemRow(Row):
     measured: str = Field(max_length=length(FailedItem.measured))
 
 
-class SpotCheckRow(PublishedRow):
+class SpotCheckRow(EnterpriseRecordRow):
     """The sampled product is named by its GTIN, or by name, brand and model within the
     enterprise."""
 
     report_number: str = Field(max_length=length(SpotCheck.report_number))
-    uscc: Uscc
     gtin: Gtin | None = None
     product_name: str | None = Field(default=None, max_length=length(Product.name))
     brand: str | None = Field(default=None, max_length=length(Product.brand))
@@ -204,9 +201,8 @@ class LicenceEventRow(Row):
     reason: str
 
 
-class RecallRow(PublishedRow):
+class RecallRow(EnterpriseRecordRow):
     notice_number: str = Field(max_length=length(Recall.notice_number))
-    uscc: Uscc
     gtin: Gtin | None = None
     product_name: str = Field(max_length=length(Recall.product_name))
     category: str = Field(max_length=length(Recall.category))
