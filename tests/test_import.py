@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from stdnum.cn import uscc as stdnum_uscc
 
 from hub.cli import main
@@ -81,32 +81,6 @@ FAILED_ITEMS = (
 STAMPED = (Enterprise.uscc, Enterprise.address, Enterprise.created_at, Enterprise.updated_at)
 
 Sessionmaker = async_sessionmaker[HubSession]
-
-
-@pytest.fixture(scope="module")
-async def engine(database_url: str, dialect: str) -> AsyncIterator[AsyncEngine]:
-    """conftest's engine, with SQLite savepoints that really nest.
-
-    An import commits, and the test's rolled-back transaction must undo that commit. pysqlite
-    (under aiosqlite) emits no BEGIN of its own for SAVEPOINT, so the import's savepoint was
-    the outermost transaction and its release committed for good, leaking rows into every later
-    test. SQLAlchemy's documented remedy: take transaction control from the driver and emit
-    BEGIN ourselves. It belongs in ``hub.db.create_engine``; until it is there, it is here.
-    """
-    engine = create_engine(database_url)
-    if dialect == "sqlite":
-
-        def driver_leaves_transactions_alone(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-
-        def begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
-
-        event.listen(engine.sync_engine, "connect", driver_leaves_transactions_alone)
-        event.listen(engine.sync_engine, "begin", begin)
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def load(

@@ -26,7 +26,10 @@ async def refresh_current_grades(session: HubSession, enterprise_ids: Collection
     )
     await session.execute(
         update(Enterprise)
-        .where(Enterprise.id.in_(list(enterprise_ids)))
+        .where(
+            Enterprise.id.in_(list(enterprise_ids)),
+            Enterprise.credit_grade.is_distinct_from(latest),
+        )
         .values(credit_grade=latest)
         .execution_options(synchronize_session=False)
     )

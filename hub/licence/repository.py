@@ -30,7 +30,11 @@ async def refresh_statuses(session: HubSession, licence_ids: Collection[int]) ->
     has_events = select(LicenceStatusEvent.id).where(LicenceStatusEvent.licence_id == Licence.id)
     await session.execute(
         update(Licence)
-        .where(Licence.id.in_(list(licence_ids)), has_events.exists())
+        .where(
+            Licence.id.in_(list(licence_ids)),
+            has_events.exists(),
+            Licence.status.is_distinct_from(latest),
+        )
         .values(status=latest)
         .execution_options(synchronize_session=False)
     )
