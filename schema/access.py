@@ -8,15 +8,18 @@ messages and suggestions alike. A test fails for any field declared without it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
+from strawberry.extensions import FieldExtension
+from strawberry.types import Info
 from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
 
+from hub.auth.errors import ForbiddenError
 from hub.auth.principal import Tier
 
 ACCESS = "hub.access"
@@ -29,6 +32,9 @@ class Access:
 
     tier: Tier = Tier.PUBLIC
     scopes: frozenset[str] = frozenset()
+
+
+PUBLIC = Access()
 
 
 def field(
@@ -44,13 +50,52 @@ def field(
     """A Strawberry field that carries its access declaration; usable bare or as a decorator."""
     access = Access(tier=tier, scopes=frozenset(scopes))
     made = strawberry.field(
-        description=description,
+        description=_documented(description, access),
         name=name,
         deprecation_reason=deprecation_reason,
         metadata={ACCESS: access},
         default=default,
+        extensions=[RequireScopes(access.scopes)] if access.scopes else [],
     )
     return made(resolver) if resolver is not None else made
+
+
+class RequireScopes(FieldExtension):
+    """The second line behind the tier schemas: a field that needs scopes checks them.
+
+    The partner schema has the field for every partner; only those holding the scopes get
+    a value, the others a FORBIDDEN error and null.
+    """
+
+    def __init__(self, scopes: frozenset[str]) -> None:
+        super().__init__()
+        self.scopes = scopes
+
+    def _check(self, info: Info) -> None:
+        principal = info.context.principal
+        if not principal.has_scopes(self.scopes):
+            missing = ", ".join(sorted(self.scopes - principal.scopes))
+            raise ForbiddenError(
+                f"this field needs the scope {missing}", scopes=sorted(self.scopes)
+            )
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        self._check(info)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        self._check(info)
+        return await next_(source, info, **kwargs)
+
+
+def _documented(description: str, access: Access) -> str:
+    """The description, plus who may read the field when not everyone may."""
+    if access.tier is Tier.PUBLIC and not access.scopes:
+        return description
+    needs = [f"tier {access.tier.label}"] + [f"scope {s}" for s in sorted(access.scopes)]
+    return f"{description} Requires {', '.join(needs)}."
 
 
 def access_of(definition: StrawberryField) -> Access | None:

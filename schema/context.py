@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from hub.auth.audit import PersonalRead
 from hub.auth.principal import Principal
 from hub.db import HubSession
 
@@ -22,6 +24,8 @@ class Context:
     principal: Principal
     sessionmaker: async_sessionmaker[HubSession]
     request: Request | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    personal_reads: list[PersonalRead] = field(default_factory=list)
     _session: HubSession | None = None
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
 
@@ -35,6 +39,10 @@ class Context:
     @property
     def has_session(self) -> bool:
         return self._session is not None
+
+    def read_personal(self, record_type: str, record_id: int, field_name: str) -> None:
+        """Note a read of personal data; the operation writes the audit before it answers."""
+        self.personal_reads.append(PersonalRead(record_type, record_id, field_name))
 
     def loader(self, factory: Callable[[Context], L]) -> L:
         """The request's instance of a DataLoader, made by ``factory`` on first use."""

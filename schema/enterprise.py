@@ -27,7 +27,12 @@ from schema.recalls.types import EnterpriseRecalls
 class Enterprise(EnterpriseRecalls, EnterpriseLicensing, EnterpriseQuality, EnterpriseCredit, Node):
     @classmethod
     def from_row(cls, row: EnterpriseRow) -> Enterprise:
-        return from_row(cls, row)
+        return from_row(
+            cls,
+            row,
+            representative_id_number=row.legal_representative_id_number,
+            representative_phone=row.legal_representative_phone,
+        )
 
     @classmethod
     async def load(cls, context: Context, pk: int) -> Enterprise | None:

@@ -10,11 +10,11 @@ from typing import Any
 import strawberry
 
 from hub.errors import BadUserInputError
-from schema.access import resolver
+from schema.access import PUBLIC, Access, resolver
 from schema.context import Context
 
 Fetch = Callable[[Context, int], Awaitable[Any]]
-_FETCHERS: dict[str, Fetch] = {}
+_FETCHERS: dict[str, tuple[Fetch, Access]] = {}
 
 
 def encode_id(type_name: str, pk: int) -> str:
@@ -43,11 +43,15 @@ class Node:
         return strawberry.ID(encode_id(self.__strawberry_definition__.name, self.pk))  # type: ignore[attr-defined]
 
 
-def fetches(type_name: str) -> Callable[[Fetch], Fetch]:
-    """Register how ``node(id:)`` loads objects of ``type_name`` (through its DataLoader)."""
+def fetches(type_name: str, access: Access = PUBLIC) -> Callable[[Fetch], Fetch]:
+    """Register how ``node(id:)`` loads objects of ``type_name`` (through its DataLoader).
+
+    ``access`` is who may fetch such objects at all: the same rule as the fields that lead to
+    them, so a global ID is no way around a tier or a scope.
+    """
 
     def register(fetch: Fetch) -> Fetch:
-        _FETCHERS[type_name] = fetch
+        _FETCHERS[type_name] = (fetch, access)
         return fetch
 
     return register
@@ -55,4 +59,8 @@ def fetches(type_name: str) -> Callable[[Fetch], Fetch]:
 
 async def resolve_node(context: Context, value: str, argument: str = "id") -> Any:
     type_name, pk = decode_id(value, argument)
-    return await _FETCHERS[type_name](context, pk)
+    fetch, access = _FETCHERS[type_name]
+    principal = context.principal
+    if principal.tier < access.tier or not principal.has_scopes(access.scopes):
+        return None
+    return await fetch(context, pk)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from hub.auth.audit import AuditRepository
 from schema.context import Context
+
+log = logging.getLogger("hub.audit")
 
 
 class OperationSession(SchemaExtension):
-    """Commits a mutation whose result has no errors; otherwise rolls back. Closes the session.
+    """Writes the audit of personal-data reads, commits or rolls back, closes the session.
 
-    Queries are rolled back too: they wrote nothing, and a rollback costs the same round trip.
+    A mutation without errors is committed. A query is committed only when it read personal
+    data, because its audit records must be kept; if they cannot be written, the answer is
+    withdrawn: no audit, no read.
     """
 
     async def on_operation(self) -> AsyncIterator[None]:
@@ -23,12 +30,25 @@ class OperationSession(SchemaExtension):
             return
         session = context.session
         result = self.execution_context.result
-        failed = (
-            result is None
-            or bool(result.errors)
-            or bool(self.execution_context.pre_execution_errors)
-        )
+        failed = result is None or bool(result.errors)
         try:
+            if context.personal_reads and result is not None and result.data is not None:
+                try:
+                    await AuditRepository(session).write(
+                        context.principal, context.request_id, context.personal_reads
+                    )
+                    await session.commit()
+                except Exception:
+                    log.exception("audit write failed; withholding the answer")
+                    await session.rollback()
+                    result.data = None
+                    result.errors = [
+                        GraphQLError(
+                            "The read could not be audited, so it was not answered.",
+                            extensions={"code": "INTERNAL"},
+                        )
+                    ]
+                return
             if not failed and self.execution_context.operation_type is OperationType.MUTATION:
                 await session.commit()
         finally:

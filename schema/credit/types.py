@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.auth.personal import PERSONAL_SCOPE, PersonalKind, reveal
+from hub.auth.principal import Tier
 from hub.blacklist.models import BlacklistEntry as BlacklistEntryRow
 from hub.blacklist.models import ListType as ListTypeEnum
 from hub.credit.models import CreditEvaluation as CreditEvaluationRow
@@ -132,6 +134,15 @@ async def _entry(context: Context, pk: int) -> BlacklistEntry | None:
     return BlacklistEntry.from_row(row) if row else None
 
 
+def _personal(
+    info: Info, pk: int, field_name: str, kind: PersonalKind, value: str | None
+) -> str | None:
+    shown = reveal(info.context.principal, kind, value)
+    if shown is not None:
+        info.context.read_personal("Enterprise", pk, field_name)
+    return shown
+
+
 @strawberry.type
 class EnterpriseCredit:
     """Enterprise fields owned by the credit subgraph: identity, grade and blacklist."""
@@ -139,6 +150,8 @@ class EnterpriseCredit:
     pk: strawberry.Private[int]
     region_code: strawberry.Private[str]
     industry_code: strawberry.Private[str]
+    representative_id_number: strawberry.Private[str | None]
+    representative_phone: strawberry.Private[str | None]
     uscc: str = field(description="Unified Social Credit Code (统一社会信用代码), 18 characters.")
     name: str = field(description="Registered name of the enterprise.")
     status: EnterpriseStatusEnum = field(description="Registration status.")
@@ -150,6 +163,32 @@ class EnterpriseCredit:
     )
     source_agency: str = field(description="Agency the record came from.")
     published_at: datetime | None = field(description="When the record was made public.")
+
+    @resolver(
+        description="ID card number of the legal representative: whole for internal callers, "
+        "masked (4403**********1234) for partners. Every read is audited.",
+        tier=Tier.PARTNER,
+        scopes=[PERSONAL_SCOPE],
+    )
+    def legal_representative_id_number(self, info: Info) -> str | None:
+        return _personal(
+            info,
+            self.pk,
+            "legalRepresentativeIdNumber",
+            PersonalKind.ID_NUMBER,
+            self.representative_id_number,
+        )
+
+    @resolver(
+        description="Phone number of the legal representative: whole for internal callers, "
+        "masked (138****5678) for partners. Every read is audited.",
+        tier=Tier.PARTNER,
+        scopes=[PERSONAL_SCOPE],
+    )
+    def legal_representative_phone(self, info: Info) -> str | None:
+        return _personal(
+            info, self.pk, "legalRepresentativePhone", PersonalKind.PHONE, self.representative_phone
+        )
 
     @resolver(description="The administrative division the enterprise is registered in.")
     async def region(self, info: Info) -> Region | None:
