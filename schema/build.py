@@ -14,6 +14,7 @@ from strawberry.types.field import StrawberryField
 
 from hub.auth.principal import Tier
 from schema.access import access_of, argument, resolver
+from schema.complaints.queries import ComplaintsQuery
 from schema.context import Info
 from schema.credit.queries import CreditQuery
 from schema.enterprise import Enterprise
@@ -30,7 +31,9 @@ MAX_NODES = 100
 
 
 @strawberry.type(description="The Quality Credit Hub: national product-quality credit data.")
-class Query(WarningsQuery, RecallsQuery, QualityQuery, LicensingQuery, CreditQuery):
+class Query(
+    ComplaintsQuery, WarningsQuery, RecallsQuery, QualityQuery, LicensingQuery, CreditQuery
+):
     @resolver(description="Any object by its global ID; null if it does not exist or is hidden.")
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, argument("A global ID.")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from hub.enterprise.models import Enterprise as EnterpriseRow
+from schema.complaints.types import EnterpriseComplaints
 from schema.context import Context
 from schema.convert import from_row
 from schema.credit import loaders
@@ -24,7 +25,14 @@ from schema.recalls.types import EnterpriseRecalls
     name="Enterprise",
     description="An enterprise and its quality credit file (企业质量信用档案), keyed by its USCC.",
 )
-class Enterprise(EnterpriseRecalls, EnterpriseLicensing, EnterpriseQuality, EnterpriseCredit, Node):
+class Enterprise(
+    EnterpriseComplaints,
+    EnterpriseRecalls,
+    EnterpriseLicensing,
+    EnterpriseQuality,
+    EnterpriseCredit,
+    Node,
+):
     @classmethod
     def from_row(cls, row: EnterpriseRow) -> Enterprise:
         return from_row(

@@ -1,1 +1,1 @@
-"""12365 complaints and reports: internal records whose complainants never leave the internal tier."""
+"""12365 complaints and reports: internal records; complainants never leave the internal tier."""

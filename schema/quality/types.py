@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.auth.principal import Tier
 from hub.quality.models import CheckLevel as CheckLevelEnum
 from hub.quality.models import CheckResult as CheckResultEnum
 from hub.quality.models import Product as ProductRow
@@ -22,11 +23,13 @@ from schema.pagination import After, Connection, First, connection, request
 from schema.quality import loaders
 
 if TYPE_CHECKING:
+    from schema.complaints.types import Complaint
     from schema.enterprise import Enterprise
     from schema.recalls.types import Recall
 
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("schema.enterprise")]
 RecallRef = Annotated["Recall", strawberry.lazy("schema.recalls.types")]
+ComplaintRef = Annotated["Complaint", strawberry.lazy("schema.complaints.types")]
 
 CheckLevel = enum(
     CheckLevelEnum,
@@ -96,6 +99,18 @@ class Product(Node):
             SpotCheck.from_row,
             lambda: context.loader(loaders.spot_check_count_by_product).load((self.pk, filter)),
         )
+
+    @resolver(
+        description="12365 complaints about this product, newest first.",
+        tier=Tier.PARTNER,
+        scopes=["complaints:read"],
+    )
+    async def complaints(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[ComplaintRef]:
+        from schema.complaints.types import complaints_of_product
+
+        return await complaints_of_product(info.context, self.pk, first, after)
 
     @resolver(description="Recalls of this product, newest first.")
     async def recalls(

@@ -1,0 +1,1 @@
+"""12365 complaints: records for partners (de-identified) and internal callers, counts for all."""
