@@ -1,8 +1,68 @@
+"""The ``hub demo`` commands."""
+
 from __future__ import annotations
 
+import asyncio
+from datetime import date, datetime
+
 import click
+from rich.console import Console
+
+from hub.config import get_settings
+from hub.db import create_engine
+from hub.demo.codes import MAX_ENTERPRISES
+from hub.demo.report import SeedReport, render_report
+from hub.demo.seed import DEFAULT_SEED, seed
+from hub.errors import HubError
+from hub.migrate import upgrade
 
 
 @click.group()
 def demo() -> None:
-    """Demo data."""
+    """Deterministic, realistic demo data."""
+
+
+@demo.command("seed")
+@click.option(
+    "--enterprises",
+    "-n",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1, MAX_ENTERPRISES),
+    help="How many enterprises; about ten rows each in all.",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    default=DEFAULT_SEED,
+    show_default=True,
+    type=int,
+    help="The random seed; the same seed gives the same rows and ids.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the data is current on, YYYY-MM-DD  [default: today in Asia/Shanghai]",
+)
+def seed_command(enterprises: int, seed_value: int, as_of: datetime | None) -> None:
+    """Migrate the database of HUB_DATABASE_URL and fill it with demo data.
+
+    The database must hold no data yet. All dates are relative to --as-of.
+    """
+
+    async def run(day: date | None) -> SeedReport:
+        engine = create_engine(get_settings().database_url)
+        try:
+            await upgrade(engine)
+            return await seed(
+                engine, enterprises=enterprises, seed=seed_value, as_of=day, progress=True
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run(as_of.date() if as_of else None))
+    except HubError as error:
+        raise click.ClickException(error.message) from None
+    Console().print(render_report(report))

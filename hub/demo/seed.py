@@ -1,7 +1,150 @@
+"""Seeding a database with the demo data: the public API of ``hub demo seed``."""
+
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import aclosing, contextmanager
+from datetime import date
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.demo.codes import MAX_ENTERPRISES
+from hub.demo.errors import DatabaseNotEmptyError
+from hub.demo.generator import TABLES, Calendar, Chunk, ChunkBuilder, chunk_ranges, new_ids
+from hub.demo.load import Loader, analyze, open_loader
+from hub.demo.report import SeedReport
+from hub.errors import BadUserInputError
+from hub.kit.time import today
+from hub.models import Base, Enterprise
+
+DEFAULT_SEED = 20_150_601
+"""The seed when none is given; any fixed number would do."""
+
+__all__ = ["DEFAULT_SEED", "SeedReport", "seed", "seed_if_empty"]
 
 
-async def seed_if_empty(engine: AsyncEngine, *, enterprises: int) -> None:
-    raise NotImplementedError
+async def seed(
+    engine: AsyncEngine,
+    *,
+    enterprises: int,
+    seed: int = DEFAULT_SEED,
+    as_of: date | None = None,
+    progress: bool = False,
+) -> SeedReport:
+    """Fill an empty, migrated database with ``enterprises`` enterprises and their records.
+
+    The rows depend only on (enterprises, seed, as_of); as_of defaults to today in Shanghai.
+    Everything is written in one transaction: a failure leaves the database empty.
+    """
+    if not 1 <= enterprises <= MAX_ENTERPRISES:
+        raise BadUserInputError("enterprises", f"must be between 1 and {MAX_ENTERPRISES:,}")
+    as_of = as_of or today()
+    started = time.perf_counter()
+    rows = dict.fromkeys(TABLES, 0)
+    async with engine.connect() as connection:
+        async with connection.begin():
+            await _refuse_non_empty(connection)
+            loader = await open_loader(connection)
+            await loader.start()
+            calendar = Calendar(as_of, loader.date_value, loader.stamp_value)
+            chunks = _generate_while_loading(loader, enterprises, seed, calendar)
+            with _progress_bar(progress, enterprises) as advance:
+                async with aclosing(chunks):
+                    async for chunk in chunks:
+                        for table, table_rows in chunk.items():
+                            rows[table] += len(table_rows)
+                        advance(len(chunk["enterprise"]))
+            await loader.finish()
+        await analyze(connection)
+        await connection.commit()
+    return SeedReport(
+        dialect=engine.dialect.name,
+        enterprises=enterprises,
+        seed=seed,
+        as_of=as_of,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+    )
+
+
+async def seed_if_empty(engine: AsyncEngine, *, enterprises: int) -> SeedReport | None:
+    """Seed with the default seed if there is no enterprise yet; ``None`` if there was one."""
+    async with engine.connect() as connection:
+        if await connection.scalar(select(Enterprise.id).limit(1)) is not None:
+            return None
+    return await seed(engine, enterprises=enterprises)
+
+
+async def _refuse_non_empty(connection: AsyncConnection) -> None:
+    for name in TABLES:
+        table = Base.metadata.tables[name]
+        if await connection.scalar(select(table).limit(1).exists().select()):
+            raise DatabaseNotEmptyError(
+                f"the database already has rows in '{name}': the demo seed writes fixed ids "
+                "and only fills an empty database (start from a new one, or run "
+                "'hub db downgrade base' and 'hub db upgrade' first)",
+                table=name,
+            )
+
+
+async def _generate_while_loading(
+    loader: Loader, enterprises: int, seed: int, calendar: Calendar
+) -> AsyncGenerator[Chunk, None]:
+    """Load each chunk while generating the next; yield each chunk once it is loaded.
+
+    Generation is pure Python and loading mostly waits on the database, so they overlap in
+    one thread: generation hands control to the event loop every few hundred enterprises,
+    and the loop then pushes more of the previous chunk to the database. A thread instead
+    would make the driver's encoding wait for the GIL while the database sits idle.
+    """
+    ids = new_ids()
+    loading: asyncio.Task[Chunk] | None = None
+    try:
+        for index, enterprise_ids in enumerate(chunk_ranges(enterprises)):
+            builder = ChunkBuilder(seed, index, calendar, ids)
+            for count, enterprise_id in enumerate(enterprise_ids, 1):
+                builder.enterprise(enterprise_id)
+                if count % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+            chunk = builder.close()
+            if loading is not None:
+                yield await loading
+            loading = asyncio.create_task(_load(loader, chunk))
+        if loading is not None:
+            yield await loading
+            loading = None
+    finally:
+        if loading is not None and not loading.done():
+            loading.cancel()
+            await asyncio.wait([loading])
+
+
+_YIELD_EVERY = 200  # enterprises, about 10 ms of generation
+
+
+async def _load(loader: Loader, chunk: Chunk) -> Chunk:
+    await loader.load(chunk)
+    return chunk
+
+
+@contextmanager
+def _progress_bar(show: bool, total: int) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr counting enterprises; yields the function that advances it."""
+    if not show:
+        yield lambda _count: None
+        return
+    columns = (
+        TextColumn("seeding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("enterprises"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("seeding", total=total)
+        yield lambda count: bar.advance(task, count)

@@ -1,0 +1,185 @@
+"""Bulk loaders: binary COPY on PostgreSQL, one ``executemany`` per table and chunk on SQLite.
+
+Both write explicit primary keys inside the caller's transaction, so a failed seed leaves the
+database as empty as it found it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
+
+from hub.demo.errors import UnsupportedDatabaseError
+from hub.demo.generator import ID_TABLES, TABLES, Chunk
+from hub.models import Base
+
+
+class Loader(Protocol):
+    """Writes chunks of rows inside the caller's transaction.
+
+    ``date_value`` and ``stamp_value`` give the form in which the driver takes a date and an
+    aware timestamp; the generator's calendar converts each distinct value once with them.
+    """
+
+    def date_value(self, value: date) -> Any: ...
+
+    def stamp_value(self, value: datetime) -> Any: ...
+
+    async def start(self) -> None: ...
+
+    async def load(self, chunk: Chunk) -> None: ...
+
+    async def finish(self) -> None: ...
+
+
+class PostgresLoader:
+    """COPY through asyncpg, with foreign keys and secondary indexes rebuilt once at the end.
+
+    Checking each row's foreign keys (a trigger per row) and growing a dozen b-trees one
+    entry at a time make COPY about three times slower than loading bare tables and then
+    validating each constraint and building each index in one pass. The definitions are read
+    from the catalogue and restored verbatim in the same transaction, so a failure restores
+    them too. Primary keys and unique constraints stay: they guard the load as it runs.
+    """
+
+    def __init__(self, connection: AsyncConnection, driver: Any) -> None:
+        self._connection = connection
+        self._driver = driver
+        self._foreign_keys: list[tuple[str, str, str]] = []  # (table, name, definition)
+        self._indexes: list[tuple[str, str]] = []  # (name, CREATE INDEX statement)
+
+    @classmethod
+    async def open(cls, connection: AsyncConnection) -> PostgresLoader:
+        # The caller has run a statement already, so SQLAlchemy's transaction is open on this
+        # driver connection and the COPYs below belong to it.
+        raw = await connection.get_raw_connection()
+        return cls(connection, raw.driver_connection)
+
+    def date_value(self, value: date) -> Any:
+        return value
+
+    def stamp_value(self, value: datetime) -> Any:
+        return value
+
+    async def start(self) -> None:
+        """Drop the foreign keys from and to the seeded tables and their plain indexes."""
+        tables = list(TABLES)
+        self._foreign_keys = [
+            (row["table_name"], row["name"], row["definition"])
+            for row in await self._driver.fetch(_FOREIGN_KEYS, tables)
+        ]
+        self._indexes = [
+            (row["name"], row["definition"])
+            for row in await self._driver.fetch(_PLAIN_INDEXES, tables)
+        ]
+        for table, name, _definition in self._foreign_keys:
+            await self._driver.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        for name, _definition in self._indexes:
+            await self._driver.execute(f'DROP INDEX "{name}"')
+
+    async def load(self, chunk: Chunk) -> None:
+        for table, rows in chunk.items():
+            if rows:
+                await self._driver.copy_records_to_table(table, records=rows, columns=TABLES[table])
+
+    async def finish(self) -> None:
+        """Rebuild what ``start`` dropped, and move each id sequence past the explicit ids."""
+        # Index builds sort whole tables; the default 64 MB makes them spill to disk.
+        await self._driver.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in self._indexes:
+            await self._driver.execute(definition)
+        for table, name, definition in self._foreign_keys:
+            await self._driver.execute(
+                f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+            )
+        for table in ID_TABLES:
+            await self._driver.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table}"
+            )
+
+
+_FOREIGN_KEYS = """
+SELECT conrelid::regclass::text AS table_name, conname AS name,
+       pg_get_constraintdef(oid) AS definition
+FROM pg_constraint
+WHERE contype = 'f'
+  AND (conrelid::regclass::text = ANY($1::text[]) OR confrelid::regclass::text = ANY($1::text[]))
+ORDER BY conrelid::regclass::text, conname
+"""
+
+# Indexes of the seeded tables that back no constraint (primary keys and unique stay).
+_PLAIN_INDEXES = """
+SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition
+FROM pg_index
+WHERE indrelid::regclass::text = ANY($1::text[])
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = pg_index.indexrelid)
+ORDER BY indexrelid::regclass::text
+"""
+
+
+class SqliteLoader:
+    """``executemany`` on the driver, one statement per table and chunk, values pre-converted."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        dialect = connection.dialect
+        # What SQLAlchemy itself binds for a Date and a UTCDateTime, so that seeded rows
+        # compare and sort exactly like the rows the application writes.
+        columns = Base.metadata.tables["enterprise"].c
+        self._date = _bind_processor(columns.established_on.type, dialect)
+        self._stamp = _bind_processor(columns.published_at.type, dialect)
+        self._statements = {
+            table: f"INSERT INTO {table} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})"
+            for table, names in TABLES.items()
+        }
+
+    def date_value(self, value: date) -> Any:
+        return self._date(value)
+
+    def stamp_value(self, value: datetime) -> Any:
+        return self._stamp(value)
+
+    async def start(self) -> None:
+        """Nothing to do: pysqlite runs DDL outside the transaction, so the indexes stay."""
+
+    async def load(self, chunk: Chunk) -> None:
+        for table, rows in chunk.items():
+            if rows:
+                await self._connection.exec_driver_sql(self._statements[table], rows)
+
+    async def finish(self) -> None:
+        """Nothing to do: SQLite picks the next rowid after the largest one."""
+
+
+def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+async def open_loader(connection: AsyncConnection) -> Loader:
+    """The loader for the connection's dialect."""
+    name = connection.dialect.name
+    if name == "postgresql" and connection.dialect.driver == "asyncpg":
+        return await PostgresLoader.open(connection)
+    if name == "sqlite":
+        return SqliteLoader(connection)
+    driver = connection.dialect.driver
+    raise UnsupportedDatabaseError(
+        f"the demo seed loads PostgreSQL (asyncpg) or SQLite, not {name} ({driver})"
+    )
+
+
+async def analyze(connection: AsyncConnection) -> None:
+    """Refresh the planner's statistics, which a bulk load leaves stale or empty."""
+    await connection.exec_driver_sql("ANALYZE")
