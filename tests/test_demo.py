@@ -28,7 +28,7 @@ from hub.cli import main
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.errors import DatabaseNotEmptyError
-from hub.demo.generator import CHUNK_SIZE, DRAFT_SHARE, ID_TABLES, TABLES
+from hub.demo.generator import CHUNK_SIZE, DRAFT_SHARE, ID_TABLES, TABLES, Calendar, generate
 from hub.demo.report import SeedReport
 from hub.demo.seed import DEFAULT_SEED, seed, seed_if_empty
 from hub.enterprise.reference import INDUSTRIES, REGIONS
@@ -450,6 +450,32 @@ async def test_example_keys_exist_in_the_smallest_seeds(
             await assert_region_keys(engine)
 
 
+def test_example_keys_hold_whatever_the_seed() -> None:
+    """The showcase enterprises 1 to 3 keep their keys under any seed; checked on the tuples."""
+    calendar = Calendar(AS_OF, lambda day: day, lambda stamp: stamp)
+    columns = {name: {column: i for i, column in enumerate(TABLES[name])} for name in TABLES}
+
+    def rows_of(chunk: dict[str, list[Any]], table: str, **where: Any) -> list[Any]:
+        index = columns[table]
+        return [row for row in chunk[table] if all(row[index[k]] == v for k, v in where.items())]
+
+    for seed_value in range(40):
+        (chunk,) = generate(3, seed_value, calendar)
+        assert len(rows_of(chunk, "credit_evaluation", enterprise_id=1)) >= 2
+        assert rows_of(chunk, "licence", number="XK16-108-00001", enterprise_id=1) != []
+        assert rows_of(chunk, "licence", status="REVOKED") != []
+        assert rows_of(chunk, "product", gtin="6901234567892", enterprise_id=1) != []
+        assert rows_of(chunk, "spot_check", product_id=1, level="NATIONAL", result="FAIL") != []
+        (recall,) = rows_of(chunk, "recall", product_id=1)
+        assert recall[columns["recall"]["started_on"]] == AS_OF - timedelta(days=40)
+        assert rows_of(chunk, "enterprise", id=2, region_code="440300", credit_grade="D") != []
+        (shanghai,) = rows_of(chunk, "blacklist_entry", enterprise_id=3)
+        assert shanghai[columns["blacklist_entry"]["listed_on"]] == AS_OF - timedelta(days=45)
+        assert shanghai[columns["blacklist_entry"]["publicity_ends_on"]] > AS_OF
+        assert len(chunk["consumer_warning"]) == 3
+        assert chunk["blacklist_removal"] == []
+
+
 # -- proportions ----------------------------------------------------------------------------
 
 
@@ -532,11 +558,15 @@ async def test_refuses_a_database_with_only_dependent_rows(dialect: str, tmp_pat
         assert await scalar(engine, select(func.count()).select_from(Enterprise)) == 0
 
 
-async def test_rejects_a_number_of_enterprises_out_of_range(dialect: str, tmp_path: Path) -> None:
+async def test_rejects_arguments_out_of_range(dialect: str, tmp_path: Path) -> None:
     async with migrated_engine(dialect, tmp_path) as engine:
         for enterprises in (0, 10_000_000):
-            with pytest.raises(BadUserInputError, match="enterprises"):
+            with pytest.raises(BadUserInputError, match="'enterprises'"):
                 await seed(engine, enterprises=enterprises)
+        for as_of in (date(1999, 12, 31), date(3000, 1, 1)):
+            with pytest.raises(BadUserInputError, match="'as_of'"):
+                await seed(engine, enterprises=5, as_of=as_of)
+        assert await scalar(engine, select(func.count()).select_from(Enterprise)) == 0
 
 
 async def test_seed_if_empty_seeds_once(dialect: str, tmp_path: Path) -> None:
@@ -616,7 +646,7 @@ def test_cli_migrates_seeds_and_reports(sqlite_database_url: Path) -> None:
     result = runner.invoke(main, arguments, catch_exceptions=False)
 
     assert result.exit_code == 0, result.output
-    assert "enterprises (seed 7, as of 2026-06-30)" in result.output
+    assert "50 enterprises, seed 7, as of 2026-06-30 (sqlite)" in result.output
     assert re.search(r"rows in \d+\.\d\d s, [\d,]+ rows/s", result.output)
     assert re.search(r"enterprise\s+│\s+50\s+│", result.output)
     assert _enterprise_count(sqlite_database_url) == 50
@@ -633,7 +663,12 @@ def test_cli_migrates_seeds_and_reports(sqlite_database_url: Path) -> None:
 def test_cli_validates_its_options(sqlite_database_url: Path) -> None:
     runner = CliRunner()
 
-    for arguments in (["--enterprises", "0"], ["--enterprises", "x"], ["--as-of", "30.06.2026"]):
+    for arguments in (
+        ["--enterprises", "0"],
+        ["--enterprises", "x"],
+        ["--as-of", "30.06.2026"],
+        ["--as-of", "1999-12-31"],
+    ):
         result = runner.invoke(main, ["demo", "seed", *arguments], catch_exceptions=False)
         assert result.exit_code == 2, arguments
         assert "Invalid value for" in result.output

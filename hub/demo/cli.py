@@ -12,7 +12,7 @@ from hub.config import get_settings
 from hub.db import create_engine
 from hub.demo.codes import MAX_ENTERPRISES
 from hub.demo.report import SeedReport, render_report
-from hub.demo.seed import DEFAULT_SEED, seed
+from hub.demo.seed import DEFAULT_SEED, EARLIEST_AS_OF, LATEST_AS_OF, seed
 from hub.errors import HubError
 from hub.migrate import upgrade
 
@@ -61,8 +61,13 @@ def seed_command(enterprises: int, seed_value: int, as_of: datetime | None) -> N
         finally:
             await engine.dispose()
 
+    day = as_of.date() if as_of else None
+    if day is not None and not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
+        raise click.BadParameter(
+            f"must be between {EARLIEST_AS_OF} and {LATEST_AS_OF}", param_hint="'--as-of'"
+        )
     try:
-        report = asyncio.run(run(as_of.date() if as_of else None))
+        report = asyncio.run(run(day))
     except HubError as error:
         raise click.ClickException(error.message) from None
     Console().print(render_report(report))

@@ -269,7 +269,8 @@ class ChunkBuilder:
         address = (
             f"{place.address_prefix}{pick(names.ZONES)}{pick(names.ROADS)}{1 + int(r() * 899)}号"
         )
-        established_ago = 400 + int(r() * 10_500)
+        # Showcases are old enough for years of history whatever the draw.
+        established_ago = 3000 + int(r() * 7000) if show else 400 + int(r() * 10_500)
         status = "ACTIVE" if show else pick(_ENTERPRISE_STATUSES)
 
         # Every record of the enterprise falls between its founding and as-of.

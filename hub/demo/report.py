@@ -32,17 +32,20 @@ class SeedReport:
 
 
 def render_report(report: SeedReport) -> Group:
-    """A table of rows per table, then one line with what was seeded and how fast."""
-    table = Table(title=f"demo seed ({report.dialect})")
+    """A table of rows per table, then what was seeded and how fast, one short line each."""
+    table = Table(title="demo seed")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, count in report.rows.items():
         table.add_row(name, f"{count:,}")
     table.add_section()
     table.add_row("total", f"{report.total_rows:,}", style="bold")
-    summary = Text(
-        f"{report.enterprises:,} enterprises (seed {report.seed}, as of "
-        f"{report.as_of.isoformat()}): {report.total_rows:,} rows in {report.seconds:.2f} s, "
+    what = Text(
+        f"{report.enterprises:,} enterprises, seed {report.seed}, "
+        f"as of {report.as_of.isoformat()} ({report.dialect})"
+    )
+    speed = Text(
+        f"{report.total_rows:,} rows in {report.seconds:.2f} s, "
         f"{report.rows_per_second:,.0f} rows/s"
     )
-    return Group(table, summary)
+    return Group(table, what, speed)

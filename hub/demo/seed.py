@@ -25,6 +25,11 @@ from hub.models import Base, Enterprise
 DEFAULT_SEED = 20_150_601
 """The seed when none is given; any fixed number would do."""
 
+# The calendar reaches 40 years back and 6 forward from as-of; these keep it within date's range
+# and the data plausible (GB 32100 codes exist since 2015, but older records are fine).
+EARLIEST_AS_OF = date(2000, 1, 1)
+LATEST_AS_OF = date(2999, 12, 31)
+
 __all__ = ["DEFAULT_SEED", "SeedReport", "seed", "seed_if_empty"]
 
 
@@ -44,6 +49,10 @@ async def seed(
     if not 1 <= enterprises <= MAX_ENTERPRISES:
         raise BadUserInputError("enterprises", f"must be between 1 and {MAX_ENTERPRISES:,}")
     as_of = as_of or today()
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise BadUserInputError(
+            "as_of", f"must be between {EARLIEST_AS_OF} and {LATEST_AS_OF}, got {as_of}"
+        )
     started = time.perf_counter()
     rows = dict.fromkeys(TABLES, 0)
     async with engine.connect() as connection:
