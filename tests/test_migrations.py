@@ -20,6 +20,7 @@ from hub.config import get_settings
 from hub.db import create_engine
 from hub.migrate import current, downgrade, upgrade
 from hub.models import Base
+from search.models import MIGRATION_ONLY
 from tests.fixtures.databases import empty_database
 
 
@@ -52,7 +53,8 @@ async def empty_engine(empty_url: str) -> AsyncIterator[AsyncEngine]:
 def _inspect_schema(connection: Connection) -> dict[str, list[str]]:
     """The tables, and the PostgreSQL objects that can outlive a dropped table."""
     inspector = inspect(connection)
-    tables = sorted(inspector.get_table_names())
+    # The FTS5 table of the SQLite search index and its shadow tables: virtual, no model.
+    tables = sorted(set(inspector.get_table_names()) - MIGRATION_ONLY)
     if not isinstance(inspector, PGInspector):
         return {"tables": tables, "sequences": [], "enums": []}  # SQLite has neither
     return {
@@ -73,7 +75,14 @@ def _schema_differences(connection: Connection) -> list[Any]:
     ``compare_type`` as in migrations/env.py, so this sees what ``alembic revision --autogenerate``
     would see.
     """
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            # Dialect-specific search objects (FTS5 tables, the GIN index): see search.models.
+            "include_name": lambda name, *_: name not in MIGRATION_ONLY,
+        },
+    )
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -26,6 +26,7 @@ from hub.importer.reader import Format, Record, RecordFile, detect_format
 from hub.importer.rejects import RejectsFile, default_rejects_path
 from hub.importer.rows import Problem, Row
 from hub.importer.store import ImportStore
+from search.outbox import enqueue_import_batch
 
 BATCH_SIZE = 1000
 
@@ -151,7 +152,14 @@ class _Batches:
             resolved = await self._handler.resolve(self._store, [row for _, row in parsed])
             accepted = self._check(parsed, resolved, rejected)
             if accepted:
-                self.changed += await self._handler.write(self._store, accepted)
+                changed = await self._handler.write(self._store, accepted)
+                if changed:
+                    await enqueue_import_batch(
+                        self._store.session,
+                        self._handler.table,
+                        [ready.values for _, ready in accepted],
+                    )
+                self.changed += changed
                 self.accepted += len(accepted)
         # In file order, whichever step found the problem.
         for record, problems in sorted(rejected, key=lambda item: item[0].line):

@@ -1,0 +1,1 @@
+"""Search over enterprises, recalls and consumer warnings (``searchEnterprises``...)."""

@@ -1,0 +1,321 @@
+"""Root fields of search: ``searchEnterprises``, ``searchRecalls``, ``searchConsumerWarnings``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+from hub.enterprise.models import CreditGrade as CreditGradeEnum
+from hub.enterprise.models import EnterpriseStatus as EnterpriseStatusEnum
+from hub.errors import BadUserInputError
+from hub.kit.codes import parse_region_code
+from hub.recall.models import RecallKind as RecallKindEnum
+from hub.recall.models import RecallStatus as RecallStatusEnum
+from hub.warning.models import Severity as SeverityEnum
+from schema.access import argument, input_field, resolver
+from schema.context import Info
+from schema.credit import loaders as credit_loaders
+from schema.pagination import After, First, PageInfo
+from schema.recalls import loaders as recall_loaders
+from schema.recalls.types import Recall
+from schema.search.extension import report
+from schema.search.types import (
+    BooleanFacet,
+    ConsumerWarningSearchConnection,
+    ConsumerWarningSearchFacets,
+    CreditGradeFacet,
+    EnterpriseSearchConnection,
+    EnterpriseSearchFacets,
+    IndustryFacet,
+    RecallKindFacet,
+    RecallSearchConnection,
+    RecallSearchFacets,
+    RecallStatusFacet,
+    RegionFacet,
+    SearchEdge,
+    SearchHighlight,
+    SeverityFacet,
+    ValueFacet,
+)
+from schema.warnings import loaders as warning_loaders
+from schema.warnings.types import ConsumerWarning
+from search.backend import Conditions, EnterpriseConditions, RecallConditions, WarningConditions
+from search.documents import Kind
+from search.service import Answer, SearchService, cursor_of
+
+if TYPE_CHECKING:
+    pass
+
+T = TypeVar("T")
+_INDUSTRY = re.compile(r"^[A-T]\d{0,4}$")
+_DEFAULT_SERVICE = SearchService()
+
+Query = Annotated[
+    str,
+    argument(
+        "What to look for: part of a name (Chinese or Latin, any case), a brand or product, "
+        "words of a notice; or a whole USCC, licence number or GTIN, which finds its record."
+    ),
+]
+
+
+@strawberry.input(description="Conditions on enterprise search results; all must hold.")
+class EnterpriseSearchFilterInput:
+    region_code: str | None = input_field(
+        description="GB/T 2260 code; a province (440000) or city (440300) includes its parts."
+    )
+    industry_code: str | None = input_field(description="GB/T 4754 industry code, e.g. C39.")
+    credit_grades: list[CreditGradeEnum] | None = input_field(
+        description="Any of these current credit grades."
+    )
+    status: EnterpriseStatusEnum | None = input_field(description="Registration status.")
+    blacklisted: bool | None = input_field(
+        description="True: only enterprises with a blacklist listing in force today; false: "
+        "only those without."
+    )
+    has_valid_licence: bool | None = input_field(
+        description="True: only enterprises holding a published production licence that is "
+        "valid today; false: only those without one."
+    )
+
+
+@strawberry.input(description="Conditions on recall search results; all must hold.")
+class RecallSearchFilterInput:
+    region_code: str | None = input_field(
+        description="GB/T 2260 code of the producer's registration; a province includes its parts."
+    )
+    category: str | None = input_field(description="Product category, e.g. 电动自行车.")
+    status: RecallStatusEnum | None = input_field(description="Progress of the recall.")
+    kind: RecallKindEnum | None = input_field(description="Voluntary or ordered.")
+    started_after: date | None = input_field(description="Started on or after this date.")
+    started_before: date | None = input_field(description="Started on or before this date.")
+
+
+@strawberry.input(description="Conditions on consumer warning search results; all must hold.")
+class ConsumerWarningSearchFilterInput:
+    severity: SeverityEnum | None = input_field(description="How serious the hazard is.")
+    category: str | None = input_field(description="Product category concerned.")
+    issued_after: date | None = input_field(description="Issued on or after this date.")
+    issued_before: date | None = input_field(description="Issued on or before this date.")
+
+
+def _service(info: Info) -> SearchService:
+    request = info.context.request
+    found = getattr(request.app.state, "search", None) if request is not None else None
+    return found if isinstance(found, SearchService) else _DEFAULT_SERVICE
+
+
+def _selects(selections: Sequence[Any], name: str) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField) and selection.name == name:
+            return True
+        if isinstance(selection, FragmentSpread | InlineFragment) and _selects(
+            selection.selections, name
+        ):
+            return True
+    return False
+
+
+def _date_order(after: date | None, before: date | None, argument: str) -> None:
+    if after is not None and before is not None and after > before:
+        raise BadUserInputError(argument, "must not be before the start of the range")
+
+
+async def _answer(
+    info: Info, kind: Kind, query: str, conditions: Conditions, first: int | None, after: str | None
+) -> Answer:
+    context = info.context
+    answer = await _service(info).search(
+        context.session,
+        kind,
+        query,
+        conditions,
+        first=first,
+        after=after,
+        sees_unpublished=context.principal.sees_unpublished,
+        with_facets=_selects(info.selected_fields[0].selections, "facets"),
+    )
+    report(info.field_name, answer)
+    return answer
+
+
+def _edges(
+    answer: Answer, rows: Sequence[Any], make: Callable[[Any], T]
+) -> tuple[list[SearchEdge[T]], PageInfo]:
+    """Edges of the hits whose records the caller may load (in the hits' order)."""
+    edges = [
+        SearchEdge(
+            cursor=cursor_of(hit),
+            score=hit.score,
+            highlights=[
+                SearchHighlight(field_name=h.field, fragments=h.fragments)
+                for h in answer.highlights(hit)
+            ],
+            node=make(row),
+        )
+        for hit, row in zip(answer.result.hits, rows, strict=True)
+        if row is not None
+    ]
+    cursors = [cursor_of(hit) for hit in answer.result.hits]
+    page_info = PageInfo(
+        has_next_page=answer.result.has_next,
+        has_previous_page=False,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+    return edges, page_info
+
+
+async def _rows(loader: Any, answer: Answer) -> list[Any]:
+    load: Callable[[list[int]], Awaitable[list[Any]]] = loader.load_many
+    return await load([hit.id for hit in answer.result.hits])
+
+
+@strawberry.type
+class SearchQuery:
+    @resolver(
+        description="Enterprises by name, brand, product or code, most relevant first, with "
+        "facets. A whole USCC, licence number or GTIN finds its enterprise directly."
+    )
+    async def search_enterprises(
+        self,
+        info: Info,
+        query: Query,
+        filter: Annotated[
+            EnterpriseSearchFilterInput | None, argument("Conditions on the results.")
+        ] = None,
+        first: First = 20,
+        after: After = None,
+    ) -> EnterpriseSearchConnection:
+        from schema.enterprise import Enterprise
+
+        given = filter or EnterpriseSearchFilterInput()
+        if given.industry_code is not None and not _INDUSTRY.match(given.industry_code):
+            raise BadUserInputError("filter.industryCode", "a GB/T 4754 code such as C39")
+        conditions = EnterpriseConditions(
+            region_code=None
+            if given.region_code is None
+            else parse_region_code(given.region_code, "filter.regionCode"),
+            industry_code=given.industry_code,
+            credit_grades=tuple(grade.value for grade in given.credit_grades or ()),
+            status=given.status.value if given.status is not None else None,
+            blacklisted=given.blacklisted,
+            has_valid_licence=given.has_valid_licence,
+        )
+        answer = await _answer(info, Kind.ENTERPRISE, query, conditions, first, after)
+        rows = await _rows(info.context.loader(credit_loaders.enterprise_by_id), answer)
+        edges, page_info = _edges(answer, rows, Enterprise.from_row)
+        facets = answer.result.facets
+        return EnterpriseSearchConnection(
+            edges=edges,
+            nodes=[edge.node for edge in edges],
+            page_info=page_info,
+            total_count=answer.result.total,
+            facets=EnterpriseSearchFacets(
+                regions=[RegionFacet(code=v, count=n) for v, n in facets.get("regions", [])],
+                credit_grades=[
+                    CreditGradeFacet(grade=CreditGradeEnum(v) if v else None, count=n)
+                    for v, n in facets.get("creditGrades", [])
+                ],
+                industries=[
+                    IndustryFacet(code=v, count=n) for v, n in facets.get("industries", [])
+                ],
+                blacklisted=[
+                    BooleanFacet(value=v, count=n) for v, n in facets.get("blacklisted", [])
+                ],
+            ),
+        )
+
+    @resolver(
+        description="Recall notices by free text (title, product, producer, hazard), most "
+        "relevant first, with facets. A whole USCC finds the producer's recalls, a GTIN the "
+        "product's."
+    )
+    async def search_recalls(
+        self,
+        info: Info,
+        query: Query,
+        filter: Annotated[
+            RecallSearchFilterInput | None, argument("Conditions on the results.")
+        ] = None,
+        first: First = 20,
+        after: After = None,
+    ) -> RecallSearchConnection:
+        given = filter or RecallSearchFilterInput()
+        _date_order(given.started_after, given.started_before, "filter.startedBefore")
+        conditions = RecallConditions(
+            region_code=None
+            if given.region_code is None
+            else parse_region_code(given.region_code, "filter.regionCode"),
+            category=given.category,
+            status=given.status.value if given.status is not None else None,
+            kind=given.kind.value if given.kind is not None else None,
+            started_after=given.started_after,
+            started_before=given.started_before,
+        )
+        answer = await _answer(info, Kind.RECALL, query, conditions, first, after)
+        rows = await _rows(info.context.loader(recall_loaders.recall_by_id), answer)
+        edges, page_info = _edges(answer, rows, Recall.from_row)
+        facets = answer.result.facets
+        return RecallSearchConnection(
+            edges=edges,
+            nodes=[edge.node for edge in edges],
+            page_info=page_info,
+            total_count=answer.result.total,
+            facets=RecallSearchFacets(
+                categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
+                statuses=[
+                    RecallStatusFacet(status=RecallStatusEnum(v), count=n)
+                    for v, n in facets.get("statuses", [])
+                ],
+                kinds=[
+                    RecallKindFacet(kind=RecallKindEnum(v), count=n)
+                    for v, n in facets.get("kinds", [])
+                ],
+            ),
+        )
+
+    @resolver(
+        description="Consumer warnings by free text (title, category, hazard, advice), most "
+        "relevant first, with facets. A GTIN finds the warnings about that product."
+    )
+    async def search_consumer_warnings(
+        self,
+        info: Info,
+        query: Query,
+        filter: Annotated[
+            ConsumerWarningSearchFilterInput | None, argument("Conditions on the results.")
+        ] = None,
+        first: First = 20,
+        after: After = None,
+    ) -> ConsumerWarningSearchConnection:
+        given = filter or ConsumerWarningSearchFilterInput()
+        _date_order(given.issued_after, given.issued_before, "filter.issuedBefore")
+        conditions = WarningConditions(
+            severity=given.severity.value if given.severity is not None else None,
+            category=given.category,
+            issued_after=given.issued_after,
+            issued_before=given.issued_before,
+        )
+        answer = await _answer(info, Kind.WARNING, query, conditions, first, after)
+        rows = await _rows(info.context.loader(warning_loaders.warning_by_id), answer)
+        edges, page_info = _edges(answer, rows, ConsumerWarning.from_row)
+        facets = answer.result.facets
+        return ConsumerWarningSearchConnection(
+            edges=edges,
+            nodes=[edge.node for edge in edges],
+            page_info=page_info,
+            total_count=answer.result.total,
+            facets=ConsumerWarningSearchFacets(
+                severities=[
+                    SeverityFacet(severity=SeverityEnum(v), count=n)
+                    for v, n in facets.get("severities", [])
+                ],
+                categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
+            ),
+        )

@@ -1,0 +1,163 @@
+"""Types of search results: scored, highlighted edges over the usual nodes, and facets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
+
+import strawberry
+
+from hub.enterprise.models import CreditGrade as CreditGradeEnum
+from hub.recall.models import RecallKind as RecallKindEnum
+from hub.recall.models import RecallStatus as RecallStatusEnum
+from hub.warning.models import Severity as SeverityEnum
+from schema.access import field, resolver
+from schema.context import Info
+from schema.credit import loaders as credit_loaders
+from schema.pagination import PageInfo
+from schema.recalls.types import Recall
+from schema.warnings.types import ConsumerWarning
+
+if TYPE_CHECKING:
+    from schema.enterprise import Enterprise
+
+EnterpriseRef = Annotated["Enterprise", strawberry.lazy("schema.enterprise")]
+T = TypeVar("T")
+
+
+@strawberry.type(description="Where a search matched in one field of a result.")
+class SearchHighlight:
+    field_name: str = field(
+        name="field",
+        description="The field: name, brands, products (enterprises); title, product, producer, "
+        "hazard (recalls); title, category, hazard, advice (warnings); or uscc, licenceNumber, "
+        "gtin when the query was that code.",
+    )
+    fragments: list[str] = field(
+        description="The field's matching values, HTML-escaped, each match in <em>…</em>; "
+        "long values are cut to a window around the first match."
+    )
+
+
+@strawberry.type(description="A search result with its relevance and where it matched.")
+class SearchEdge(Generic[T]):
+    cursor: str = field(description="Opaque position of this result; pass it as `after`.")
+    score: float = field(
+        description="Relevance: the weights of the fields holding the whole query, plus bonuses "
+        "for a primary field that starts with or equals it. Equal scores are ordered "
+        "deterministically (shorter name, or newer notice, then id)."
+    )
+    highlights: list[SearchHighlight] = field(description="Where the query matched.")
+    node: T = field(description="The result.")
+
+
+@strawberry.type(description="How many results lie in one province.")
+class RegionFacet:
+    code: str = field(description="GB/T 2260 code of the province, e.g. 440000.")
+    count: int = field(description="Results registered in the province.")
+
+    @resolver(description="Name of the province, e.g. 广东省.")
+    async def name(self, info: Info) -> str | None:
+        row = await info.context.loader(credit_loaders.region_by_code).load(self.code)
+        return row.name if row else None
+
+
+@strawberry.type(description="How many results have one credit grade.")
+class CreditGradeFacet:
+    grade: CreditGradeEnum | None = field(description="The current grade; null: never graded.")
+    count: int = field(description="Results with this grade.")
+
+
+@strawberry.type(description="How many results are in one industry.")
+class IndustryFacet:
+    code: str = field(description="GB/T 4754 industry code, e.g. C39.")
+    count: int = field(description="Results in the industry.")
+
+    @resolver(description="Name of the industry.")
+    async def name(self, info: Info) -> str | None:
+        row = await info.context.loader(credit_loaders.industry_by_code).load(self.code)
+        return row.name if row else None
+
+
+@strawberry.type(description="How many results have a yes/no property, or lack it.")
+class BooleanFacet:
+    value: bool = field(description="The property's value.")
+    count: int = field(description="Results with this value.")
+
+
+@strawberry.type(description="How many results have one value of a text property.")
+class ValueFacet:
+    value: str = field(description="The value, e.g. a product category.")
+    count: int = field(description="Results with this value.")
+
+
+@strawberry.type(description="How many recalls have one status.")
+class RecallStatusFacet:
+    status: RecallStatusEnum = field(description="The recall status.")
+    count: int = field(description="Recalls with this status.")
+
+
+@strawberry.type(description="How many recalls are of one kind.")
+class RecallKindFacet:
+    kind: RecallKindEnum = field(description="Voluntary or ordered.")
+    count: int = field(description="Recalls of this kind.")
+
+
+@strawberry.type(description="How many warnings have one severity.")
+class SeverityFacet:
+    severity: SeverityEnum = field(description="The severity.")
+    count: int = field(description="Warnings with this severity.")
+
+
+@strawberry.type(
+    description="Counts of the matching enterprises (all pages) by province, grade, industry "
+    "and blacklisting; largest count first."
+)
+class EnterpriseSearchFacets:
+    regions: list[RegionFacet] = field(description="By province of registration.")
+    credit_grades: list[CreditGradeFacet] = field(description="By current credit grade.")
+    industries: list[IndustryFacet] = field(description="By industry.")
+    blacklisted: list[BooleanFacet] = field(
+        description="By whether a blacklist listing is in force today."
+    )
+
+
+@strawberry.type(description="Counts of the matching recalls (all pages); largest count first.")
+class RecallSearchFacets:
+    categories: list[ValueFacet] = field(description="By product category.")
+    statuses: list[RecallStatusFacet] = field(description="By status.")
+    kinds: list[RecallKindFacet] = field(description="By kind.")
+
+
+@strawberry.type(description="Counts of the matching warnings (all pages); largest count first.")
+class ConsumerWarningSearchFacets:
+    severities: list[SeverityFacet] = field(description="By severity.")
+    categories: list[ValueFacet] = field(description="By product category.")
+
+
+@strawberry.type(description="Enterprises matching a search, most relevant first.")
+class EnterpriseSearchConnection:
+    edges: list[SearchEdge[EnterpriseRef]] = field(description="Results with score and highlights.")
+    nodes: list[EnterpriseRef] = field(description="The results.")
+    page_info: PageInfo = field(description="How to fetch the next page.")
+    total_count: int = field(description="How many enterprises match, on all pages.")
+    facets: EnterpriseSearchFacets = field(description="Counts of the matches by property.")
+
+
+@strawberry.type(description="Recall notices matching a search, most relevant first.")
+class RecallSearchConnection:
+    edges: list[SearchEdge[Recall]] = field(description="Results with score and highlights.")
+    nodes: list[Recall] = field(description="The results.")
+    page_info: PageInfo = field(description="How to fetch the next page.")
+    total_count: int = field(description="How many recalls match, on all pages.")
+    facets: RecallSearchFacets = field(description="Counts of the matches by property.")
+
+
+@strawberry.type(description="Consumer warnings matching a search, most relevant first.")
+class ConsumerWarningSearchConnection:
+    edges: list[SearchEdge[ConsumerWarning]] = field(
+        description="Results with score and highlights."
+    )
+    nodes: list[ConsumerWarning] = field(description="The results.")
+    page_info: PageInfo = field(description="How to fetch the next page.")
+    total_count: int = field(description="How many warnings match, on all pages.")
+    facets: ConsumerWarningSearchFacets = field(description="Counts of the matches by property.")

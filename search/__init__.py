@@ -1,0 +1,1 @@
+"""Search: one tokenizer, an embedded SQL index, Elasticsearch, and the outbox between them."""

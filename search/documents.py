@@ -1,0 +1,299 @@
+"""How a record becomes a search document: its text fields, and the attributes filters need.
+
+Text fields are listed per kind in ``PROFILES`` with the weight a match in them scores. The
+attributes (region, grade, dates...) are what Elasticsearch filters and counts on; the embedded
+backend reads them from the live tables instead, so only the text goes through its index.
+
+Time-dependent facts are stored as periods, not as flags, so that a document stays right as the
+days pass: an enterprise is blacklisted *now* when now falls in one of its ``blacklisted``
+periods (published, listed, not past its publicity, not removed), and holds a valid licence when
+now falls in one of its ``valid_licence`` periods.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.blacklist.models import BlacklistEntry, BlacklistRemoval
+from hub.db import HubSession
+from hub.enterprise.models import Enterprise
+from hub.kit.time import SHANGHAI, utcnow
+from hub.licence.models import Licence, LicenceStatus
+from hub.quality.models import Product
+from hub.recall.models import Recall
+from hub.warning.models import ConsumerWarning
+from search.tokenize import index_tokens
+
+
+class Kind(StrEnum):
+    ENTERPRISE = "enterprise"
+    RECALL = "recall"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The searchable fields of a kind with their weights; the first is the primary one.
+
+    A document scores the weight of every field that holds all the query's phrases, plus
+    ``PREFIX_BONUS`` when its primary field starts with the first phrase and ``EXACT_BONUS``
+    when the primary field is the query exactly.
+    """
+
+    fields: tuple[tuple[str, int], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.fields)
+
+    @property
+    def primary(self) -> str:
+        return self.fields[0][0]
+
+
+PREFIX_BONUS = 2
+EXACT_BONUS = 16
+# The score of a record found by its code (USCC, licence number, GTIN).
+CODE_SCORE = 100.0
+
+PROFILES: dict[Kind, Profile] = {
+    Kind.ENTERPRISE: Profile((("name", 8), ("brands", 4), ("products", 2))),
+    Kind.RECALL: Profile((("title", 8), ("product", 4), ("producer", 3), ("hazard", 2))),
+    Kind.WARNING: Profile((("title", 8), ("category", 4), ("hazard", 3), ("advice", 1))),
+}
+MAX_FIELDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    kind: Kind
+    id: int
+    # Field name -> its original values (a name has one value, brands many).
+    texts: dict[str, list[str]]
+    # Smaller ranks first among equal scores: deterministic ties.
+    rank: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> list[str]:
+        return index_tokens(*(value for values in self.texts.values() for value in values))
+
+
+def _day_start(day: date) -> datetime:
+    """The first instant of a day in the authority's calendar."""
+    return datetime.combine(day, time(), SHANGHAI)
+
+
+def _period(start: datetime, end: datetime) -> dict[str, str] | None:
+    """A half-open period [start, end), or None when it is empty."""
+    if end <= start:
+        return None
+    return {"gte": start.isoformat(), "lt": end.isoformat()}
+
+
+def blacklist_period(
+    entry: BlacklistEntry, removal: BlacklistRemoval | None
+) -> dict[str, str] | None:
+    """When ``entry`` is in force, as ``hub.blacklist.repository.in_force`` decides it."""
+    if entry.published_at is None:
+        return None
+    start = max(entry.published_at, _day_start(entry.listed_on))
+    end = _day_start(entry.publicity_ends_on + timedelta(days=1))
+    if removal is not None:
+        end = min(end, _day_start(removal.removed_on))
+    return _period(start, end)
+
+
+def licence_period(licence: Licence) -> dict[str, str] | None:
+    """When a published licence with status VALID is within its validity."""
+    if licence.published_at is None or licence.status is not LicenceStatus.VALID:
+        return None
+    start = max(licence.published_at, _day_start(licence.valid_from))
+    return _period(start, _day_start(licence.valid_until + timedelta(days=1)))
+
+
+def _published(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _group(rows: Sequence[Any], key: str) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, key)].append(row)
+    return grouped
+
+
+async def enterprise_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
+    """Documents of the enterprises ``ids`` that exist.
+
+    Brands and product names come from published products only: a draft product must not make
+    its producer findable by the public.
+    """
+    wanted = list(ids)
+    enterprises = (await session.scalars(select(Enterprise).where(Enterprise.id.in_(wanted)))).all()
+    now = utcnow()
+    products = _group(
+        (
+            await session.scalars(
+                select(Product)
+                .where(
+                    Product.enterprise_id.in_(wanted),
+                    Product.published_at.is_not(None),
+                    Product.published_at <= now,
+                )
+                .order_by(Product.id)
+            )
+        ).all(),
+        "enterprise_id",
+    )
+    entries = _group(
+        (
+            await session.scalars(
+                select(BlacklistEntry).where(BlacklistEntry.enterprise_id.in_(wanted))
+            )
+        ).all(),
+        "enterprise_id",
+    )
+    entry_ids = [entry.id for group in entries.values() for entry in group]
+    removals = {
+        removal.entry_id: removal
+        for removal in await session.scalars(
+            select(BlacklistRemoval).where(BlacklistRemoval.entry_id.in_(entry_ids))
+        )
+    }
+    licences = _group(
+        (await session.scalars(select(Licence).where(Licence.enterprise_id.in_(wanted)))).all(),
+        "enterprise_id",
+    )
+    documents = []
+    for enterprise in enterprises:
+        own = products.get(enterprise.id, [])
+        blacklisted = [
+            period
+            for entry in entries.get(enterprise.id, [])
+            if (period := blacklist_period(entry, removals.get(entry.id))) is not None
+        ]
+        valid = [
+            period
+            for licence in licences.get(enterprise.id, [])
+            if (period := licence_period(licence)) is not None
+        ]
+        documents.append(
+            Document(
+                kind=Kind.ENTERPRISE,
+                id=enterprise.id,
+                texts={
+                    "name": [enterprise.name],
+                    "brands": list(dict.fromkeys(p.brand for p in own)),
+                    "products": list(dict.fromkeys(p.name for p in own)),
+                },
+                rank=len(enterprise.name),
+                attributes={
+                    "uscc": enterprise.uscc,
+                    "region_code": enterprise.region_code,
+                    "province_code": enterprise.region_code[:2] + "0000",
+                    "industry_code": enterprise.industry_code,
+                    "credit_grade": enterprise.credit_grade.value
+                    if enterprise.credit_grade
+                    else None,
+                    "status": enterprise.status.value,
+                    "published_at": _published(enterprise.published_at),
+                    "blacklisted": blacklisted,
+                    "valid_licence": valid,
+                },
+            )
+        )
+    return documents
+
+
+async def recall_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
+    rows = (
+        await session.execute(
+            select(Recall, Enterprise.name, Enterprise.region_code)
+            .join(Enterprise, Enterprise.id == Recall.enterprise_id)
+            .where(Recall.id.in_(list(ids)))
+        )
+    ).all()
+    return [
+        Document(
+            kind=Kind.RECALL,
+            id=recall.id,
+            texts={
+                "title": [recall.title],
+                "product": [recall.product_name],
+                "producer": [producer],
+                "hazard": [recall.hazard],
+            },
+            rank=-recall.started_on.toordinal(),
+            attributes={
+                "region_code": region_code,
+                "category": recall.category,
+                "status": recall.status.value,
+                "recall_kind": recall.kind.value,
+                "started_on": recall.started_on.isoformat(),
+                "published_at": _published(recall.published_at),
+            },
+        )
+        for recall, producer, region_code in rows
+    ]
+
+
+async def warning_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
+    rows = (
+        await session.scalars(select(ConsumerWarning).where(ConsumerWarning.id.in_(list(ids))))
+    ).all()
+    return [
+        Document(
+            kind=Kind.WARNING,
+            id=warning.id,
+            texts={
+                "title": [warning.title],
+                "category": [warning.category],
+                "hazard": [warning.hazard],
+                "advice": [warning.advice],
+            },
+            rank=-warning.issued_on.toordinal(),
+            attributes={
+                "category": warning.category,
+                "severity": warning.severity.value,
+                "issued_on": warning.issued_on.isoformat(),
+                "published_at": _published(warning.published_at),
+            },
+        )
+        for warning in rows
+    ]
+
+
+async def build_documents(session: HubSession, kind: Kind, ids: Collection[int]) -> list[Document]:
+    """The documents of ``ids``; ids whose record no longer exists have none."""
+    if not ids:
+        return []
+    if kind is Kind.ENTERPRISE:
+        return await enterprise_documents(session, ids)
+    if kind is Kind.RECALL:
+        return await recall_documents(session, ids)
+    return await warning_documents(session, ids)
+
+
+async def all_ids(session: HubSession, kind: Kind, after: int, limit: int) -> list[int]:
+    """Ids of ``kind`` after ``after`` in id order: how a reindex walks a table."""
+    model: Any = {Kind.ENTERPRISE: Enterprise, Kind.RECALL: Recall, Kind.WARNING: ConsumerWarning}[
+        kind
+    ]
+    return list(
+        await session.scalars(
+            select(model.id).where(model.id > after).order_by(model.id).limit(limit)
+        )
+    )
+
+
+async def recall_ids_of_enterprises(session: HubSession, ids: Collection[int]) -> list[int]:
+    """Recalls whose documents carry these enterprises' names and regions."""
+    return list(await session.scalars(select(Recall.id).where(Recall.enterprise_id.in_(list(ids)))))

@@ -1,0 +1,71 @@
+"""Highlights: where a query's phrases occur in a hit's fields, computed the same for every
+backend from the original text, so what is marked is exactly what matched."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from search.tokenize import ParsedQuery, units
+
+FRAGMENT_LENGTH = 80
+OPEN, CLOSE = "<em>", "</em>"
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    field: str
+    fragments: list[str]
+
+
+def _spans(value: str, query: ParsedQuery) -> list[tuple[int, int]]:
+    """Character spans of ``value`` covered by an occurrence of a phrase, merged."""
+    found = units(value)
+    texts = [unit.text for unit in found]
+    spans: list[tuple[int, int]] = []
+    for phrase in query.phrases:
+        size = len(phrase)
+        for start in range(len(texts) - size + 1):
+            if tuple(texts[start : start + size]) == phrase:
+                spans.append((found[start].start, found[start + size - 1].end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mark(value: str, spans: list[tuple[int, int]]) -> str:
+    """``value`` HTML-escaped, the spans in <em>, cut to a window around the first one."""
+    window_start = 0
+    window_end = len(value)
+    if len(value) > FRAGMENT_LENGTH:
+        window_start = max(0, spans[0][0] - FRAGMENT_LENGTH // 4)
+        window_end = min(len(value), window_start + FRAGMENT_LENGTH)
+    parts: list[str] = ["…" if window_start > 0 else ""]
+    position = window_start
+    for start, end in spans:
+        if start >= window_end:
+            break
+        parts.append(html.escape(value[position:start]))
+        parts.append(OPEN + html.escape(value[start : min(end, window_end)]) + CLOSE)
+        position = min(end, window_end)
+    parts.append(html.escape(value[position:window_end]))
+    parts.append("…" if window_end < len(value) else "")
+    return "".join(parts)
+
+
+def highlights(
+    texts: dict[str, list[str]], query: ParsedQuery, fields: tuple[str, ...]
+) -> list[Highlight]:
+    """For each field (in profile order) with a match, its values that match, marked."""
+    found: list[Highlight] = []
+    for name in fields:
+        fragments = [
+            mark(value, spans) for value in texts.get(name, []) if (spans := _spans(value, query))
+        ]
+        if fragments:
+            found.append(Highlight(field=name, fragments=fragments))
+    return found

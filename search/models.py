@@ -1,0 +1,98 @@
+"""Tables of the search: the embedded index's documents and the outbox.
+
+``search_document`` is the embedded backend's index: one row per searchable record with its
+tokens and the units of its fields. On PostgreSQL ``tokens`` is a ``text[]`` under a GIN index;
+on SQLite it is space-separated text that an FTS5 table (``search_document_fts``, external
+content, kept in step by triggers) indexes. Both are created by migration 0004, which is why
+``MIGRATION_ONLY`` lists them for the models-versus-migrations comparison.
+
+``search_outbox`` holds what changed, written in the transaction of the change; the relay
+applies it to each backend after the commit and stamps the entry for that backend.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from hub.db import Base
+from hub.kit.time import utcnow
+
+FTS_TABLE = "search_document_fts"
+GIN_INDEX = "ix_search_document_tokens"
+# Made by migration 0004 with dialect-specific DDL (FTS5 and its shadow tables on SQLite,
+# a GIN index on PostgreSQL); the models cannot declare them.
+MIGRATION_ONLY = frozenset(
+    {
+        FTS_TABLE,
+        *(f"{FTS_TABLE}_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")),
+        GIN_INDEX,
+    }
+)
+
+
+class TokenList(TypeDecorator[list[str]]):
+    """A list of tokens: ``text[]`` on PostgreSQL, space-separated text elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(Text()))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return " ".join(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str] | None:
+        if value is None or dialect.name == "postgresql":
+            return value  # type: ignore[no-any-return]
+        return str(value).split()
+
+
+class SearchDocument(Base):
+    """One record as the embedded index sees it; ``text_N`` hold the units of field N."""
+
+    __tablename__ = "search_document"
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int]
+    tokens: Mapped[list[str]] = mapped_column(TokenList())
+    text_0: Mapped[str] = mapped_column(Text)
+    text_1: Mapped[str] = mapped_column(Text)
+    text_2: Mapped[str] = mapped_column(Text)
+    text_3: Mapped[str] = mapped_column(Text)
+    # The tie-break after the score, smaller first (a shorter name, a newer notice).
+    rank: Mapped[int]
+    # The original field values, for highlights.
+    source: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+
+
+class OutboxEntry(Base):
+    """A record whose documents must be rebuilt, stamped per backend once applied."""
+
+    __tablename__ = "search_outbox"
+    __table_args__ = (
+        Index("ix_search_outbox_embedded_pending", "embedded_done_at", "id"),
+        Index("ix_search_outbox_elasticsearch_pending", "elasticsearch_done_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    embedded_done_at: Mapped[datetime | None]
+    elasticsearch_done_at: Mapped[datetime | None]

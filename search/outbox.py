@@ -1,0 +1,211 @@
+"""The outbox: changes written with the data, applied to each index after the commit.
+
+``enqueue`` runs inside the transaction of the change, so a change and its outbox entry commit
+or roll back together. ``relay`` runs after the commit (the app's background task, or
+``hub search sync``): it rebuilds the changed records' documents from the database, writes them
+to one backend, and stamps the entries for that backend in the same transaction as the stamp.
+If the backend is down the transaction rolls back, the entries stay pending and the lag grows;
+the next relay catches up. Entries are stamped by id, never by a high-water mark, so an entry
+that commits late (a lower id than one already applied) is still applied.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from hub.blacklist.models import BlacklistEntry
+from hub.db import HubSession, transaction
+from hub.enterprise.models import Enterprise
+from hub.kit.time import utcnow
+from hub.licence.models import Licence
+from hub.recall.models import Recall
+from hub.warning.models import ConsumerWarning
+from search.backend import SearchBackend
+from search.documents import Kind, build_documents, recall_ids_of_enterprises
+from search.embedded import EmbeddedBackend
+from search.models import OutboxEntry
+
+EMBEDDED = "embedded"
+ELASTICSEARCH = "elasticsearch"
+_DONE = {
+    EMBEDDED: OutboxEntry.embedded_done_at,
+    ELASTICSEARCH: OutboxEntry.elasticsearch_done_at,
+}
+_CHUNK = 500
+RELAY_BATCH = 500
+
+
+async def enqueue(session: HubSession, kind: Kind, ids: Iterable[int]) -> int:
+    """Note that the records ``ids`` of ``kind`` changed; in the caller's transaction."""
+    now = utcnow()
+    rows = [{"kind": kind.value, "ref_id": ref_id, "created_at": now} for ref_id in set(ids)]
+    for start in range(0, len(rows), _CHUNK):
+        await session.execute(insert(OutboxEntry), rows[start : start + _CHUNK])
+    return len(rows)
+
+
+async def _ids(session: HubSession, statement: Any) -> list[int]:
+    return [int(value) for value in await session.scalars(statement)]
+
+
+async def enqueue_import_batch(
+    session: HubSession, table: Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    """The importer's hook: after a batch of ``table`` rows is stored, note what it changed.
+
+    Works from the values the importer stored, so it needs nothing else from the importer;
+    tables no document reads (regions, spot checks) enqueue nothing.
+    """
+    if not rows:
+        return
+    name = table.name
+
+    def values(column: str) -> list[Any]:
+        return [row[column] for row in rows if row.get(column) is not None]
+
+    if name == "enterprise":
+        ids = await _ids(session, select(Enterprise.id).where(Enterprise.uscc.in_(values("uscc"))))
+        await enqueue(session, Kind.ENTERPRISE, ids)
+    elif name in ("product", "licence", "credit_evaluation", "blacklist_entry"):
+        await enqueue(session, Kind.ENTERPRISE, values("enterprise_id"))
+    elif name == "blacklist_removal":
+        statement = select(BlacklistEntry.enterprise_id).where(
+            BlacklistEntry.id.in_(values("entry_id"))
+        )
+        await enqueue(session, Kind.ENTERPRISE, await _ids(session, statement))
+    elif name == "licence_status_event":
+        statement = select(Licence.enterprise_id).where(Licence.id.in_(values("licence_id")))
+        await enqueue(session, Kind.ENTERPRISE, await _ids(session, statement))
+    elif name == "recall":
+        statement = select(Recall.id).where(Recall.notice_number.in_(values("notice_number")))
+        await enqueue(session, Kind.RECALL, await _ids(session, statement))
+    elif name == "consumer_warning":
+        statement = select(ConsumerWarning.id).where(ConsumerWarning.number.in_(values("number")))
+        await enqueue(session, Kind.WARNING, await _ids(session, statement))
+
+
+async def apply_changes(
+    session: HubSession, backend: SearchBackend, changes: dict[Kind, set[int]]
+) -> int:
+    """Rebuild the documents of ``changes`` from the database and write them to ``backend``.
+
+    An enterprise's recalls follow it: their documents carry its name and region.
+    """
+    enterprises = changes.get(Kind.ENTERPRISE, set())
+    if enterprises:
+        changes = {**changes, Kind.RECALL: changes.get(Kind.RECALL, set())}
+        changes[Kind.RECALL] |= set(await recall_ids_of_enterprises(session, enterprises))
+    written = 0
+    for kind, ids in changes.items():
+        documents = await build_documents(session, kind, ids)
+        await backend.index(documents)
+        gone = sorted(ids - {document.id for document in documents})
+        await backend.delete(kind, gone)
+        written += len(documents)
+    return written
+
+
+async def _pending(
+    session: HubSession, target: str, limit: int
+) -> tuple[list[int], dict[Kind, set[int]]]:
+    rows = await session.execute(
+        select(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.ref_id)
+        .where(_DONE[target].is_(None))
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+    )
+    entry_ids: list[int] = []
+    changes: dict[Kind, set[int]] = defaultdict(set)
+    for entry_id, kind, ref_id in rows.all():
+        entry_ids.append(entry_id)
+        changes[Kind(kind)].add(ref_id)
+    return entry_ids, changes
+
+
+async def mark_done(session: HubSession, target: str, entry_ids: Collection[int]) -> None:
+    column = _DONE[target]
+    now = utcnow()
+    ids = list(entry_ids)
+    for start in range(0, len(ids), _CHUNK):
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(ids[start : start + _CHUNK]))
+            .values({column.key: now})
+        )
+
+
+async def pending_ids(session: HubSession, target: str) -> list[int]:
+    """The entries still to apply to ``target``: what a reindex starting now will cover."""
+    return await _ids(session, select(OutboxEntry.id).where(_DONE[target].is_(None)))
+
+
+async def relay_once(
+    sessionmaker: async_sessionmaker[HubSession],
+    target: str,
+    backend: SearchBackend | None = None,
+    *,
+    limit: int = RELAY_BATCH,
+) -> int:
+    """Apply up to ``limit`` pending entries to ``target``; how many were applied.
+
+    ``backend`` is the Elasticsearch backend for that target; the embedded one is made on the
+    relay's own session, so its writes commit with the stamps. Raises BackendUnavailableError
+    (and changes nothing) when the backend fails.
+    """
+    async with transaction(sessionmaker) as session:
+        entry_ids, changes = await _pending(session, target, limit)
+        if not entry_ids:
+            return 0
+        writer = backend if backend is not None else EmbeddedBackend(session)
+        await apply_changes(session, writer, changes)
+        await mark_done(session, target, entry_ids)
+    return len(entry_ids)
+
+
+async def relay(
+    sessionmaker: async_sessionmaker[HubSession],
+    target: str,
+    backend: SearchBackend | None = None,
+) -> int:
+    """Apply every pending entry to ``target``, batch after batch."""
+    total = 0
+    while applied := await relay_once(sessionmaker, target, backend):
+        total += applied
+    return total
+
+
+async def prune(session: HubSession, *, elasticsearch: bool) -> None:
+    """Forget entries every configured backend has applied."""
+    done: ColumnElement[bool] = OutboxEntry.embedded_done_at.is_not(None)
+    if elasticsearch:
+        done = and_(done, OutboxEntry.elasticsearch_done_at.is_not(None))
+    await session.execute(delete(OutboxEntry).where(done))
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    target: str
+    pending: int
+    oldest: datetime | None
+
+    def seconds(self, now: datetime | None = None) -> float:
+        if self.oldest is None:
+            return 0.0
+        return max(0.0, ((now or utcnow()) - self.oldest).total_seconds())
+
+
+async def lag(session: HubSession, target: str) -> Lag:
+    """How many entries ``target`` has still to apply, and since when the oldest waits."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(OutboxEntry.created_at)).where(_DONE[target].is_(None))
+        )
+    ).one()
+    return Lag(target=target, pending=int(row[0]), oldest=row[1])

@@ -1,0 +1,203 @@
+"""Search as the API asks for it: codes go straight to their record, text goes to the index,
+and Elasticsearch trouble falls back to the embedded backend instead of failing the request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from hub.config import Settings
+from hub.db import HubSession
+from hub.errors import BadUserInputError
+from hub.kit.codes import parse_gtin, parse_licence_number, parse_uscc
+from hub.kit.pagination import encode_cursor, page_request
+from search.backend import (
+    BackendUnavailableError,
+    Conditions,
+    Hit,
+    Position,
+    SearchRequest,
+    SearchResult,
+)
+from search.documents import PROFILES, Kind
+from search.elastic import ElasticBackend
+from search.embedded import EmbeddedBackend
+from search.highlight import CLOSE, OPEN, Highlight, highlights
+from search.tokenize import MAX_QUERY_LENGTH, ParsedQuery, parse_query
+
+log = logging.getLogger("hub.search")
+
+_USCC_SHAPE = re.compile(r"^[0-9A-Z]{18}$")
+_LICENCE_SHAPE = re.compile(r"^XK\d{2}-\d{3}-\d{5}$")
+_GTIN_SHAPE = re.compile(r"^(\d{8}|\d{12,14})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A query that is a whole code: ``kind`` is uscc, licenceNumber or gtin."""
+
+    kind: str
+    value: str
+
+
+def detect_code(text: str) -> Code | None:
+    """The code a query is, if it is one with a valid check character."""
+    candidate = text.strip().upper()
+    try:
+        if _USCC_SHAPE.match(candidate):
+            return Code("uscc", parse_uscc(candidate))
+        if _LICENCE_SHAPE.match(candidate):
+            return Code("licenceNumber", parse_licence_number(candidate))
+        if _GTIN_SHAPE.match(candidate):
+            return Code("gtin", parse_gtin(candidate))
+    except BadUserInputError:
+        return None
+    return None
+
+
+def parse(text: str) -> ParsedQuery:
+    if len(text) > MAX_QUERY_LENGTH:
+        raise BadUserInputError("query", f"at most {MAX_QUERY_LENGTH} characters")
+    parsed = parse_query(text)
+    if not parsed.phrases:
+        raise BadUserInputError("query", "needs at least one letter, digit or Chinese character")
+    return parsed
+
+
+def cursor_of(hit: Hit) -> str:
+    return encode_cursor(list(hit.position))
+
+
+def decode_position(after: str | None) -> Position | None:
+    if after is None:
+        return None
+    values = page_request(0, after, 3).after
+    assert values is not None
+    score, rank, last = values
+    if not (
+        isinstance(score, int | float) and isinstance(rank, int) and isinstance(last, int)
+    ) or isinstance(score, bool):
+        raise BadUserInputError("after", "not a cursor of this list; pass an endCursor from it")
+    return (float(score), rank, last)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A result and how it came about: which backend answered, and why that one."""
+
+    kind: Kind
+    result: SearchResult
+    backend: str
+    reason: str | None = None
+    query: ParsedQuery | None = None
+    code: Code | None = None
+
+    def highlights(self, hit: Hit) -> list[Highlight]:
+        if self.code is not None:
+            return [Highlight(self.code.kind, [f"{OPEN}{self.code.value}{CLOSE}"])]
+        assert self.query is not None
+        return highlights(hit.texts, self.query, PROFILES[self.kind].names)
+
+
+class SearchService:
+    """One per process: holds the Elasticsearch client and remembers when it failed."""
+
+    def __init__(self, elastic: ElasticBackend | None = None, *, cooldown: float = 5.0) -> None:
+        self.elastic = elastic
+        self.cooldown = cooldown
+        self._down_until = 0.0
+        self._down_reason = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchService:
+        if not settings.search_url:
+            return cls()
+        return cls(
+            ElasticBackend(
+                settings.search_url,
+                prefix=settings.search_index_prefix,
+                timeout=settings.search_timeout,
+            )
+        )
+
+    async def close(self) -> None:
+        if self.elastic is not None:
+            await self.elastic.close()
+
+    def _elastic_usable(self) -> ElasticBackend | None:
+        if self.elastic is None or time.monotonic() < self._down_until:
+            return None
+        return self.elastic
+
+    async def search(
+        self,
+        session: HubSession,
+        kind: Kind,
+        text: str,
+        conditions: Conditions,
+        *,
+        first: int | None,
+        after: str | None,
+        sees_unpublished: bool,
+        with_facets: bool = True,
+    ) -> Answer:
+        size = page_request(first, None, 3).first
+        position = decode_position(after)
+        embedded = EmbeddedBackend(session)
+        code = detect_code(text)
+        if code is not None:
+            ids = await self._code_ids(embedded, kind, code)
+            if ids is not None:
+                request = SearchRequest(
+                    kind=kind,
+                    query=parse_query(text),
+                    conditions=conditions,
+                    first=size,
+                    after=position,
+                    sees_unpublished=sees_unpublished,
+                    with_facets=with_facets,
+                )
+                result = await embedded.search_ids(request, ids)
+                return Answer(kind, result, embedded.name, f"{code.kind} lookup", code=code)
+        request = SearchRequest(
+            kind=kind,
+            query=parse(text),
+            conditions=conditions,
+            first=size,
+            after=position,
+            sees_unpublished=sees_unpublished,
+            with_facets=with_facets,
+        )
+        reason: str | None = None
+        elastic = self._elastic_usable()
+        if elastic is not None:
+            try:
+                result = await elastic.search(request)
+                return Answer(kind, result, elastic.name, query=request.query)
+            except BackendUnavailableError as error:
+                self._down_until = time.monotonic() + self.cooldown
+                self._down_reason = str(error)
+                log.warning("elasticsearch failed, answering from the embedded index: %s", error)
+        if self.elastic is not None:
+            reason = f"elasticsearch unavailable: {self._down_reason}"
+        result = await embedded.search(request)
+        return Answer(kind, result, embedded.name, reason, query=request.query)
+
+    @staticmethod
+    async def _code_ids(embedded: EmbeddedBackend, kind: Kind, code: Code) -> list[int] | None:
+        """Records of ``kind`` a code points at; None when the code means nothing for it."""
+        if kind is Kind.ENTERPRISE:
+            if code.kind == "uscc":
+                return await embedded.enterprise_ids_by_code(uscc=code.value)
+            if code.kind == "licenceNumber":
+                return await embedded.enterprise_ids_by_code(licence=code.value)
+            return await embedded.enterprise_ids_by_code(gtin=code.value)
+        if kind is Kind.RECALL and code.kind in ("uscc", "gtin"):
+            if code.kind == "uscc":
+                return await embedded.recall_ids_by_code(uscc=code.value)
+            return await embedded.recall_ids_by_code(gtin=code.value)
+        if kind is Kind.WARNING and code.kind == "gtin":
+            return await embedded.warning_ids_by_gtin(code.value)
+        return None

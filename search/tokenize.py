@@ -1,0 +1,177 @@
+"""The one tokenizer of every backend: Chinese-aware, in Python, so all backends agree.
+
+Text becomes a sequence of *units*: each CJK character is a unit, and each run of other
+letters and digits (lower-cased after NFKC, so ``ＴＣＬ`` and ``TCL`` are ``tcl``) is one.
+Everything else separates.
+
+- Index *tokens* are the word units plus the unigrams and bigrams of every run of adjacent CJK
+  characters: ``华为技术`` gives 华 为 技 术 华为 为技 技术.
+- A query is a list of *phrases*, one per chunk between separators (``TCL科技 手机`` is the
+  phrases ``tcl 科 技`` and ``手 机``). A phrase matches a field when its units occur there
+  contiguously; a query matches a document when every phrase matches some field.
+- The *query tokens* (bigrams of each CJK run, its unigram when it has one character, and the
+  word units) are all in any document that matches, so backends find candidates with them
+  and confirm with the phrases: a two-character query such as 华为 is one bigram lookup.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Elasticsearch's standard tokenizer cuts longer tokens; cutting them here keeps us equal.
+MAX_UNIT_LENGTH = 255
+MAX_QUERY_LENGTH = 100
+
+
+def is_cjk(char: str) -> bool:
+    """Han ideographs (with the extensions), kana and hangul: each character is a unit."""
+    code = ord(char)
+    return (
+        0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3FFFF
+        or 0x3040 <= code <= 0x30FF
+        or 0xAC00 <= code <= 0xD7AF
+        or code == 0x3007
+    )
+
+
+@lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    return unicodedata.normalize("NFKC", char).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit of text, with the span of the original string it came from."""
+
+    text: str
+    start: int
+    end: int
+    cjk: bool
+    # Index of the chunk (the run between separators) the unit belongs to.
+    chunk: int
+
+
+def units(text: str) -> list[Unit]:
+    """The units of ``text`` in order, with their spans in ``text``."""
+    found: list[Unit] = []
+    word: list[str] = []
+    word_start = 0
+    chunk = 0
+    separated = True
+
+    def close_word(end: int) -> None:
+        nonlocal word
+        if word:
+            joined = "".join(word)
+            for offset in range(0, len(joined), MAX_UNIT_LENGTH):
+                piece = joined[offset : offset + MAX_UNIT_LENGTH]
+                found.append(Unit(piece, word_start, end, False, chunk))
+            word = []
+
+    for position, raw in enumerate(text):
+        for char in _fold(raw):
+            if is_cjk(char):
+                close_word(position)
+                if separated and found:
+                    chunk += 1
+                separated = False
+                found.append(Unit(char, position, position + 1, True, chunk))
+            elif char.isalnum():
+                if not word:
+                    if separated and found:
+                        chunk += 1
+                    separated = False
+                    word_start = position
+                word.append(char)
+            else:
+                close_word(position)
+                separated = True
+    close_word(len(text))
+    return found
+
+
+def unit_texts(text: str) -> list[str]:
+    return [unit.text for unit in units(text)]
+
+
+def _run_tokens(run: list[str], *, query: bool) -> list[str]:
+    """Tokens of a run of adjacent CJK characters."""
+    bigrams = [run[i] + run[i + 1] for i in range(len(run) - 1)]
+    if query:
+        return bigrams or run
+    return run + bigrams
+
+
+def _tokens_of(found: list[Unit], *, query: bool) -> list[str]:
+    tokens: list[str] = []
+    run: list[str] = []
+    previous: Unit | None = None
+    for unit in found:
+        adjacent = previous is not None and previous.cjk and previous.end == unit.start
+        if not unit.cjk or not adjacent:
+            tokens += _run_tokens(run, query=query)
+            run = []
+        if unit.cjk:
+            run.append(unit.text)
+        else:
+            tokens.append(unit.text)
+        previous = unit
+    tokens += _run_tokens(run, query=query)
+    return tokens
+
+
+def index_tokens(*texts: str) -> list[str]:
+    """The distinct tokens of ``texts``, sorted: what an index stores for a document."""
+    found: set[str] = set()
+    for text in texts:
+        found.update(_tokens_of(units(text), query=False))
+    return sorted(found)
+
+
+def field_units(values: list[str]) -> str:
+    """A field's units as the SQL backends store them: `` a b | c `` (values apart by ``|``).
+
+    A phrase ``x y`` occurs in the field exactly when `` x y `` is a substring of this.
+    """
+    return " " + " | ".join(" ".join(unit_texts(value)) for value in values) + " "
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """What a query means to every backend."""
+
+    text: str
+    phrases: tuple[tuple[str, ...], ...]
+    tokens: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """All units in order: a field whose units are exactly these equals the query."""
+        return " ".join(unit for phrase in self.phrases for unit in phrase)
+
+    def pattern(self, phrase: tuple[str, ...]) -> str:
+        """The substring of ``field_units`` that shows ``phrase`` occurs."""
+        return " " + " ".join(phrase) + " "
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Phrases and tokens of a query; no phrases when it has no letter, digit or CJK."""
+    found = units(text)
+    phrases: dict[tuple[str, ...], None] = {}
+    current: list[str] = []
+    chunk = -1
+    for unit in found:
+        if unit.chunk != chunk and current:
+            phrases[tuple(current)] = None
+            current = []
+        chunk = unit.chunk
+        current.append(unit.text)
+    if current:
+        phrases[tuple(current)] = None
+    tokens = dict.fromkeys(_tokens_of(found, query=True))
+    return ParsedQuery(text=text, phrases=tuple(phrases), tokens=tuple(tokens))
