@@ -51,7 +51,12 @@ class HubSession(AsyncSession):
     """An AsyncSession that the concurrent resolvers of one GraphQL operation can share.
 
     GraphQL resolves sibling fields concurrently, but one connection runs one statement at a
-    time; the lock serialises them instead of failing with 'concurrent operations'.
+    time: a lock serialises them instead of failing with 'concurrent operations'.
+
+    When a field fails so that the whole answer is null, graphql-core cancels its siblings;
+    cancelling a statement half-way through makes the driver throw the connection away. So
+    statements are shielded (they finish, their result unused) and closing the session waits
+    for them.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -59,6 +64,9 @@ class HubSession(AsyncSession):
         self._statement_lock = asyncio.Lock()
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.shield(self._execute(*args, **kwargs))
+
+    async def _execute(self, *args: Any, **kwargs: Any) -> Any:
         async with self._statement_lock:
             return await super().execute(*args, **kwargs)
 
@@ -68,6 +76,18 @@ class HubSession(AsyncSession):
     async def flush(self, objects: Any = None) -> None:
         async with self._statement_lock:
             await super().flush(objects)
+
+    async def commit(self) -> None:
+        async with self._statement_lock:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        async with self._statement_lock:
+            await super().rollback()
+
+    async def close(self) -> None:
+        async with self._statement_lock:
+            await super().close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
