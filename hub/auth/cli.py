@@ -1,0 +1,122 @@
+"""``hub clients``: register, list, revoke OAuth2 clients and rotate their secrets.
+
+Every command prints JSON, so that provisioning scripts can read what it did. A client secret
+is printed once, by ``create`` and ``rotate-secret``; the hub keeps only its hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.auth.clients import CLIENT_TIERS, ClientService, IssuedCredentials
+from hub.auth.models import OAuthClient
+from hub.auth.scopes import SCOPES
+from hub.config import get_settings
+from hub.db import HubSession, create_engine, create_sessionmaker, transaction
+from hub.errors import HubError
+
+T = TypeVar("T")
+
+
+@click.group()
+def clients() -> None:
+    """OAuth2 clients of partner ministries and internal agencies (client credentials)."""
+
+
+@clients.command("create")
+@click.option("--name", required=True, help="Who the client is, e.g. 'Ministry of Commerce'.")
+@click.option(
+    "--tier",
+    required=True,
+    metavar="|".join(CLIENT_TIERS),
+    help="The tier its tokens get.",
+)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    metavar="SCOPE",
+    help="A scope to grant; repeat for more. Known: " + ", ".join(sorted(SCOPES)) + ".",
+)
+def create(name: str, tier: str, scopes: tuple[str, ...]) -> None:
+    """Register a client; prints its client_id and client_secret (shown this once only)."""
+    issued = _run(
+        lambda session: ClientService(session).create(name=name, tier=tier, scopes=scopes)
+    )
+    _echo(_issued(issued))
+
+
+@clients.command("list")
+def list_clients() -> None:
+    """Every client, revoked ones included, oldest first (no secrets)."""
+    found = _run(lambda session: ClientService(session).all())
+    _echo([_described(client) for client in found])
+
+
+@clients.command("revoke")
+@click.argument("client_id")
+def revoke(client_id: str) -> None:
+    """Revoke a client: its secret stops working and its tokens are refused at once."""
+    client = _run(lambda session: ClientService(session).revoke(client_id))
+    _echo(_described(client))
+
+
+@clients.command("rotate-secret")
+@click.argument("client_id")
+def rotate_secret(client_id: str) -> None:
+    """Give a client a new secret; the old one and tokens issued before stop working."""
+    issued = _run(lambda session: ClientService(session).rotate_secret(client_id))
+    _echo(_issued(issued))
+
+
+def _run(action: Callable[[HubSession], Awaitable[T]]) -> T:
+    """Run ``action`` in one transaction; expected errors become a message and exit code 1."""
+
+    async def run() -> T:
+        engine = create_engine(get_settings().database_url)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                return await action(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except HubError as error:
+        raise click.ClickException(error.message) from None
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(
+            f"database error (is the database migrated? try 'hub db upgrade'): {cause}"
+        ) from None
+
+
+def _described(client: OAuthClient) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "tier": client.tier.label,
+        "scopes": sorted(client.scopes),
+        "created_at": client.created_at.isoformat(),
+        "secret_rotated_at": _isoformat(client.secret_rotated_at),
+        "revoked_at": _isoformat(client.revoked_at),
+    }
+
+
+def _isoformat(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _issued(issued: IssuedCredentials) -> dict[str, Any]:
+    return {**_described(issued.client), "client_secret": issued.client_secret}
+
+
+def _echo(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
