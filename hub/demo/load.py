@@ -6,8 +6,9 @@ database as empty as it found it.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
@@ -36,6 +37,9 @@ class Loader(Protocol):
 
     async def finish(self) -> None: ...
 
+    async def close(self) -> None:
+        """Undo changes to the connection's state, after the transaction, failed or not."""
+
 
 class PostgresLoader:
     """COPY through asyncpg, with foreign keys and secondary indexes rebuilt once at the end.
@@ -45,6 +49,10 @@ class PostgresLoader:
     validating each constraint and building each index in one pass. The definitions are read
     from the catalogue and restored verbatim in the same transaction, so a failure restores
     them too. Primary keys and unique constraints stay: they guard the load as it runs.
+
+    Timestamps go to the server as ready-made binary values: asyncpg spends most of a COPY's
+    client time turning aware datetimes into microseconds, while the calendar encodes each
+    distinct timestamp once. A pass-through codec is set for the load and reset in ``close``.
     """
 
     def __init__(self, connection: AsyncConnection, driver: Any) -> None:
@@ -52,6 +60,7 @@ class PostgresLoader:
         self._driver = driver
         self._foreign_keys: list[tuple[str, str, str]] = []  # (table, name, definition)
         self._indexes: list[tuple[str, str]] = []  # (name, CREATE INDEX statement)
+        self._codec_set = False
 
     @classmethod
     async def open(cls, connection: AsyncConnection) -> PostgresLoader:
@@ -64,10 +73,18 @@ class PostgresLoader:
         return value
 
     def stamp_value(self, value: datetime) -> Any:
-        return value
+        return _encode_timestamptz(value)
 
     async def start(self) -> None:
         """Drop the foreign keys from and to the seeded tables and their plain indexes."""
+        await self._driver.set_type_codec(
+            "timestamptz",
+            schema="pg_catalog",
+            encoder=_encode_timestamptz,
+            decoder=_decode_timestamptz,
+            format="binary",
+        )
+        self._codec_set = True
         tables = list(TABLES)
         self._foreign_keys = [
             (row["table_name"], row["name"], row["definition"])
@@ -102,6 +119,37 @@ class PostgresLoader:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table}"
             )
+
+    async def close(self) -> None:
+        """Give timestamps back to asyncpg's own codec, or the connection back to nobody."""
+        if not self._codec_set:
+            return
+        self._codec_set = False
+        try:
+            await self._driver.reset_type_codec("timestamptz", schema="pg_catalog")
+        except Exception:
+            # A connection whose codecs are unknown must not go back to the pool; dropping it
+            # is all the cleanup there is, so the seed's own outcome stands.
+            await self._connection.invalidate()
+
+
+_INT64 = struct.Struct("!q")
+_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _encode_timestamptz(value: bytes | datetime) -> bytes:
+    """PostgreSQL's binary timestamptz: microseconds since 2000-01-01 UTC, as a big-endian int64.
+
+    Bytes pass through (the calendar made them); a datetime from anyone else is encoded here.
+    """
+    if isinstance(value, bytes):
+        return value
+    delta = value - _POSTGRES_EPOCH
+    return _INT64.pack((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+
+def _decode_timestamptz(data: bytes) -> datetime:
+    return _POSTGRES_EPOCH + timedelta(microseconds=_INT64.unpack(data)[0])
 
 
 _FOREIGN_KEYS = """
@@ -156,6 +204,9 @@ class SqliteLoader:
 
     async def finish(self) -> None:
         """Nothing to do: SQLite picks the next rowid after the largest one."""
+
+    async def close(self) -> None:
+        """Nothing to do: the connection's state was not changed."""
 
 
 def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:

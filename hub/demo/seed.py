@@ -56,19 +56,24 @@ async def seed(
     started = time.perf_counter()
     rows = dict.fromkeys(TABLES, 0)
     async with engine.connect() as connection:
-        async with connection.begin():
-            await _refuse_non_empty(connection)
-            loader = await open_loader(connection)
-            await loader.start()
-            calendar = Calendar(as_of, loader.date_value, loader.stamp_value)
-            chunks = _generate_while_loading(loader, enterprises, seed, calendar)
-            with _progress_bar(progress, enterprises) as advance:
-                async with aclosing(chunks):
-                    async for chunk in chunks:
-                        for table, table_rows in chunk.items():
-                            rows[table] += len(table_rows)
-                        advance(len(chunk["enterprise"]))
-            await loader.finish()
+        loader: Loader | None = None
+        try:
+            async with connection.begin():
+                await _refuse_non_empty(connection)
+                loader = await open_loader(connection)
+                await loader.start()
+                calendar = Calendar(as_of, loader.date_value, loader.stamp_value)
+                chunks = _generate_while_loading(loader, enterprises, seed, calendar)
+                with _progress_bar(progress, enterprises) as advance:
+                    async with aclosing(chunks):
+                        async for chunk in chunks:
+                            for table, table_rows in chunk.items():
+                                rows[table] += len(table_rows)
+                            advance(len(chunk["enterprise"]))
+                await loader.finish()
+        finally:
+            if loader is not None:
+                await loader.close()
         await analyze(connection)
         await connection.commit()
     return SeedReport(
