@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hub.auth.principal import Tier
@@ -18,6 +19,16 @@ def test_public_snapshot_is_current() -> None:
     assert printed == SNAPSHOT.read_text(encoding="utf-8"), (
         "schema/public.graphql is stale: run `hub schema print > schema/public.graphql` "
         "and review the diff"
+    )
+
+
+@pytest.mark.parametrize("tier", [Tier.PARTNER, Tier.INTERNAL], ids=lambda tier: tier.label)
+def test_partner_and_internal_snapshots_are_current(tier: Tier) -> None:
+    snapshot = SNAPSHOT.with_name(f"{tier.label}.graphql")
+    printed = build_schema(tier).as_str() + "\n"
+    assert printed == snapshot.read_text(encoding="utf-8"), (
+        f"schema/{tier.label}.graphql is stale: run "
+        f"`hub schema print --tier {tier.label} > schema/{tier.label}.graphql` and review the diff"
     )
 
 

@@ -1,0 +1,328 @@
+"""End to end: each subgraph in a process of its own, @apollo/gateway in front of them.
+
+The subgraphs run ``hub serve --subgraph NAME`` on one SQLite file (several processes on one
+database is what the test needs to show; the dialect does not matter to federation, and the
+entity batching is tested on both dialects in test_entities.py). The gateway runs the
+supergraph that @apollo/composition makes of the SDL the subgraphs publish. Every document is
+sent to the gateway and to the single-process hub over the same data: the answers must be
+equal, value for value, every list in the same order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import graphql
+import httpx
+import pytest
+
+from hub.app import create_app
+from hub.db import create_engine, create_sessionmaker
+from hub.migrate import upgrade
+from schema.federation import Subgraph
+from tests.federation.graph import Keys, seed
+from tests.federation.peers import (
+    HERE,
+    compose,
+    free_ports,
+    hub_command,
+    node,
+    peers,
+    start,
+    wait_until_ready,
+)
+
+STARTUP_SECONDS = 90
+
+
+@dataclass(frozen=True)
+class Data:
+    url: str
+    keys: Keys
+    directory: Path
+
+
+@dataclass(frozen=True)
+class Federation:
+    gateway: str
+    subgraphs: dict[Subgraph, str]
+
+
+@pytest.fixture(scope="module")
+async def data(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Data]:
+    directory = tmp_path_factory.mktemp("federation")
+    url = f"sqlite+aiosqlite:///{directory / 'hub.db'}"
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            keys = await seed(session)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    yield Data(url, keys, directory)
+
+
+@pytest.fixture(scope="module")
+async def hub(data: Data) -> AsyncIterator[httpx.AsyncClient]:
+    """The single-process hub over the same database file."""
+    engine = create_engine(data.url)
+    app = create_app(sessionmaker=create_sessionmaker(engine))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def federation(data: Data) -> Iterator[Federation]:
+    ports = free_ports(len(Subgraph) + 1)
+    urls = {s: f"http://127.0.0.1:{port}/graphql" for s, port in zip(Subgraph, ports, strict=False)}
+    env = {"HUB_DATABASE_URL": data.url}
+    with peers() as started:
+        for subgraph, url in urls.items():
+            port = url.split(":")[2].split("/")[0]
+            command = hub_command("serve", "--subgraph", subgraph.value, "--port", port)
+            started.append(start(f"subgraph-{subgraph}", command, data.directory, env))
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for peer, url in zip(started, urls.values(), strict=True):
+            wait_until_ready(peer, url.replace("/graphql", "/healthz"), deadline=deadline)
+
+        # as a router's tooling does: the SDL each running subgraph publishes, composed
+        published = [
+            {"name": s.value, "url": url, "sdl": _service_sdl(url)} for s, url in urls.items()
+        ]
+        composition = compose(published, strip_authorization=True)
+        assert composition.errors == []
+        assert composition.supergraph_sdl is not None
+        supergraph = data.directory / "supergraph.graphql"
+        supergraph.write_text(composition.supergraph_sdl, encoding="utf-8")
+
+        gateway_url = f"http://127.0.0.1:{ports[-1]}/"
+        gateway = start(
+            "gateway",
+            [node(), str(HERE / "gateway.js"), str(supergraph), str(ports[-1])],
+            data.directory,
+        )
+        started.append(gateway)
+        wait_until_ready(gateway, gateway_url, deadline=deadline, graphql=True)
+        yield Federation(gateway_url, urls)
+
+
+def _service_sdl(url: str) -> str:
+    response = httpx.post(url, json={"query": "{ _service { sdl } }"}, timeout=10)
+    assert response.status_code == 200, response.text
+    sdl: str = response.json()["data"]["_service"]["sdl"]
+    return sdl
+
+
+async def _both(
+    federation: Federation, hub: httpx.AsyncClient, query: str, variables: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    body = {"query": query, "variables": variables}
+    async with httpx.AsyncClient(timeout=30) as client:
+        through_gateway = await client.post(federation.gateway, json=body)
+    single = await hub.post("/graphql", json=body)
+    assert (through_gateway.status_code, single.status_code) == (200, 200), through_gateway.text
+    gateway_answer: dict[str, Any] = through_gateway.json()
+    hub_answer: dict[str, Any] = single.json()
+    return gateway_answer, hub_answer
+
+
+CREDIT_FILE = """query($u: String!) { enterprise(uscc: $u) {
+  id uscc name status creditGrade legalRepresentative establishedOn publishedAt
+  region { code name } industry { code name }
+  creditHistory(first: 5) { totalCount nodes { id grade score evaluatedAt authority basis } }
+  blacklisted blacklistEntries { listType reason listedAt publicityEndsOn removedAt removalReason }
+  licences(first: 10) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { id number product status validFrom validUntil history { status at reason } } }
+  spotChecks(first: 10) { totalCount nodes { id level sampledAt result inspectingBody
+    region { name } failedItems { item standard required measured }
+    product { id name brand gtin recalls { totalCount nodes { title } } } } }
+  recalls(first: 10) { totalCount nodes { id noticeNumber title kind status affectedUnits
+    startedOn product { name brand enterprise { name creditGrade } } enterprise { uscc } } }
+  products(first: 10) { totalCount edges { cursor node { id name gtin category
+    spotChecks(result: FAIL) { totalCount } recalls { totalCount } } } } } }"""
+
+DOCUMENTS: dict[str, tuple[str, Any]] = {
+    "an enterprise's whole credit file": (CREDIT_FILE, lambda k: {"u": k.milk}),
+    "an enterprise that is not published": (CREDIT_FILE, lambda k: {"u": k.draft}),
+    "an enterprise list with what other subgraphs know of each": (
+        """{ enterprises(first: 10, order: NAME) { totalCount pageInfo { hasNextPage }
+          nodes { name creditGrade blacklisted licences(status: VALID) { totalCount }
+            spotChecks(result: FAIL) { totalCount } recalls { nodes { title } }
+            products { nodes { name } } } } }""",
+        lambda k: {},
+    ),
+    "consumer warnings with their recalls, products and producers": (
+        """{ consumerWarnings(first: 5) { totalCount nodes { number title severity issuedOn
+          relatedRecalls { title enterprise { name blacklisted licences { totalCount } }
+            product { name spotChecks(first: 3) { nodes { result failedItems { item } } } } }
+          relatedProducts { name gtin enterprise { uscc creditGrade }
+            recalls { totalCount } } } } }""",
+        lambda k: {},
+    ),
+    "licences with their holders' recalls": (
+        """{ licences(first: 20) { totalCount nodes { number status
+          enterprise { name recalls { nodes { title product { name } } } } } } }""",
+        lambda k: {},
+    ),
+    "a licence by its number": (
+        """query($n: String!) { licence(number: $n) { number status history { status reason }
+          enterprise { name creditGrade products { totalCount } } } }""",
+        lambda k: {"n": k.licence},
+    ),
+    "failed spot checks with their enterprises": (
+        """{ spotChecks(filter: { result: FAIL }) { totalCount nodes { reportNumber
+          failedItems { item } product { name recalls { nodes { noticeNumber } } }
+          enterprise { name creditGrade blacklistEntries { reason } } } } }""",
+        lambda k: {},
+    ),
+    "a product by its barcode": (
+        """query($g: String!) { product(gtin: $g) { name brand enterprise { name }
+          recalls { nodes { title enterprise { name licences { nodes { number } } } } }
+          spotChecks { nodes { result region { name } } } } }""",
+        lambda k: {"g": k.formula},
+    ),
+    "recalls since April with producers and products": (
+        """{ recalls(filter: { startedAfter: "2025-04-01" }) { totalCount nodes { title
+          enterprise { name region { name } } product { name category } } } }""",
+        lambda k: {},
+    ),
+    "the blacklist with each enterprise's spot checks": (
+        """{ blacklist { totalCount nodes { reason listedAt
+          enterprise { name spotChecks { totalCount nodes { result } } } } } }""",
+        lambda k: {},
+    ),
+    "complaint statistics": (
+        """{ complaintStatistics(groupBy: [REGION, CATEGORY]) { region { code name }
+          category count suppressed } }""",
+        lambda k: {},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+async def test_the_gateway_answers_what_the_hub_answers(
+    name: str, data: Data, federation: Federation, hub: httpx.AsyncClient
+) -> None:
+    query, variables = DOCUMENTS[name]
+    # when
+    through_gateway, single = await _both(federation, hub, query, variables(data.keys))
+    # then
+    assert "errors" not in single, single
+    assert through_gateway == single
+
+
+async def test_global_ids_resolve_through_the_gateway(
+    data: Data, federation: Federation, hub: httpx.AsyncClient
+) -> None:
+    # given the IDs of one object of every type, as the hub hands them out
+    found = (
+        await hub.post("/graphql", json={"query": CREDIT_FILE, "variables": {"u": data.keys.milk}})
+    ).json()["data"]["enterprise"]
+    warning = (
+        await hub.post("/graphql", json={"query": "{ consumerWarnings { nodes { id } } }"})
+    ).json()["data"]["consumerWarnings"]["nodes"][0]["id"]
+    ids = [
+        found["id"],
+        found["creditHistory"]["nodes"][0]["id"],
+        found["licences"]["nodes"][0]["id"],
+        found["spotChecks"]["nodes"][0]["id"],
+        found["spotChecks"]["nodes"][0]["product"]["id"],
+        found["recalls"]["nodes"][0]["id"],
+        warning,
+        "RW50ZXJwcmlzZTo5OTk5OTk",  # Enterprise:999999, no such enterprise
+    ]
+    query = """query($ids: [ID!]!, $one: ID!) {
+      node(id: $one) { id __typename ... on Recall { title enterprise { name } product { name } } }
+      nodes(ids: $ids) { id __typename
+        ... on Enterprise { name licences { totalCount } }
+        ... on CreditEvaluation { grade }
+        ... on Licence { number enterprise { name } }
+        ... on SpotCheck { result product { name } }
+        ... on Product { name recalls { totalCount } }
+        ... on Recall { title }
+        ... on ConsumerWarning { title relatedProducts { name } } } }"""
+    # when
+    through_gateway, single = await _both(
+        federation, hub, query, {"ids": ids, "one": found["recalls"]["nodes"][0]["id"]}
+    )
+    # then
+    assert "errors" not in single, single
+    assert [n and n["__typename"] for n in single["data"]["nodes"]] == [
+        "Enterprise",
+        "CreditEvaluation",
+        "Licence",
+        "SpotCheck",
+        "Product",
+        "Recall",
+        "ConsumerWarning",
+        None,
+    ]
+    assert through_gateway == single
+
+
+async def test_the_gateway_serves_the_hubs_schema(
+    federation: Federation, hub: httpx.AsyncClient
+) -> None:
+    introspection = {"query": graphql.get_introspection_query(descriptions=True)}
+    async with httpx.AsyncClient(timeout=30) as client:
+        through_gateway = (await client.post(federation.gateway, json=introspection)).json()
+    single = (await hub.post("/graphql", json=introspection)).json()
+
+    def printed(answer: dict[str, Any]) -> str:
+        schema = graphql.build_client_schema(answer["data"])
+        types = graphql.lexicographic_sort_schema(schema).type_map.values()
+        return "\n\n".join(graphql.print_type(t) for t in types if not t.name.startswith("__"))
+
+    assert printed(through_gateway) == printed(single)
+
+
+async def test_the_subgraphs_publish_the_committed_sdl(federation: Federation) -> None:
+    for subgraph, url in federation.subgraphs.items():
+        snapshot = HERE.parents[1] / "schema" / "subgraphs" / "public" / f"{subgraph}.graphql"
+        assert _service_sdl(url) + "\n" == snapshot.read_text(encoding="utf-8"), subgraph
+
+
+async def test_the_gateway_forwards_the_callers_credentials(
+    federation: Federation, hub: httpx.AsyncClient
+) -> None:
+    # given a token that proves nothing: the hub refuses it rather than serve the public
+    body = {"query": "{ enterprises { totalCount } }"}
+    headers = {"authorization": "Bearer not-a-token"}
+    refused = await hub.post("/graphql", json=body, headers=headers)
+    assert refused.status_code == 401
+    # when
+    async with httpx.AsyncClient(timeout=30) as client:
+        through_gateway = await client.post(federation.gateway, json=body, headers=headers)
+        without_token = await client.post(federation.gateway, json=body)
+    # then the subgraph saw the token and refused it, with the hub's own answer
+    answer = through_gateway.json()
+    assert answer["data"] is None
+    [error] = answer["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert error["extensions"]["response"]["status"] == 401
+    assert error["extensions"]["response"]["body"] == refused.json()
+    assert without_token.json() == {"data": {"enterprises": {"totalCount": 3}}}  # one is a draft
+
+
+async def test_errors_keep_their_code_through_the_gateway(
+    federation: Federation, hub: httpx.AsyncClient
+) -> None:
+    # given a USCC whose check character is wrong, beside a field that works
+    query = '{ enterprise(uscc: "91110000600037341X") { name } licences { totalCount } }'
+    # when
+    through_gateway, single = await _both(federation, hub, query, {})
+    # then the same data and the same error, but for what a router changes: it names the
+    # subgraph that raised it and drops the locations, which point into that subgraph's query
+    assert single["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    for error in through_gateway["errors"]:
+        assert error["extensions"].pop("serviceName") == "credit"
+    for error in single["errors"]:
+        assert error.pop("locations") == [{"line": 1, "column": 3}]
+    assert through_gateway == single
