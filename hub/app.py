@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
@@ -14,8 +16,12 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from hub.auth.authenticate import Authenticator
+from hub.auth.routes import OAuthEndpoints
 from hub.config import Settings, get_settings
 from hub.db import HubSession, create_engine, create_sessionmaker
+from hub.ratelimit import create_rate_limiter
+from search.indexer import sync_forever
+from search.service import SearchService
 
 log = logging.getLogger("hub")
 
@@ -24,8 +30,14 @@ def create_app(
     settings: Settings | None = None,
     *,
     sessionmaker: async_sessionmaker[HubSession] | None = None,
+    subgraph: str | None = None,
 ) -> Starlette:
-    """The ASGI app. Tests pass a ``sessionmaker`` bound to their own transaction."""
+    """The ASGI app. Tests pass a ``sessionmaker`` bound to their own transaction.
+
+    With ``subgraph`` (``credit``, ``quality``, ...) /graphql serves that federation subgraph
+    alone, for a router; without it, the whole graph.
+    """
+    from schema.federation import Subgraph
     from schema.http import GraphQLEndpoint
 
     settings = settings or get_settings()
@@ -36,12 +48,22 @@ def create_app(
         )
         sessionmaker = create_sessionmaker(engine)
     maker = sessionmaker
+    limiter = create_rate_limiter(settings.redis_url)
+    search = SearchService.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # The search outbox relay: changes reach the indexes after their commit.
+        relay = asyncio.create_task(
+            sync_forever(maker, search.elastic, settings.search_sync_interval)
+        )
         try:
             yield
         finally:
+            relay.cancel()
+            await asyncio.gather(relay, return_exceptions=True)
+            await search.close()
+            await limiter.aclose()
             if engine is not None:
                 await engine.dispose()
 
@@ -60,15 +82,36 @@ def create_app(
     async def root(_: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    authenticator = Authenticator(settings, maker)
     graphql = GraphQLEndpoint(
-        maker, Authenticator(settings, maker), graphiql=not settings.is_production
+        maker,
+        authenticator,
+        graphiql=not settings.is_production,
+        subgraph=Subgraph(subgraph) if subgraph else None,
+        settings=settings,
+        limiter=limiter,
     )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", root),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *OAuthEndpoints(authenticator).routes(),
         ],
         lifespan=lifespan,
     )
+    app.state.search = search
+    return app
+
+
+#: The subgraph ``create_subgraph_app`` serves; ``hub serve --subgraph NAME`` sets it.
+SUBGRAPH_ENV = "HUB_SUBGRAPH"
+
+
+def create_subgraph_app() -> Starlette:
+    """The app of the subgraph named by ``HUB_SUBGRAPH``.
+
+    A factory without arguments, because uvicorn's workers import the app by name.
+    """
+    return create_app(subgraph=os.environ[SUBGRAPH_ENV])

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.auth.cli import clients
 from hub.config import get_settings
 from hub.db import create_engine
 from hub.demo.cli import demo
 from hub.importer.cli import import_command
 from hub.migrate import current, downgrade, upgrade
+from schema.federation import Subgraph
+from search.cli import search
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,24 +34,38 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--demo", "with_demo", is_flag=True, help="Migrate and seed an empty database first.")
 @click.option("--enterprises", default=2000, show_default=True, type=click.IntRange(1))
-def serve(host: str, port: int, workers: int, with_demo: bool, enterprises: int) -> None:
+@click.option(
+    "--subgraph",
+    type=click.Choice([s.value for s in Subgraph]),
+    help="Serve this federation subgraph alone, for a router (default: the whole graph).",
+)
+def serve(
+    host: str, port: int, workers: int, with_demo: bool, enterprises: int, subgraph: str | None
+) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development)."""
     import uvicorn
 
+    from hub.app import SUBGRAPH_ENV
+    from hub.db import create_sessionmaker
     from hub.demo.seed import seed_if_empty
+    from search.indexer import reindex
+    from search.outbox import EMBEDDED
 
     async def prepare() -> None:
         engine = create_engine(get_settings().database_url)
         try:
             await upgrade(engine)
-            if with_demo:
-                await seed_if_empty(engine, enterprises=enterprises)
+            # The seed bulk-loads without the outbox: index everything once instead.
+            if with_demo and await seed_if_empty(engine, enterprises=enterprises) is not None:
+                await reindex(create_sessionmaker(engine), EMBEDDED)
         finally:
             await engine.dispose()
 
     asyncio.run(prepare())
+    if subgraph is not None:
+        os.environ[SUBGRAPH_ENV] = subgraph
     uvicorn.run(
-        "hub.app:create_app",
+        "hub.app:create_app" if subgraph is None else "hub.app:create_subgraph_app",
         factory=True,
         host=host,
         port=port,
@@ -100,12 +118,50 @@ def schema() -> None:
     default="public",
     show_default=True,
 )
-def schema_print(tier: str) -> None:
-    """Print the SDL of a tier's schema."""
+@click.option(
+    "--subgraph",
+    type=click.Choice([s.value for s in Subgraph]),
+    help="Print this federation subgraph's SDL instead of the whole graph's.",
+)
+def schema_print(tier: str, subgraph: str | None) -> None:
+    """Print the SDL of a tier's schema, or of one subgraph of it."""
     from hub.auth.principal import Tier
     from schema.build import build_schema
+    from schema.federation.schema import build_subgraph
 
-    sys.stdout.write(build_schema(Tier[tier.upper()]).as_str() + "\n")
+    level = Tier[tier.upper()]
+    printed = build_schema(level) if subgraph is None else build_subgraph(Subgraph(subgraph), level)
+    sys.stdout.write(printed.as_str() + "\n")
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--client", "client_id", default=None, help="Only reads by this client_id.")
+def audit(limit: int, client_id: str | None) -> None:
+    """List recent reads of personal data, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from hub.auth.audit import AuditRepository
+    from hub.db import create_sessionmaker
+
+    async def show(engine: AsyncEngine) -> None:
+        async with create_sessionmaker(engine)() as session:
+            records = await AuditRepository(session).recent(limit, client_id)
+        table = Table("at (UTC)", "request", "tier", "client", "subject", "record", "fields")
+        for r in records:
+            table.add_row(
+                r.at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.request_id[:12],
+                r.tier,
+                r.client_id or "",
+                r.subject or "",
+                f"{r.record_type}:{r.record_id}",
+                ", ".join(r.fields),
+            )
+        Console(width=160).print(table)
+
+    _run_on_engine(show)
 
 
 def _run_on_engine(action: Callable[[AsyncEngine], Awaitable[None]]) -> None:
@@ -121,3 +177,5 @@ def _run_on_engine(action: Callable[[AsyncEngine], Awaitable[None]]) -> None:
 
 main.add_command(demo)
 main.add_command(import_command)
+main.add_command(clients)
+main.add_command(search)

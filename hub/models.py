@@ -1,6 +1,7 @@
 """Every domain's models, imported once so that Alembic and the demo see the whole metadata."""
 
 from hub.auth.audit import AuditRecord
+from hub.auth.models import OAuthClient, RevokedToken
 from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
 from hub.complaint.models import Complaint, ComplaintChannel, ComplaintStatus
 from hub.credit.models import CreditEvaluation
@@ -10,6 +11,7 @@ from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
 from hub.quality.models import CheckLevel, CheckResult, FailedItem, Product, SpotCheck
 from hub.recall.models import Recall, RecallKind, RecallStatus
 from hub.warning.models import ConsumerWarning, Severity, warning_product, warning_recall
+from search.models import OutboxEntry, SearchDocument  # noqa: F401  (tables of the search)
 
 __all__ = [
     "AuditRecord",
@@ -32,11 +34,13 @@ __all__ = [
     "LicenceStatus",
     "LicenceStatusEvent",
     "ListType",
+    "OAuthClient",
     "Product",
     "Recall",
     "RecallKind",
     "RecallStatus",
     "Region",
+    "RevokedToken",
     "Severity",
     "SpotCheck",
     "warning_product",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from hub.auth.principal import Tier
+from hub.limits import Limits, TierLimits
 from schema.access import access_of, argument, resolver
 from schema.complaints.queries import ComplaintsQuery
 from schema.context import Info
@@ -20,9 +22,13 @@ from schema.credit.queries import CreditQuery
 from schema.enterprise import Enterprise
 from schema.errors import InputRules, publish_errors
 from schema.licensing.queries import LicensingQuery
+from schema.limits import QueryLimits
 from schema.node import Node, resolve_node
+from schema.production import hide_suggestions, production_extensions
 from schema.quality.queries import QualityQuery
 from schema.recalls.queries import RecallsQuery
+from schema.search.extension import SearchBackendReport
+from schema.search.queries import SearchQuery
 from schema.session import OperationSession
 from schema.warnings.queries import WarningsQuery
 from schema.warnings.types import ConsumerWarning
@@ -32,7 +38,13 @@ MAX_NODES = 100
 
 @strawberry.type(description="The Quality Credit Hub: national product-quality credit data.")
 class Query(
-    ComplaintsQuery, WarningsQuery, RecallsQuery, QualityQuery, LicensingQuery, CreditQuery
+    SearchQuery,
+    ComplaintsQuery,
+    WarningsQuery,
+    RecallsQuery,
+    QualityQuery,
+    LicensingQuery,
+    CreditQuery,
 ):
     @resolver(description="Any object by its global ID; null if it does not exist or is hidden.")
     async def node(
@@ -58,8 +70,9 @@ class TierSchema(strawberry.Schema):
     validation messages and "did you mean" suggestions cannot mention them.
     """
 
-    def __init__(self, tier: Tier, **kwargs: Any) -> None:
+    def __init__(self, tier: Tier, *, production: bool = False, **kwargs: Any) -> None:
         self.tier = tier
+        self.production = production
         super().__init__(**kwargs)
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
@@ -77,18 +90,36 @@ class TierSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         publish_errors(errors)
+        if self.production:
+            hide_suggestions(errors)
+
+
+def extensions() -> list[Callable[[], SchemaExtension]]:
+    """The extensions of every schema the hub serves: the tier schemas and the subgraphs."""
+    return [
+        InputRules,
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        OperationSession,
+        SearchBackendReport,
+    ]
 
 
 @cache
-def build_schema(tier: Tier) -> TierSchema:
+def build_schema(
+    tier: Tier, *, production: bool = False, limits: TierLimits | None = None
+) -> TierSchema:
+    """The schema of ``tier``; by default the development one, with the tier's default limits."""
+    tier_limits = limits if limits is not None else Limits().of(tier)
     return TierSchema(
         tier,
+        production=production,
         query=Query,
         types=[Enterprise, ConsumerWarning],
         extensions=[
-            InputRules,
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            OperationSession,
+            *extensions(),
+            *production_extensions(tier, production),
+            # Last: its validation step replaces what the validation cache found.
+            lambda: QueryLimits(tier_limits),
         ],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
@@ -13,20 +15,40 @@ from strawberry.asgi import GraphQL
 from hub.auth.authenticate import Authenticator
 from hub.auth.errors import UnauthenticatedError
 from hub.auth.principal import ANONYMOUS, Tier
+from hub.config import Settings
 from hub.db import HubSession
+from hub.ratelimit import RateLimiter
 from schema.build import build_schema
 from schema.context import Context
+from schema.federation import Subgraph
+from schema.federation.schema import build_subgraph
+from schema.guard import Guard, unsupported_media_type
+
+log = logging.getLogger("hub.auth")
 
 
 class TierGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view over one tier's schema."""
 
     def __init__(
-        self, tier: Tier, sessionmaker: async_sessionmaker[HubSession], *, graphiql: bool
+        self,
+        tier: Tier,
+        sessionmaker: async_sessionmaker[HubSession],
+        *,
+        graphiql: bool,
+        subgraph: Subgraph | None = None,
+        settings: Settings,
     ) -> None:
+        production, limits = settings.is_production, settings.limits.of(tier)
+        schema = (
+            build_schema(tier, production=production, limits=limits)
+            if subgraph is None
+            else build_subgraph(subgraph, tier, production=production, limits=limits)
+        )
         super().__init__(
-            build_schema(tier),
+            schema,
             graphql_ide="graphiql" if graphiql else None,
+            # Cacheable reads over GET; Strawberry refuses a mutation sent by GET before it runs.
             allow_queries_via_get=True,
         )
         self.sessionmaker = sessionmaker
@@ -49,7 +71,8 @@ class GraphQLEndpoint:
     """Authenticates the caller, then hands the request to the schema of the caller's tier.
 
     Each tier has a schema of its own, so a field a tier may not see does not exist for it:
-    not in introspection, not in validation messages, not in suggestions.
+    not in introspection, not in validation messages, not in suggestions. With ``subgraph``
+    the schemas are those of one federation subgraph, for a router in front of the hub.
     """
 
     def __init__(
@@ -58,19 +81,58 @@ class GraphQLEndpoint:
         authenticator: Authenticator,
         *,
         graphiql: bool,
+        subgraph: Subgraph | None = None,
+        settings: Settings,
+        limiter: RateLimiter,
     ) -> None:
         self.authenticator = authenticator
-        self.views = {tier: TierGraphQL(tier, sessionmaker, graphiql=graphiql) for tier in Tier}
+        self.guard = Guard(limiter, settings.limits)
+        self.views = {
+            tier: TierGraphQL(
+                tier, sessionmaker, graphiql=graphiql, subgraph=subgraph, settings=settings
+            )
+            for tier in Tier
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         try:
             principal = await self.authenticator.authenticate(request.headers.get("authorization"))
         except UnauthenticatedError as error:
-            await _unauthenticated(error)(scope, receive, send)
+            admission = await self.guard.admit(request, None)
+            answer = admission.refusal or _unauthenticated(error)
+            await answer(scope, receive, admission.stamp(send))
+            return
+        except Exception:
+            # Checking a token needs the database (revocations, the client's status); when it
+            # is down the caller may retry, and must not be served as the public instead.
+            log.exception("could not check credentials")
+            await _unavailable()(scope, receive, send)
+            return
+        admission = await self.guard.admit(request, principal)
+        refusal = admission.refusal or unsupported_media_type(request)
+        if refusal is not None:
+            await refusal(scope, receive, admission.stamp(send))
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self.views[principal.tier](scope, receive, send)
+        await self.views[principal.tier](scope, receive, admission.stamp(send))
+
+
+def _unavailable() -> Response:
+    body = {
+        "errors": [
+            {
+                "message": "Credentials cannot be checked right now; try again shortly.",
+                "extensions": {"code": "UNAVAILABLE"},
+            }
+        ]
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=503,
+        media_type="application/json",
+        headers={"Retry-After": "5"},
+    )
 
 
 def _unauthenticated(error: UnauthenticatedError) -> Response:

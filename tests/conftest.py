@@ -77,12 +77,17 @@ def statements(connection: AsyncConnection) -> Iterator[list[str]]:
 
 @pytest.fixture
 async def client(
-    sessionmaker: async_sessionmaker[HubSession],
+    sessionmaker: async_sessionmaker[HubSession], tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """httpx against the real ASGI app, whose sessions live in the test's transaction."""
-    from hub.app import create_app
+    """httpx against the real ASGI app, whose sessions live in the test's transaction.
 
-    app = create_app(sessionmaker=sessionmaker)
+    Its signing key lives in the test's own folder, never in the working tree.
+    """
+    from hub.app import create_app
+    from hub.config import Settings
+
+    settings = Settings(signing_key_path=tmp_path / "signing-key.pem")
+    app = create_app(settings, sessionmaker=sessionmaker)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client

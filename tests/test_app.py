@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -60,3 +62,35 @@ async def test_a_token_that_proves_nothing_is_refused_with_401(client: httpx.Asy
     assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
     assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
     assert "data" not in response.json()
+
+
+async def test_credentials_that_cannot_be_checked_get_503(tmp_path: Path) -> None:
+    # given a hub whose database does not answer
+    engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    app = create_app(
+        Settings(signing_key_path=tmp_path / "key.pem"), sessionmaker=create_sessionmaker(engine)
+    )
+    token = _well_formed_token(tmp_path / "key.pem")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub.test"
+    ) as client:
+        # when
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ enterprises { totalCount } }"},
+            headers={"authorization": f"Bearer {token}"},
+        )
+    await engine.dispose()
+    # then
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAVAILABLE"}
+
+
+def _well_formed_token(key_path: Path) -> str:
+    """A token signed by the hub's own key, so that only the database check can fail."""
+    from hub.auth.keys import load_or_create
+    from tests.fixtures.oauth import hub_claims, sign
+
+    key = load_or_create(key_path)
+    return sign(key.private, hub_claims(Settings(signing_key_path=key_path), "partner-1"))

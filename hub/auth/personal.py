@@ -11,9 +11,10 @@ from collections.abc import Callable
 from enum import Enum
 
 from hub.auth.principal import Principal, Tier
+from hub.auth.scopes import PERSONAL_READ
 from hub.kit.masking import mask_address, mask_id_number, mask_name, mask_phone
 
-PERSONAL_SCOPE = "personal:read"
+PERSONAL_SCOPE = PERSONAL_READ
 
 
 class PersonalKind(Enum):

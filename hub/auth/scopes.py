@@ -20,25 +20,19 @@ PERSONAL_READ = "personal:read"
 SCOPES: Mapping[str, str] = MappingProxyType(
     {
         CREDIT_READ: (
-            "Credit files beyond the public view: grade evaluations with their basis and score, "
-            "blacklist listings and removals (credit repair), for joint reward and punishment."
+            "Credit files (grade evaluations with their basis and score, blacklist listings) "
+            "for joint reward and punishment."
         ),
-        LICENCES_READ: (
-            "Production licences with their full status history, including suspensions, "
-            "revocations and cancellations."
-        ),
-        QUALITY_READ: (
-            "The product quality archive: products, spot-check samples and results with "
-            "their failed items, including records not yet published."
-        ),
-        RECALLS_READ: "Recall notices and consumer warnings, including those not yet published.",
+        LICENCES_READ: "Production licences with their status history.",
+        QUALITY_READ: "The product quality archive: products, spot checks and failed items.",
+        RECALLS_READ: "Recall notices and consumer warnings.",
         COMPLAINTS_READ: (
-            "12365 complaints about enterprises and products, without the complainants' "
-            "personal data unless personal:read is granted as well."
+            "12365 complaints about enterprises and products, de-identified: who complained, "
+            "and the complaint in their own words, stay internal."
         ),
         PERSONAL_READ: (
-            "Personal data (ID numbers, names of complainants, phone numbers, addresses of "
-            "persons), masked for partners; every read of it is audited."
+            "Personal data of natural persons (legal representatives' ID and phone numbers), "
+            "masked for partners; every read of it is audited."
         ),
     }
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from hub.auth.principal import Tier
+from hub.auth.scopes import COMPLAINTS_READ
 from hub.complaint.models import Complaint as ComplaintRow
 from hub.complaint.models import ComplaintChannel as ComplaintChannelEnum
 from hub.complaint.models import ComplaintStatus as ComplaintStatusEnum
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("schema.enterprise")]
 
-COMPLAINTS_SCOPE = "complaints:read"
+COMPLAINTS_SCOPE = COMPLAINTS_READ
 COMPLAINT_ACCESS = Access(tier=Tier.PARTNER, scopes=frozenset({COMPLAINTS_SCOPE}))
 
 ComplaintChannel = enum(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from hub.auth.principal import Tier
+from hub.auth.scopes import COMPLAINTS_READ
 from hub.quality.models import CheckLevel as CheckLevelEnum
 from hub.quality.models import CheckResult as CheckResultEnum
 from hub.quality.models import Product as ProductRow
@@ -103,7 +104,7 @@ class Product(Node):
     @resolver(
         description="12365 complaints about this product, newest first.",
         tier=Tier.PARTNER,
-        scopes=["complaints:read"],
+        scopes=[COMPLAINTS_READ],
     )
     async def complaints(
         self, info: Info, first: First = 20, after: After = None

@@ -54,6 +54,9 @@ REQUIRED_ARGUMENTS = {
     ("Query", "licence"): f'number: "{LICENCE}"',
     ("Query", "product"): f'gtin: "{GTIN}"',
     ("Query", "complaintStatistics"): "groupBy: [REGION]",
+    ("Query", "searchEnterprises"): 'query: "测试"',
+    ("Query", "searchRecalls"): 'query: "召回"',
+    ("Query", "searchConsumerWarnings"): 'query: "电动自行车"',
     ("Query", "node"): 'id: "ENTERPRISE_GLOBAL_ID"',
     ("Query", "nodes"): 'ids: ["ENTERPRISE_GLOBAL_ID"]',
 }
