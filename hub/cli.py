@@ -14,6 +14,8 @@ from hub.auth.cli import clients
 from hub.config import get_settings
 from hub.db import create_engine
 from hub.demo.cli import demo
+from hub.demo.codes import MAX_ENTERPRISES
+from hub.errors import HubError
 from hub.importer.cli import import_command
 from hub.migrate import current, downgrade, upgrade
 from schema.federation import Subgraph
@@ -33,7 +35,9 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--demo", "with_demo", is_flag=True, help="Migrate and seed an empty database first.")
-@click.option("--enterprises", default=2000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--enterprises", default=2000, show_default=True, type=click.IntRange(1, MAX_ENTERPRISES)
+)
 @click.option(
     "--subgraph",
     type=click.Choice([s.value for s in Subgraph]),
@@ -61,7 +65,10 @@ def serve(
         finally:
             await engine.dispose()
 
-    asyncio.run(prepare())
+    try:
+        asyncio.run(prepare())
+    except HubError as error:
+        raise click.ClickException(error.message) from None
     if subgraph is not None:
         os.environ[SUBGRAPH_ENV] = subgraph
     uvicorn.run(

@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from stdnum import ean
-from stdnum.cn import uscc
+from stdnum.cn import ric, uscc
 
 from hub.cli import main
 from hub.config import get_settings
@@ -40,6 +40,7 @@ from hub.models import (
     BlacklistRemoval,
     CheckLevel,
     CheckResult,
+    Complaint,
     ConsumerWarning,
     CreditEvaluation,
     CreditGrade,
@@ -233,6 +234,40 @@ async def test_codes_are_valid(seeded: Seeded) -> None:
 
     numbers = await all_rows(seeded.engine, select(Licence.number))
     assert [n for (n,) in numbers if not re.fullmatch(r"XK\d{2}-\d{3}-\d{5}", n)] == []
+
+
+async def test_personal_data_and_complaints_look_real(seeded: Seeded) -> None:
+    people = await all_rows(
+        seeded.engine,
+        select(
+            Enterprise.region_code,
+            Enterprise.legal_representative_id_number,
+            Enterprise.legal_representative_phone,
+        ),
+    )
+    for region, id_number, phone in people:
+        assert ric.is_valid(id_number) and id_number[:6] == region, id_number
+        assert re.fullmatch(r"1[3-9]\d{9}", phone), phone
+    complaints = await all_rows(
+        seeded.engine,
+        select(
+            Complaint.enterprise_id,
+            Complaint.product_id,
+            Complaint.complainant_phone,
+            Complaint.complainant_id_number,
+            Complaint.received_at,
+        ),
+    )
+    complained = {enterprise_id for enterprise_id, *_ in complaints}
+    # about one enterprise in twenty, one to three complaints each
+    assert ENTERPRISES * 0.03 < len(complained) < ENTERPRISES * 0.08
+    assert len(complained) <= len(complaints) <= 3 * len(complained)
+    products = dict(await all_rows(seeded.engine, select(Product.id, Product.enterprise_id)))
+    for enterprise_id, product_id, phone, id_number, received_at in complaints:
+        assert products[product_id] == enterprise_id
+        assert re.fullmatch(r"1[3-9]\d{9}", phone), phone
+        assert id_number is None or ric.is_valid(id_number), id_number
+        assert received_at.tzinfo is UTC and received_at.date() <= AS_OF
 
 
 async def test_derived_columns_match_their_history(seeded: Seeded) -> None:

@@ -14,7 +14,10 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, TypeVar
+
+from stdnum.cn import ric
 
 from hub.demo import names
 from hub.demo.codes import enterprise_uscc, licence_number, product_gtin
@@ -32,7 +35,8 @@ _PROVENANCE = ("source_agency", "published_at", "created_at", "updated_at")
 TABLES: dict[str, tuple[str, ...]] = {
     "enterprise": (
         "id", "uscc", "name", "legal_representative", "status", "region_code", "industry_code",
-        "address", "established_on", "credit_grade", *_PROVENANCE,
+        "address", "established_on", "credit_grade", "legal_representative_id_number",
+        "legal_representative_phone", *_PROVENANCE,
     ),
     "credit_evaluation": (
         "id", "enterprise_id", "grade", "score", "evaluated_at", "authority", "basis",
@@ -71,6 +75,11 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "consumer_warning_recall": ("warning_id", "recall_id"),
     "consumer_warning_product": ("warning_id", "product_id"),
+    "complaint": (
+        "id", "number", "received_at", "channel", "status", "region_code", "product_category",
+        "enterprise_id", "product_id", "summary", "handling_agency", "complainant_name",
+        "complainant_phone", "complainant_id_number", "complainant_address", "created_at",
+    ),
 }  # fmt: skip
 """Every table the seed fills, parents before children, with the columns of its tuples."""
 
@@ -175,6 +184,16 @@ _LICENCE_YEARS = 1826  # a production licence is valid for five years
 _BLACKLIST_SHARE = 0.03
 _LICENCE_SHARE = 0.4
 _RECALL_SHARE = 0.02
+_COMPLAINT_SHARE = 0.05
+_MOBILE_PREFIXES = ("30", "31", "32", "35", "36", "37", "38", "39", "50", "51", "58", "59", "86")
+_COMPLAINT_CHANNELS = ("HOTLINE",) * 5 + ("WEB",) * 3 + ("APP",) * 3 + ("LETTER",)
+_COMPLAINT_SUMMARIES = (
+    "购买的{product}使用不到一周出现故障，商家拒绝退换",
+    "{product}与宣传不符，怀疑以次充好",
+    "{product}存在安全隐患，使用时发热严重",
+    "{product}包装破损，疑似过期产品",
+    "{product}说明书缺失，无中文标识",
+)
 _ENTERPRISES_PER_WARNING = 200
 _MIN_WARNINGS = 3
 
@@ -197,6 +216,17 @@ class _Recalled:
     category: Category
     started_ago: int
     place: Place
+
+
+@cache
+def _earliest_birth_year(region: str) -> int:
+    """The first year from 1950 in which ``region`` existed as a place of birth (GB/T 2260):
+    Chongqing's codes, for one, start in 1997."""
+    for year in range(1950, 2000):
+        body = f"{region}{year}0101001"
+        if ric.is_valid(body + ric.calc_check_digit(body + "0")):
+            return year
+    raise ValueError(f"{region} is no place of birth before 2000")
 
 
 def chunk_ranges(enterprises: int) -> list[range]:
@@ -284,6 +314,9 @@ class ChunkBuilder:
         if (show and show.recall_started_ago is not None) or (not show and r() < _RECALL_SHARE):
             self._recall(enterprise_id, name, place, established_ago, product_ids, show)
 
+        if not show and r() < _COMPLAINT_SHARE:
+            self._complaints(enterprise_id, place, product_ids, established_ago)
+
         self.rows["enterprise"].append(
             (
                 enterprise_id,
@@ -296,9 +329,64 @@ class ChunkBuilder:
                 address,
                 self._calendar.day[established_ago],
                 grade,
+                self._id_number(place.code),
+                self._phone(),
                 *self._provenance(place.agency, established_ago - 7 - int(r() * 60)),
             )
         )
+
+    def _id_number(self, region: str) -> str:
+        """A resident ID number (GB 11643) of an adult born in ``region``, check digit valid."""
+        r = self._random
+        earliest = _earliest_birth_year(region)
+        year = earliest + int(r() * (2000 - earliest))
+        born = date(year, 1 + int(r() * 12), 1 + int(r() * 28))
+        body = f"{region}{born:%Y%m%d}{int(r() * 1000):03d}"
+        return body + ric.calc_check_digit(body + "0")  # stdnum expects a check slot
+
+    def _phone(self) -> str:
+        r = self._random
+        return f"1{self._pick(_MOBILE_PREFIXES)}{int(r() * 100_000_000):08d}"
+
+    def _complaints(
+        self,
+        enterprise_id: int,
+        place: Place,
+        products: list[tuple[int, Category, str]],
+        established_ago: int,
+    ) -> None:
+        """One to three 12365 complaints about the enterprise's products."""
+        r = self._random
+        for _ in range(1 + int(r() * 3)):
+            complaint_id = self._next_id("complaint")
+            product_id, category, product_name = self._pick(tuple(products))
+            ago = int(r() * min(established_ago - 30, 1000))
+            received = self._calendar.stamp(ago, int(r() * _SLOTS))
+            status = "CLOSED" if ago > 60 else self._pick(("RECEIVED", "HANDLING"))
+            person = self._pick(names.SURNAMES) + self._pick(names.GIVEN_NAME_CHARACTERS)
+            self.rows["complaint"].append(
+                (
+                    complaint_id,
+                    f"12365-{self._calendar.year[ago]}-{complaint_id:08d}",
+                    received,
+                    self._pick(_COMPLAINT_CHANNELS),
+                    status,
+                    place.code,
+                    category.name,
+                    enterprise_id,
+                    product_id,
+                    self._pick(_COMPLAINT_SUMMARIES).format(product=product_name),
+                    place.agency,
+                    person,
+                    self._phone(),
+                    self._id_number(place.code) if r() < 0.6 else None,
+                    f"{place.address_prefix}{self._pick(names.ZONES)}{self._pick(names.ROADS)}"
+                    f"{1 + int(r() * 899)}号{1 + int(r() * 30)}栋"
+                    if r() < 0.7
+                    else None,
+                    received,
+                )
+            )
 
     def _blacklist(
         self, enterprise_id: int, place: Place, established_ago: int, show: Showcase | None
