@@ -19,9 +19,14 @@ from typing import Any
 import graphql
 import httpx
 import pytest
+from sqlalchemy import update
 
 from hub.app import create_app
+from hub.auth.keys import load_or_create
+from hub.auth.scopes import COMPLAINTS_READ, CREDIT_READ, PERSONAL_READ
+from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
+from hub.enterprise.models import Enterprise
 from hub.migrate import upgrade
 from schema.federation import Subgraph
 from tests.federation.graph import Keys, seed
@@ -35,6 +40,7 @@ from tests.federation.peers import (
     start,
     wait_until_ready,
 )
+from tests.fixtures.oauth import hub_claims, oauth_client, sign
 
 STARTUP_SECONDS = 90
 
@@ -44,6 +50,8 @@ class Data:
     url: str
     keys: Keys
     directory: Path
+    signing_key: Path
+    partner_token: str
 
 
 @dataclass(frozen=True)
@@ -56,22 +64,47 @@ class Federation:
 async def data(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Data]:
     directory = tmp_path_factory.mktemp("federation")
     url = f"sqlite+aiosqlite:///{directory / 'hub.db'}"
+    signing_key = directory / "signing-key.pem"
     engine = create_engine(url)
     try:
         await upgrade(engine)
         async with create_sessionmaker(engine)() as session:
             keys = await seed(session)
+            # a ministry's client, and personal data for it to read masked
+            partner = await oauth_client(
+                session, scopes=(CREDIT_READ, COMPLAINTS_READ, PERSONAL_READ)
+            )
+            await session.execute(
+                update(Enterprise)
+                .where(Enterprise.uscc == keys.milk)
+                .values(
+                    legal_representative_id_number="110105198507211234",
+                    legal_representative_phone="13912345678",
+                )
+            )
             await session.commit()
     finally:
         await engine.dispose()
-    yield Data(url, keys, directory)
+    # every process of the test signs and verifies with the same key, as a deployment would
+    key = load_or_create(signing_key)
+    now = int(time.time())
+    claims = hub_claims(
+        Settings(signing_key_path=signing_key),
+        partner.client_id,
+        scope=f"{CREDIT_READ} {COMPLAINTS_READ} {PERSONAL_READ}",
+        now=now,
+        exp=now + 3600,  # the module outlives a 5-minute token on a busy machine
+    )
+    yield Data(url, keys, directory, signing_key, sign(key.private, claims))
 
 
 @pytest.fixture(scope="module")
 async def hub(data: Data) -> AsyncIterator[httpx.AsyncClient]:
     """The single-process hub over the same database file."""
     engine = create_engine(data.url)
-    app = create_app(sessionmaker=create_sessionmaker(engine))
+    app = create_app(
+        Settings(signing_key_path=data.signing_key), sessionmaker=create_sessionmaker(engine)
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client
@@ -82,7 +115,7 @@ async def hub(data: Data) -> AsyncIterator[httpx.AsyncClient]:
 def federation(data: Data) -> Iterator[Federation]:
     ports = free_ports(len(Subgraph) + 1)
     urls = {s: f"http://127.0.0.1:{port}/graphql" for s, port in zip(Subgraph, ports, strict=False)}
-    env = {"HUB_DATABASE_URL": data.url}
+    env = {"HUB_DATABASE_URL": data.url, "HUB_SIGNING_KEY_PATH": str(data.signing_key)}
     with peers() as started:
         for subgraph, url in urls.items():
             port = url.split(":")[2].split("/")[0]
@@ -113,8 +146,34 @@ def federation(data: Data) -> Iterator[Federation]:
         yield Federation(gateway_url, urls)
 
 
-def _service_sdl(url: str) -> str:
-    response = httpx.post(url, json={"query": "{ _service { sdl } }"}, timeout=10)
+@pytest.fixture(scope="module")
+def partner_gateway(data: Data, federation: Federation) -> Iterator[str]:
+    """A partner ministry's router: the partner tier's subgraphs, composed and served."""
+    published = [
+        {"name": s.value, "url": url, "sdl": _service_sdl(url, data.partner_token)}
+        for s, url in federation.subgraphs.items()
+    ]
+    composition = compose(published, strip_authorization=True)
+    assert composition.errors == []
+    assert composition.supergraph_sdl is not None
+    supergraph = data.directory / "partner-supergraph.graphql"
+    supergraph.write_text(composition.supergraph_sdl, encoding="utf-8")
+    [port] = free_ports(1)
+    with peers() as started:
+        gateway = start(
+            "partner-gateway",
+            [node(), str(HERE / "gateway.js"), str(supergraph), str(port)],
+            data.directory,
+        )
+        started.append(gateway)
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_ready(gateway, url, deadline=time.monotonic() + STARTUP_SECONDS, graphql=True)
+        yield url
+
+
+def _service_sdl(url: str, token: str | None = None) -> str:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(url, json={"query": "{ _service { sdl } }"}, headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     sdl: str = response.json()["data"]["_service"]["sdl"]
     return sdl
@@ -326,3 +385,28 @@ async def test_errors_keep_their_code_through_the_gateway(
     for error in single["errors"]:
         assert error.pop("locations") == [{"line": 1, "column": 3}]
     assert through_gateway == single
+
+
+PARTNER_FILE = """query($u: String!) { enterprise(uscc: $u) {
+  name creditGrade legalRepresentativeIdNumber legalRepresentativePhone
+  licences { totalCount nodes { number status } }
+  complaints(first: 20) { totalCount nodes { number status productCategory product { name } } }
+  products { nodes { name complaints(first: 3) { totalCount } recalls { totalCount } } } } }"""
+
+
+async def test_a_partner_token_through_the_gateway_gets_what_the_hub_gives(
+    data: Data, partner_gateway: str, hub: httpx.AsyncClient
+) -> None:
+    body = {"query": PARTNER_FILE, "variables": {"u": data.keys.milk}}
+    headers = {"authorization": f"Bearer {data.partner_token}"}
+    # when
+    async with httpx.AsyncClient(timeout=30) as client:
+        through_gateway = await client.post(partner_gateway, json=body, headers=headers)
+    single = await hub.post("/graphql", json=body, headers=headers)
+    # then the partner's fields, masked personal data included, cross the router unchanged
+    assert (through_gateway.status_code, single.status_code) == (200, 200)
+    answer = single.json()
+    assert "errors" not in answer, answer
+    assert answer["data"]["enterprise"]["legalRepresentativeIdNumber"] == "1101**********1234"
+    assert answer["data"]["enterprise"]["complaints"]["totalCount"] == 12
+    assert through_gateway.json() == answer
