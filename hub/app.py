@@ -51,17 +51,23 @@ def create_app(
     limiter = create_rate_limiter(settings.redis_url)
     search = SearchService.from_settings(settings)
 
+    # The search outbox relay: changes reach the indexes after their commit. The whole graph
+    # and the search subgraph run one; the other subgraphs leave it to them.
+    relays = subgraph is None or subgraph == "search"
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # The search outbox relay: changes reach the indexes after their commit.
-        relay = asyncio.create_task(
-            sync_forever(maker, search.elastic, settings.search_sync_interval)
+        relay = (
+            asyncio.create_task(sync_forever(maker, search.elastic, settings.search_sync_interval))
+            if relays
+            else None
         )
         try:
             yield
         finally:
-            relay.cancel()
-            await asyncio.gather(relay, return_exceptions=True)
+            if relay is not None:
+                relay.cancel()
+                await asyncio.gather(relay, return_exceptions=True)
             await search.close()
             await limiter.aclose()
             if engine is not None:
