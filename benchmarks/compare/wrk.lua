@@ -1,0 +1,112 @@
+-- The wrk script of benchmarks/run: POSTs one GraphQL document per request, with fresh keys.
+--
+--   wrk -t2 -c32 -d20s -s wrk.lua http://127.0.0.1:4201/graphql -- CONFIG
+--
+-- CONFIG is a file of key=value lines written by benchmarks/compare/load.py:
+--   batch=0        the body file is sent as it is (a document without variables)
+--   batch=K        K keys (USCCs) per request, drawn from the keys file (one per line,
+--                  enterprise id order) and sent as the variables u1 .. uK
+--   body=PATH      the whole body (batch=0), or its start up to `"variables": {` (batch>0)
+--   keys=PATH      the USCCs; key i belongs to the enterprise with id i
+--   zipf=S         0: uniform; S > 1: Zipf-distributed ranks with exponent S, drawn as
+--                  pgbench's random_zipfian draws them, so both favour the same enterprises
+--   seed=N         seeds each thread's generator (N + thread number)
+--
+-- A response is an error when its status is not 200 or its body has a GraphQL "errors" key.
+-- done() prints one line, `WRK_RESULT {json}`, that load.py reads.
+
+local threads = {}
+local thread_count = 0
+
+function setup(thread)
+  thread_count = thread_count + 1
+  thread:set("thread_number", thread_count)
+  table.insert(threads, thread)
+end
+
+local body, prefix
+local keys, key_count = {}, 0
+local batch, zipf_s = 0, 0
+errors = 0
+
+local function read_file(path)
+  local file = assert(io.open(path, "rb"))
+  local text = file:read("*a")
+  file:close()
+  return text
+end
+
+function init(args)
+  local config = {}
+  for line in io.lines(args[1]) do
+    local key, value = line:match("^(%w+)=(.*)$")
+    if key then
+      config[key] = value
+    end
+  end
+  batch = tonumber(config.batch)
+  zipf_s = tonumber(config.zipf or "0")
+  if batch == 0 then
+    body = read_file(config.body)
+  else
+    prefix = read_file(config.body)
+    for line in io.lines(config.keys) do
+      key_count = key_count + 1
+      keys[key_count] = line
+    end
+  end
+  math.randomseed(tonumber(config.seed or "1") + thread_number)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+-- pgbench's computeIterativeZipfian (Devroye, Non-Uniform Random Variate Generation, p. 550).
+local function zipf_rank(n, s)
+  local b = 2 ^ (s - 1)
+  while true do
+    local u = 1 - math.random()
+    local v = math.random()
+    local x = math.floor(u ^ (-1 / (s - 1)))
+    local t = (1 + 1 / x) ^ (s - 1)
+    if x <= n and v * x * (t - 1) / (b - 1) <= t / b then
+      return x
+    end
+  end
+end
+
+local function pick()
+  if zipf_s > 1 then
+    return keys[zipf_rank(key_count, zipf_s)]
+  end
+  return keys[math.random(key_count)]
+end
+
+function request()
+  if batch == 0 then
+    return wrk.format(nil, nil, nil, body)
+  end
+  local parts = {}
+  for i = 1, batch do
+    parts[i] = '"u' .. i .. '":"' .. pick() .. '"'
+  end
+  return wrk.format(nil, nil, nil, prefix .. table.concat(parts, ",") .. "}}")
+end
+
+function response(status, headers, response_body)
+  if status ~= 200 or string.find(response_body, '"errors"', 1, true) then
+    errors = errors + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("errors")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_RESULT {"requests": %d, "duration_us": %d, "socket_errors": %d, "bad_responses": %d, '
+      .. '"p50_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, bad,
+    latency:percentile(50), latency:percentile(99), latency.max, latency.mean))
+end

@@ -1,0 +1,97 @@
+-- What PostGraphile needs to return the data the hub returns to the public, run by benchmarks/run
+-- on the benchmark database after `hub demo seed`, as a superuser. Nothing here changes what the
+-- hub or pgbench see: they connect as the superuser, which row-level security does not touch.
+--
+-- 1. PostGraphile connects as the role :"role", which may only read.
+-- 2. The hub's public row rules become row-level security policies on the tables themselves, so
+--    PostGraphile exposes the real tables with their real foreign keys (its relations):
+--    published records only (hub/kit/repository.py, Repository.published), and blacklist
+--    entries only while in force (hub/blacklist/repository.py, in_force).
+-- 3. A function and a view add what the tables cannot say: the computed column
+--    Enterprise.blacklisted and the list of W2, blacklist listings in force with the province
+--    of the listed enterprise (allBlacklistListings).
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_postgraphile') THEN
+        CREATE ROLE bench_postgraphile LOGIN;
+    END IF;
+END
+$$;
+GRANT CONNECT ON DATABASE :"dbname" TO bench_postgraphile;
+GRANT USAGE ON SCHEMA public TO bench_postgraphile;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO bench_postgraphile;
+
+-- "Today" as the hub means it: the calendar day in Asia/Shanghai; in a schema of its own, which
+-- PostGraphile does not expose.
+CREATE SCHEMA bench;
+GRANT USAGE ON SCHEMA bench TO bench_postgraphile;
+CREATE FUNCTION bench.today() RETURNS date LANGUAGE sql STABLE
+    RETURN (now() AT TIME ZONE 'Asia/Shanghai')::date;
+
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['enterprise', 'credit_evaluation', 'product', 'spot_check',
+                                'licence', 'recall', 'consumer_warning']
+    LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
+        EXECUTE format('CREATE POLICY public_tier ON %I FOR SELECT USING ('
+                       'published_at IS NOT NULL AND published_at <= now())', name);
+    END LOOP;
+END
+$$;
+
+ALTER TABLE blacklist_entry ENABLE ROW LEVEL SECURITY;
+CREATE POLICY public_tier ON blacklist_entry FOR SELECT USING (
+    published_at <= now()
+    AND listed_on <= bench.today()
+    AND publicity_ends_on >= bench.today()
+    AND NOT EXISTS (
+        SELECT FROM blacklist_removal r WHERE r.entry_id = blacklist_entry.id AND r.removed_on <= bench.today()
+    )
+);
+
+-- Enterprise.blacklisted: a listing in force today, exactly the hub's condition.
+CREATE FUNCTION enterprise_blacklisted(e enterprise) RETURNS boolean LANGUAGE sql STABLE
+AS $$
+    SELECT EXISTS (
+        SELECT FROM blacklist_entry b
+        WHERE b.enterprise_id = e.id
+          AND b.published_at <= now()
+          AND b.listed_on <= bench.today()
+          AND b.publicity_ends_on >= bench.today()
+          AND NOT EXISTS (
+              SELECT FROM blacklist_removal r WHERE r.entry_id = b.id AND r.removed_on <= bench.today()
+          )
+    )
+$$;
+COMMENT ON FUNCTION enterprise_blacklisted(enterprise) IS
+    E'@notNull\nWhether the enterprise has a blacklist listing in force today.';
+
+-- W2's list: the blacklist listings in force, each with the province of the listed enterprise,
+-- as the hub's `blacklist(filter: {regionCode})` lists them: the province comes from the
+-- enterprise whether or not it is published (a view runs with its owner's rights, and the
+-- owner, the superuser, is not subject to row-level security), and the in-force condition is
+-- the view's own. Smart tags give the view the primary key and the relation to the enterprise
+-- that a table would have; PostGraphile then fetches page and names in one statement.
+CREATE VIEW blacklist_listing AS
+    SELECT b.*, (left(e.region_code, 2) || '0000')::char(6) AS province_code
+    FROM blacklist_entry b
+    JOIN enterprise e ON e.id = b.enterprise_id
+    WHERE b.published_at <= now()
+      AND b.listed_on <= bench.today()
+      AND b.publicity_ends_on >= bench.today()
+      AND NOT EXISTS (
+          SELECT FROM blacklist_removal r WHERE r.entry_id = b.id AND r.removed_on <= bench.today()
+      );
+COMMENT ON VIEW blacklist_listing IS E'@primaryKey id\n@foreignKey (enterprise_id) references enterprise (id)\nBlacklist listings in force, with the province of the listed enterprise.';
+GRANT SELECT ON blacklist_listing TO bench_postgraphile;
+-- The planner's estimate of the province condition: without statistics of the expression it
+-- expects 0.5 % of the listings to match, joins every enterprise by hash, and takes a second
+-- per page on a million enterprises. Statistics, not an index: no new access path.
+CREATE STATISTICS bench.enterprise_province ON ((left(region_code, 2) || '0000')::char(6))
+    FROM enterprise;
+
+ANALYZE;
