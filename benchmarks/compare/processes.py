@@ -14,7 +14,10 @@ from pathlib import Path
 
 
 def port_is_free(port: int) -> bool:
+    """Nobody listens on ``port`` (connections of a stopped server waiting out TIME_WAIT do
+    not count: servers bind with SO_REUSEADDR, and so does the probe)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -239,8 +239,9 @@ def run(options: Options) -> RunResult:
     workloads = [WORKLOADS[key] for key in options.workloads]
     with ExitStack() as cleanup:
         work = Path(tempfile.mkdtemp(prefix="hub-bench."))
-        cleanup.callback(shutil.rmtree, work, ignore_errors=True)
-        log(f"work directory {work}")
+        log(f"work directory {work} (removed at the end unless the run fails)")
+        services: dict[Contestant, Service] = {}
+        cleanup.push(lambda *failure: _report_failure(failure[1], services, work))
         if options.postgres_url is None:
             own = OwnServer(options.postgres_port, options.shared_buffers)
             cleanup.callback(own.stop)
@@ -277,7 +278,6 @@ def run(options: Options) -> RunResult:
 
         workers, calibration = _calibrate(options, server, database, keys, work)
         log(f"hub workers: {workers}")
-        services: dict[Contestant, Service] = {}
         services[Contestant.HUB] = start_hub(server, database, options.hub_port, workers, work)
         cleanup.callback(services[Contestant.HUB].stop)
         services[Contestant.POSTGRAPHILE] = start_postgraphile(
@@ -291,6 +291,8 @@ def run(options: Options) -> RunResult:
         same = _check_same_data(server, database, urls, workloads)
         for key, check in same.items():
             log(f"{key}: hub and PostGraphile return the same data: {check['same']}")
+            if not check["same"]:
+                log(f"  errors: {str(check['errors'])[:1000]}")
 
         counter = StatementCounter(server, database)
         result = RunResult(
@@ -374,6 +376,21 @@ def run(options: Options) -> RunResult:
     if options.json_output is not None:
         options.json_output.write_text(json.dumps(asdict(result), default=str, indent=1))
     return result
+
+
+def _report_failure(
+    error: BaseException | None, services: dict[Contestant, Service], work: Path
+) -> bool:
+    """On success, removes the work directory; on failure, keeps it and shows the servers'
+    last words. Never swallows the failure."""
+    if error is None:
+        shutil.rmtree(work, ignore_errors=True)
+        return False
+    for service in services.values():
+        log(f"{service.name} ({'running' if service.alive() else 'exited'}), end of its log:")
+        print(service.tail(), flush=True)
+    log(f"run failed: {error!r}; logs and scripts kept in {work}")
+    return False
 
 
 def _cpu_list(spec: str) -> list[int]:

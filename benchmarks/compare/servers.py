@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from benchmarks.compare.postgres import Server
-from benchmarks.compare.processes import Service, wait_for
+from benchmarks.compare.processes import Service, port_is_free, wait_for
 
 PEERS = Path(__file__).resolve().parent.parent / "peers"
 ROLE = "bench_postgraphile"
@@ -53,11 +54,19 @@ def _started(service: Service, url: str, timeout: float) -> Service:
     except RuntimeError:
         service.stop()
         raise
+    # A server that could not bind its port exits at once, while whoever holds the port
+    # answered the probe: only a server still running a moment later is ours.
+    time.sleep(1)
     if not service.alive():
         log = service.tail()
         service.stop()
         raise RuntimeError(f"{service.name} exited at start:\n{log}")
     return service
+
+
+def _require_free(port: int) -> None:
+    if not port_is_free(port):
+        raise RuntimeError(f"port {port} is taken by another process: pass another port")
 
 
 def start_hub(
@@ -71,6 +80,7 @@ def start_hub(
         "HUB_DATABASE_POOL_SIZE": str(pool_size),
         **HUB_LIMITS,
     }
+    _require_free(port)
     hub = shutil.which("hub", path=str(Path(sys.executable).parent)) or "hub"
     command = [hub, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     service = Service(
@@ -91,6 +101,7 @@ def start_postgraphile(
     server: Server, database: str, port: int, logs: Path, pool_size: int = 20
 ) -> Service:
     """PostGraphile's own CLI with peers/graphile.config.mjs, one Node process."""
+    _require_free(port)
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": server.url(database, user=ROLE),
