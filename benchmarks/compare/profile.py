@@ -34,6 +34,8 @@ COMPONENTS: list[tuple[str, str]] = [
 @dataclass(frozen=True, slots=True)
 class Profile:
     samples: int
+    by_activity: list[tuple[str, float]]
+    """Samples by what the process was doing (see ``_activity``), share of all samples."""
     by_component: list[tuple[str, float]]
     """Own time per component, share of all samples."""
     inclusive: list[tuple[str, float]]
@@ -79,6 +81,27 @@ def _path(frame: str) -> str:
     return frame.partition(" (")[2].rstrip(")").rsplit(":", 1)[0]
 
 
+def _activity(frames: list[str]) -> str:
+    """What a sample's whole stack was doing; the first rule that matches wins."""
+
+    def on_stack(*parts: str) -> bool:
+        return any(part in frame for frame in frames for part in parts)
+
+    if on_stack("Session.execute (", "AsyncSession.execute", "AsyncSession.scalar"):
+        return "running SQL: SQLAlchemy execute path (cache, parameters, results), asyncpg"
+    if on_stack("(hub/") and on_stack("(sqlalchemy/"):
+        return "building SQL statements: SQLAlchemy constructs called by the repositories"
+    if on_stack("(hub/"):
+        return "hub/ code itself"
+    if on_stack("(strawberry/", "(graphql/", "(schema/"):
+        return "GraphQL: Strawberry, graphql-core, DataLoaders, schema/"
+    if on_stack("(uvicorn/protocols/", "(httptools/", "(starlette/"):
+        return "HTTP: uvicorn, httptools, Starlette"
+    if on_stack("(sqlalchemy/"):
+        return "SQLAlchemy elsewhere: session close, pool"
+    return "event loop and process plumbing"
+
+
 def _component(frame: str) -> str:
     path = _path(frame)
     for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
@@ -120,6 +143,7 @@ PLUMBING = (
 
 def summarise(raw: Path, top: int = 15) -> Profile:
     own: Counter[str] = Counter()
+    activities: Counter[str] = Counter()
     components: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
@@ -136,6 +160,7 @@ def summarise(raw: Path, top: int = 15) -> Profile:
         if not frames:
             continue
         total += count
+        activities[_activity(frames)] += count
         components[_component(frames[-1])] += count
         own[_function(frames[-1])] += count
         for function in {_function(f) for f in frames}:
@@ -144,6 +169,7 @@ def summarise(raw: Path, top: int = 15) -> Profile:
     share = 1 / total if total else 0.0
     return Profile(
         samples=total,
+        by_activity=[(name, n * share) for name, n in activities.most_common()],
         by_component=[(name, n * share) for name, n in components.most_common()],
         inclusive=[(name, n * share) for name, n in inclusive.most_common(top)],
         leaves=[(name, n * share) for name, n in own.most_common(top)],

@@ -201,9 +201,11 @@ def render(result: RunResult) -> str:
             f"({p['requests_per_second_while_profiled']:,.0f} requests/s under the profiler). "
             f"Raw stacks (py-spy's raw format, gzipped): `{p['raw']}`.",
             "",
-            "| own time in | share |",
+            "| the hub was (whole stack) | share |",
             "|---|---:|",
         ]
+        lines += [f"| {name} | {share:.1%} |" for name, share in p.get("by_activity", [])]
+        lines += ["", "| own time in | share |", "|---|---:|"]
         lines += [f"| {name} | {share:.1%} |" for name, share in p["by_component"]]
         lines += ["", "| on the stack (inclusive) | share |", "|---|---:|"]
         lines += [f"| `{name}` | {share:.1%} |" for name, share in p["inclusive"]]
@@ -229,6 +231,7 @@ def rerender(path: Path, output: Path) -> str:
     if result.profile and raw is not None and raw.exists():
         summary = profile.summarise(raw)
         result.profile.update(
+            by_activity=summary.by_activity,
             by_component=summary.by_component,
             inclusive=summary.inclusive,
             leaves=summary.leaves,

@@ -373,8 +373,11 @@ def run(options: Options) -> RunResult:
     path.write_text(result.report)
     print(result.report)
     log(f"written to {path}")
+    # Beside the table, so that `python -m benchmarks.compare.report` can render it again.
+    saved = json.dumps(asdict(result), default=str, indent=1)
+    path.with_suffix(".json").write_text(saved)
     if options.json_output is not None:
-        options.json_output.write_text(json.dumps(asdict(result), default=str, indent=1))
+        options.json_output.write_text(saved)
     return result
 
 
@@ -425,6 +428,7 @@ def _profile(
     return {
         "samples": summary.samples,
         "requests_per_second_while_profiled": outcome.per_second,
+        "by_activity": summary.by_activity,
         "by_component": summary.by_component,
         "inclusive": summary.inclusive,
         "leaves": summary.leaves,
