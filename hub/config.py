@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         default=None, description="Redis URL: hub processes share rate budgets; unset: in-process"
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    compile_queries: bool = Field(
+        default=True,
+        description="On PostgreSQL, answer common reads with one compiled SQL statement "
+        "(schema.compiled); false: the resolvers answer everything",
+    )
     sql_echo: bool = False
 
     @property

@@ -19,6 +19,7 @@ from hub.config import Settings
 from hub.db import HubSession
 from hub.ratelimit import RateLimiter
 from schema.build import build_schema
+from schema.compiled.endpoint import CompiledReads
 from schema.context import Context
 from schema.federation import Subgraph
 from schema.federation.schema import build_subgraph
@@ -93,6 +94,16 @@ class GraphQLEndpoint:
             )
             for tier in Tier
         }
+        engine = sessionmaker.kw["bind"]
+        self.compiled = (
+            CompiledReads(
+                engine, {tier: view.schema for tier, view in self.views.items()}, settings.limits
+            )
+            if settings.compile_queries
+            and subgraph is None
+            and engine.dialect.name == "postgresql"
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
@@ -115,7 +126,13 @@ class GraphQLEndpoint:
             await refusal(scope, receive, admission.stamp(send))
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self.views[principal.tier](scope, receive, admission.stamp(send))
+        send = admission.stamp(send)
+        if self.compiled is not None and scope["method"] == "POST":
+            replay = await self.compiled.serve(principal.tier, scope, receive, send)
+            if replay is None:
+                return
+            receive = replay
+        await self.views[principal.tier](scope, receive, send)
 
 
 def _unavailable() -> Response:

@@ -1,0 +1,1 @@
+"""Common reads compiled into one PostgreSQL statement each (``HUB_COMPILE_QUERIES``)."""

@@ -1,0 +1,208 @@
+"""Where each compilable GraphQL type lives in SQL, and the row rules its repository applies.
+
+A ``Relation`` is the SQL form of one object type: its table, the columns behind its plain
+fields (found by name on the model, plus the renames its ``from_row`` makes), and the fields
+that need SQL of their own: links to other objects, connections, computed values.
+
+The row rules here are the SQL forms of the repositories' rules, which stay the source of
+truth for every other path:
+
+- ``published``: ``Repository.published`` (below the internal tier, a record exists only once
+  its ``published_at`` has passed);
+- ``in_force``: ``hub.blacklist.repository.in_force`` (a listing is in force while published,
+  listed, within its publicity period and not removed), which also decides ``blacklisted`` and
+  which entries ``BlacklistRepository.visible`` lets below the internal tier see;
+- the sort keys of each connection are the repositories' ``KEYS``, newest first.
+
+``tests/schema/test_compiled.py`` runs every compilable document both ways, compiled and
+through the resolvers, on data that exercises each rule, and requires the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from hub.blacklist.models import BlacklistEntry, BlacklistRemoval
+from hub.blacklist.repository import BlacklistRepository
+from hub.credit.models import CreditEvaluation
+from hub.credit.repository import CreditRepository
+from hub.db import Base
+from hub.enterprise.models import Enterprise, Industry, Region
+from hub.licence.models import Licence, LicenceStatus
+from hub.licence.repository import LicenceRepository
+from hub.quality.models import CheckResult, SpotCheck
+from hub.quality.repository import SpotCheckRepository
+from hub.recall.models import Recall
+from hub.recall.repository import RecallRepository
+
+Clock = Callable[[str], str]
+"""Gives the SQL parameter holding ``"now"`` (the request's instant) or ``"today"``."""
+
+
+def published(alias: str, clock: Clock) -> str:
+    """``Repository.published`` below the internal tier."""
+    return f"{alias}.published_at IS NOT NULL AND {alias}.published_at <= {clock('now')}"
+
+
+def in_force(alias: str, clock: Clock) -> str:
+    """``hub.blacklist.repository.in_force()`` for the entry ``alias``."""
+    today = clock("today")
+    return (
+        f"{alias}.published_at <= {clock('now')} AND {alias}.listed_on <= {today} "
+        f"AND {alias}.publicity_ends_on >= {today} AND NOT EXISTS (SELECT FROM "
+        f"{BlacklistRemoval.__tablename__} r WHERE r.entry_id = {alias}.id "
+        f"AND r.removed_on <= {today})"
+    )
+
+
+def blacklisted(alias: str, clock: Clock) -> str:
+    """``Enterprise.blacklisted``: the enterprise has a listing in force."""
+    return (
+        f"EXISTS (SELECT FROM {BlacklistEntry.__tablename__} b WHERE b.enterprise_id = "
+        f"{alias}.id AND {in_force('b', clock)})"
+    )
+
+
+def _removal(column: str) -> Callable[[str, Clock], str]:
+    def expression(alias: str, _clock: Clock) -> str:
+        return (
+            f"(SELECT r.{column} FROM {BlacklistRemoval.__tablename__} r "
+            f"WHERE r.entry_id = {alias}.id)"
+        )
+
+    return expression
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """An argument a compiled field accepts, and the column it filters on by equality."""
+
+    column: str
+    enum: type[Enum] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectLink:
+    """A field holding one object of ``target``: the row whose ``key`` equals ``column``."""
+
+    target: str
+    column: str
+    key: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLink:
+    """A connection of ``target`` rows whose ``parent`` column holds the source row's id."""
+
+    target: str
+    parent: str
+    arguments: Mapping[str, Argument] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    type_name: str
+    model: type[Base]
+    renames: Mapping[str, str] = field(default_factory=dict)
+    """Python field name of the GraphQL type -> column, where they differ."""
+    published: bool = True
+    """Whether the published rule hides draft rows below the internal tier."""
+    visible: Callable[[str, Clock], str] | None = None
+    """The row rule below the internal tier, where it is more than ``published``."""
+    keys: tuple[str, ...] = ("id",)
+    """Sort key of the relation's connections, descending; the last column is unique."""
+    computed: Mapping[str, Callable[[str, Clock], str]] = field(default_factory=dict)
+    objects: Mapping[str, ObjectLink] = field(default_factory=dict)
+    connections: Mapping[str, ConnectionLink] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return str(self.model.__tablename__)
+
+    def column(self, python_name: str) -> str | None:
+        name = self.renames.get(python_name, python_name)
+        return name if name in self.model.__table__.columns else None
+
+    def rule(self, alias: str, clock: Clock, sees_unpublished: bool) -> str | None:
+        """The condition a row must meet for the caller to see it; None: every row."""
+        if sees_unpublished:
+            return None
+        if self.visible is not None:
+            return self.visible(alias, clock)
+        return published(alias, clock) if self.published else None
+
+
+def _names(keys: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(str(key.key) for key in keys)
+
+
+def _enterprise() -> ObjectLink:
+    return ObjectLink("Enterprise", "enterprise_id")
+
+
+RELATIONS: Mapping[str, Relation] = {
+    relation.type_name: relation
+    for relation in (
+        Relation(
+            "Enterprise",
+            Enterprise,
+            keys=("established_on", "id"),
+            computed={"blacklisted": blacklisted},
+            objects={
+                "region": ObjectLink("Region", "region_code", "code"),
+                "industry": ObjectLink("Industry", "industry_code", "code"),
+            },
+            connections={
+                "licences": ConnectionLink(
+                    "Licence", "enterprise_id", {"status": Argument("status", LicenceStatus)}
+                ),
+                "spotChecks": ConnectionLink(
+                    "SpotCheck", "enterprise_id", {"result": Argument("result", CheckResult)}
+                ),
+                "recalls": ConnectionLink("Recall", "enterprise_id"),
+                "creditHistory": ConnectionLink("CreditEvaluation", "enterprise_id"),
+            },
+        ),
+        Relation("Region", Region, published=False),
+        Relation("Industry", Industry, published=False),
+        Relation(
+            "Licence",
+            Licence,
+            keys=_names(LicenceRepository.KEYS),
+            objects={"enterprise": _enterprise()},
+        ),
+        Relation(
+            "SpotCheck",
+            SpotCheck,
+            renames={"sampled_at": "sampled_on"},
+            keys=_names(SpotCheckRepository.KEYS),
+            objects={"enterprise": _enterprise()},
+        ),
+        Relation(
+            "Recall",
+            Recall,
+            keys=_names(RecallRepository.KEYS),
+            objects={"enterprise": _enterprise()},
+        ),
+        Relation(
+            "CreditEvaluation",
+            CreditEvaluation,
+            keys=_names(CreditRepository.KEYS),
+        ),
+        Relation(
+            "BlacklistEntry",
+            BlacklistEntry,
+            renames={"listed_at": "listed_on"},
+            visible=in_force,
+            keys=_names(BlacklistRepository.KEYS),
+            computed={
+                "removedAt": _removal("removed_on"),
+                "removalReason": _removal("reason"),
+            },
+            objects={"enterprise": _enterprise()},
+        ),
+    )
+}

@@ -1,0 +1,302 @@
+"""Rendering a compiled operation as one PostgreSQL statement that builds the JSON answer.
+
+One statement per request whatever the operation nests: each object is a ``json_build_object``
+of its fields, each link a correlated subquery on the linked row, each connection an
+aggregate over its rows, ranked by the repository's sort key and cut at ``first`` (plus one
+row, to tell whether a next page exists). Values never enter the text: every argument, and the
+request's instant and day for the row rules, is a parameter, so PostgreSQL prepares each
+statement once per connection.
+
+Arguments that may be null decide whether a condition exists at all (``status: null`` means
+no filter), so an operation has one statement per combination of its null arguments, its
+*shape*; ``Plan`` renders each shape when it first meets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from schema.compiled.compiler import (
+    Column,
+    Computed,
+    Conn,
+    Const,
+    Input,
+    Link,
+    NodeId,
+    Obj,
+    Operation,
+    Out,
+    Root,
+)
+from schema.compiled.relations import Relation
+
+Getter = Callable[[Sequence[Any], datetime, date], Any]
+"""A parameter's value, from the request's argument values, instant and day."""
+
+MAX_PAIRS = 50
+"""``json_build_object`` takes at most 100 arguments: 50 keys and their values."""
+
+_BASE64URL = "'+/' || chr(10), '-_'"
+
+
+def signature(value: Any) -> Any:
+    """What of an argument's value changes the statement: whether it (or each part) is null."""
+    if isinstance(value, dict):
+        return tuple(sorted(k for k, v in value.items() if v is not None))
+    return value is not None
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _base64url(expression: str) -> str:
+    """``base64.urlsafe_b64encode(expression).rstrip("=")``, as ``encode_id`` makes IDs."""
+    return (
+        f"rtrim(translate(encode(convert_to({expression}, 'UTF8'), 'base64'), {_BASE64URL}), '=')"
+    )
+
+
+def _datetime(expression: str) -> str:
+    """``datetime.isoformat()`` of an aware UTC timestamp, whatever the session's zone."""
+    utc = f"({expression} AT TIME ZONE 'UTC')"
+    return (
+        f"CASE WHEN {expression} IS NULL THEN NULL ELSE "
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"extract(microseconds FROM {expression})::bigint % 1000000 <> 0 "
+        f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00' END"
+    )
+
+
+def json_object(pairs: Sequence[tuple[str, str]]) -> str:
+    """A JSON object of ``pairs`` (key, SQL expression), in order, of any number of keys."""
+    chunks = [pairs[i : i + MAX_PAIRS] for i in range(0, max(len(pairs), 1), MAX_PAIRS)]
+    built = [
+        "json_build_object(" + ", ".join(f"{_literal(k)}, {v}" for k, v in chunk) + ")"
+        for chunk in chunks
+    ]
+    if len(built) == 1:
+        return built[0]
+    # Join the objects' texts: drop the closing brace of each and the opening brace of the next.
+    inner = " || ', ' || ".join(f"substr(left(({b})::text, -1), 2)" for b in built)
+    return f"('{{' || {inner} || '}}')::json"
+
+
+class Renderer:
+    def __init__(
+        self, operation: Operation, shape: Sequence[Any], *, sees_unpublished: bool
+    ) -> None:
+        self.operation = operation
+        self.shape = shape
+        self.sees_unpublished = sees_unpublished
+        self.getters: list[Getter] = []
+        self._clock: dict[str, str] = {}
+        self._aliases = 0
+
+    def render(self) -> str:
+        pairs = [(key, self.root(root)) for key, root in self.operation.roots]
+        return f"SELECT ({json_object(pairs)})::text"
+
+    # -- parameters -------------------------------------------------------------------------
+
+    def param(self, getter: Getter, cast: str = "") -> str:
+        self.getters.append(getter)
+        return f"${len(self.getters)}{cast}"
+
+    def value(self, input: Input, cast: str = "", part: Callable[[Any], Any] | None = None) -> str:
+        index = input.index
+        if part is None:
+            return self.param(lambda values, _now, _day: values[index], cast)
+        return self.param(lambda values, _now, _day: part(values[index]), cast)
+
+    def clock(self, name: str) -> str:
+        if name not in self._clock:
+            if name == "now":
+                self._clock[name] = self.param(lambda _values, now, _day: now, "::timestamptz")
+            else:
+                self._clock[name] = self.param(lambda _values, _now, day: day, "::date")
+        return self._clock[name]
+
+    def present(self, input: Input) -> Any:
+        return self.shape[input.index]
+
+    def alias(self) -> str:
+        self._aliases += 1
+        return f"t{self._aliases}"
+
+    # -- the tree ---------------------------------------------------------------------------
+
+    def root(self, root: Root | Conn) -> str:
+        if isinstance(root, Conn):
+            return self.connection(root, None)
+        alias = self.alias()
+        relation = root.target.relation
+        conditions = [f"{alias}.{root.column} = {self.value(root.input)}"]
+        conditions += self.rules(relation, alias)
+        return (
+            f"(SELECT {self.object(root.target, alias)} FROM {relation.table} {alias} "
+            f"WHERE {' AND '.join(conditions)})"
+        )
+
+    def rules(self, relation: Relation, alias: str) -> list[str]:
+        rule = relation.rule(alias, self.clock, self.sees_unpublished)
+        return [] if rule is None else [rule]
+
+    def object(self, obj: Obj, alias: str) -> str:
+        return json_object([(key, self.field(out, obj.relation, alias)) for key, out in obj.fields])
+
+    def field(self, out: Out, relation: Relation, alias: str) -> str:
+        if isinstance(out, Const):
+            return _literal(out.value)
+        if isinstance(out, Column):
+            column = f"{alias}.{out.name}"
+            return _datetime(column) if out.datetime else column
+        if isinstance(out, NodeId):
+            return _base64url(f"{_literal(out.type_name + ':')} || {alias}.id")
+        if isinstance(out, Computed):
+            return out.relation.computed[out.name](alias, self.clock)
+        if isinstance(out, Link):
+            inner = self.alias()
+            target = out.target.relation
+            conditions = [f"{inner}.{out.key} = {alias}.{out.column}"]
+            conditions += self.rules(target, inner)
+            return (
+                f"(SELECT {self.object(out.target, inner)} FROM {target.table} {inner} "
+                f"WHERE {' AND '.join(conditions)})"
+            )
+        return self.connection(out, alias)
+
+    # -- connections ------------------------------------------------------------------------
+
+    def conditions(self, conn: Conn, alias: str, parent: str | None) -> list[str]:
+        """The rows of the whole list: parent, row rules, filter arguments."""
+        relation = conn.relation
+        found = [] if parent is None else [f"{alias}.{conn.parent} = {parent}.id"]
+        found += self.rules(relation, alias)
+        for condition in conn.conditions:
+            if self.present(condition.input):
+                found.append(f"{alias}.{condition.column} = {self.value(condition.input)}")
+        if conn.filter is not None:
+            found += self.blacklist_filter(conn.filter, alias)
+        return found
+
+    def blacklist_filter(self, input: Input, alias: str) -> list[str]:
+        """``BlacklistRepository._select``'s filter conditions."""
+        present = self.present(input)
+        found = []
+        if "regionCode" in present:
+            low = self.value(input, part=lambda f: f["regionCode"][0])
+            high = self.value(input, part=lambda f: f["regionCode"][1])
+            found.append(
+                f"EXISTS (SELECT FROM enterprise e WHERE e.id = {alias}.enterprise_id "
+                f"AND e.region_code >= {low} AND e.region_code < {high})"
+            )
+        if "listType" in present:
+            found.append(f"{alias}.list_type = {self.value(input, part=lambda f: f['listType'])}")
+        if "listedAfter" in present:
+            value = self.value(input, "::date", part=lambda f: f["listedAfter"])
+            found.append(f"{alias}.listed_on >= {value}")
+        if "listedBefore" in present:
+            value = self.value(input, "::date", part=lambda f: f["listedBefore"])
+            found.append(f"{alias}.listed_on <= {value}")
+        return found
+
+    def cursor(self, relation: Relation, alias: str) -> str:
+        """``encode_cursor`` of a row's sort key (dates, then the integer id)."""
+        *dates, last = relation.keys
+        parts = [f"""'{{"d":"' || to_char({alias}.{k}, 'YYYY-MM-DD') || '"}}'""" for k in dates]
+        text = " || ',' || ".join([*parts, f"{alias}.{last}::text"])
+        return _base64url(f"'[' || {text} || ']'")
+
+    def connection(self, conn: Conn, parent: str | None) -> str:
+        relation = conn.relation
+        needs_rows = any(kind not in ("totalCount", "const") for _, kind in self._kinds(conn))
+        first = self.value(conn.first, "::int") if needs_rows else "0"
+        rows = self.alias()
+        within = f"FILTER (WHERE {rows}.hub_rank <= {first})"
+        pairs: list[tuple[str, str]] = []
+        for key, item in conn.fields:
+            if isinstance(item, Const):
+                pairs.append((key, _literal(item.value)))
+                continue
+            kind, inside = item
+            if kind == "nodes":
+                node = self.object(inside, rows)
+                pairs.append(
+                    (key, f"coalesce(json_agg({node} ORDER BY {rows}.hub_rank) {within}, '[]')")
+                )
+            elif kind == "edges":
+                edge = json_object([(k, self.edge_field(v, relation, rows)) for k, v in inside])
+                pairs.append(
+                    (key, f"coalesce(json_agg({edge} ORDER BY {rows}.hub_rank) {within}, '[]')")
+                )
+            elif kind == "pageInfo":
+                pairs.append((key, self.page_info(conn, inside, rows, first, within)))
+            else:
+                counted = self.alias()
+                where = " AND ".join(self.conditions(conn, counted, parent)) or "TRUE"
+                pairs.append(
+                    (key, f"(SELECT count(*) FROM {relation.table} {counted} WHERE {where})")
+                )
+        built = json_object(pairs)
+        if not needs_rows:
+            return f"(SELECT {built})"
+        source = self.alias()
+        conditions = self.conditions(conn, source, parent)
+        if conn.after is not None and self.present(conn.after):
+            conditions.append(self.keyset(conn, source))
+        where = " AND ".join(conditions) or "TRUE"
+        order = ", ".join(f"{source}.{k} DESC" for k in relation.keys)
+        return (
+            f"(SELECT {built} FROM (SELECT {source}.*, row_number() OVER (ORDER BY {order}) "
+            f"AS hub_rank FROM {relation.table} {source} WHERE {where} "
+            f"ORDER BY {order} LIMIT {first} + 1) {rows})"
+        )
+
+    def _kinds(self, conn: Conn) -> list[tuple[str, str]]:
+        return [(k, "const" if isinstance(v, Const) else v[0]) for k, v in conn.fields]
+
+    def keyset(self, conn: Conn, alias: str) -> str:
+        """Rows after the cursor: ``keyset_condition`` of a descending sort."""
+        assert conn.after is not None
+        keys = conn.relation.keys
+        values = [
+            self.value(conn.after, "::date" if i < len(keys) - 1 else "::bigint", part=_item(i))
+            for i in range(len(keys))
+        ]
+        columns = ", ".join(f"{alias}.{k}" for k in keys)
+        return f"({columns}) < ({', '.join(values)})"
+
+    def edge_field(self, item: Any, relation: Relation, rows: str) -> str:
+        if isinstance(item, Const):
+            return _literal(item.value)
+        if item == "cursor":
+            return self.cursor(relation, rows)
+        return self.object(item, rows)
+
+    def page_info(
+        self, conn: Conn, fields: list[tuple[str, Any]], rows: str, first: str, within: str
+    ) -> str:
+        pairs = []
+        for key, name in fields:
+            if isinstance(name, Const):
+                pairs.append((key, _literal(name.value)))
+            elif name == "hasNextPage":
+                pairs.append((key, f"count(*) > {first}"))
+            elif name == "hasPreviousPage":
+                given = conn.after is not None and self.present(conn.after)
+                pairs.append((key, "true" if given else "false"))
+            else:
+                direction = "" if name == "startCursor" else " DESC"
+                cursor = self.cursor(conn.relation, rows)
+                pairs.append(
+                    (key, f"(array_agg({cursor} ORDER BY {rows}.hub_rank{direction}) {within})[1]")
+                )
+        return json_object(pairs)
+
+
+def _item(index: int) -> Callable[[Any], Any]:
+    return lambda value: value[index]

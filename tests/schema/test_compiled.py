@@ -1,0 +1,328 @@
+"""The compiled path answers exactly what the resolvers answer, or leaves the request to them.
+
+Every document below runs both ways for every tier, on data that exercises each row rule
+(drafts, records published in the future, listings before, in and after their publicity
+period, removed listings, an unpublished enterprise behind a listing), and the answers must be
+equal. Each document must also really compile: a document that silently fell back to the
+resolvers would compare the resolvers with themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
+
+from hub.auth.principal import Principal, Tier
+from hub.blacklist.models import ListType
+from hub.db import HubSession
+from hub.enterprise.models import CreditGrade, Enterprise
+from hub.kit.time import today, utcnow
+from hub.licence.models import LicenceStatus
+from hub.limits import Limits
+from hub.quality.models import CheckResult
+from schema.build import build_schema
+from schema.compiled.endpoint import CompiledReads
+from tests.fixtures.blacklist import make_entry, make_removal
+from tests.fixtures.codes import uscc
+from tests.fixtures.credit import make_evaluation
+from tests.fixtures.enterprise import make_enterprise
+from tests.fixtures.licence import make_licence
+from tests.fixtures.principals import INTERNAL, PARTNER, PUBLIC, run_as
+from tests.fixtures.quality import make_product, make_spot_check
+from tests.fixtures.recall import make_recall
+
+TIERS = {"public": PUBLIC, "partner": PARTNER, "internal": INTERNAL}
+
+
+@dataclass
+class World:
+    firm: Enterprise
+    other: Enterprise
+    draft: Enterprise
+    absent: str
+
+
+async def _world(session: HubSession) -> World:
+    day = today()
+    firm = await make_enterprise(session, region_code="440300", credit_grade=CreditGrade.B)
+    other = await make_enterprise(session, region_code="440100", credit_grade=None)
+    draft = await make_enterprise(session, region_code="440300", published=False)
+    for n, status in enumerate(
+        [LicenceStatus.VALID, LicenceStatus.SUSPENDED, LicenceStatus.VALID, LicenceStatus.EXPIRED]
+    ):
+        await make_licence(session, firm, status, valid_from=date(2020 + n % 3, 1, 1))
+    await make_licence(session, firm, published=False)
+    await make_licence(session, firm, published_at=utcnow() + timedelta(hours=2))
+    product = await make_product(session, firm)
+    for n in range(4):
+        await make_spot_check(
+            session,
+            product,
+            CheckResult.FAIL if n % 2 else CheckResult.PASS,
+            sampled_on=date(2025, 1 + n, 1),
+        )
+    await make_spot_check(session, product, published=False)
+    await make_recall(session, firm)
+    await make_recall(session, firm, product, started_on=date(2024, 2, 2))
+    await make_recall(session, firm, published=False)
+    evaluated = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    await make_evaluation(session, firm, CreditGrade.A, evaluated)
+    await make_evaluation(
+        session, firm, CreditGrade.B, evaluated + timedelta(days=300, microseconds=120)
+    )
+    await make_evaluation(
+        session, firm, CreditGrade.C, evaluated - timedelta(days=9), published=False
+    )
+    await make_entry(session, firm, day - timedelta(days=30), day)
+    await make_entry(session, firm, day - timedelta(days=800), day - timedelta(days=1))
+    await make_entry(session, firm, day + timedelta(days=1), day + timedelta(days=9))
+    await make_entry(
+        session, firm, day - timedelta(days=3), day + timedelta(days=3), published=False
+    )
+    repaired = await make_entry(session, other, day - timedelta(days=90), day + timedelta(days=90))
+    await make_removal(session, repaired, removed_on=day - timedelta(days=2))
+    await make_entry(
+        session,
+        other,
+        day - timedelta(days=10),
+        day + timedelta(days=10),
+        list_type=ListType.SERIOUS_VIOLATION,
+    )
+    await make_entry(session, draft, day - timedelta(days=5), day + timedelta(days=5))
+    await make_entry(
+        session, draft, day - timedelta(days=5), day + timedelta(days=6), published=False
+    )
+    return World(firm, other, draft, absent=uscc("440300"))
+
+
+CREDIT_FILE = """query W1($u: String!) { enterprise(uscc: $u) { uscc name creditGrade blacklisted
+  licences(first: 10) { nodes { number product status validFrom validUntil } }
+  spotChecks(first: 10) { nodes { reportNumber level sampledAt result inspectingBody } }
+  recalls(first: 10) { nodes { noticeNumber title hazard startedOn status } } } }"""
+
+EVERY_FIELD = """query($u: String!) { enterprise(uscc: $u) { __typename id uscc name status
+  legalRepresentative address establishedOn creditGrade sourceAgency publishedAt blacklisted
+  region { code name __typename } industry { code name }
+  creditHistory(first: 2) { __typename totalCount
+    nodes { id grade score evaluatedAt authority basis sourceAgency publishedAt }
+    pageInfo { hasNextPage hasPreviousPage } }
+  licences { totalCount nodes { id number product status issuedBy validFrom validUntil
+    sourceAgency publishedAt enterprise { uscc } } }
+  spotChecks(first: 3) { edges { __typename cursor node { id reportNumber level sampledAt result
+    inspectingBody sourceAgency publishedAt } } pageInfo { __typename startCursor endCursor
+    hasNextPage hasPreviousPage } }
+  recalls { totalCount nodes { id noticeNumber title productName category hazard remedy kind
+    status affectedUnits producedFrom producedUntil startedOn enterprise { name } } } } }"""
+
+PAGED_LICENCES = """query($u: String!, $n: Int, $s: LicenceStatus, $after: String) {
+  enterprise(uscc: $u) { licences(first: $n, status: $s, after: $after) { totalCount
+    edges { cursor node { number status validFrom } }
+    pageInfo { startCursor endCursor hasNextPage hasPreviousPage } } } }"""
+
+FAILED_CHECKS = """query($u: String!) { enterprise(uscc: $u) {
+  spotChecks(result: FAIL, first: 1) { totalCount nodes { reportNumber result }
+    pageInfo { hasNextPage endCursor } }
+  only: spotChecks(first: 0) { totalCount nodes { reportNumber } pageInfo { hasNextPage } } } }"""
+
+BLACKLIST = """query($f: BlacklistFilterInput, $n: Int, $after: String) {
+  blacklist(filter: $f, first: $n, after: $after) { totalCount
+    edges { cursor node { id decisionNumber listType reason legalBasis authority listedAt
+      publicityEndsOn sourceAgency publishedAt removedAt removalReason
+      enterprise { name uscc blacklisted } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+BLACKLIST_LITERAL = """{ blacklist(filter: { regionCode: "440000" }, first: 50) {
+  nodes { decisionNumber listedAt enterprise { name uscc } } } }"""
+
+FRAGMENTS = """query($u: String!) { enterprise(uscc: $u) { ...Identity ... on Enterprise {
+  creditGrade } } } fragment Identity on Enterprise { uscc name ... { blacklisted } }"""
+
+
+def _batch(count: int) -> str:
+    variables = ", ".join(f"$u{i}: String!" for i in range(count))
+    fields = " ".join(
+        f"e{i}: enterprise(uscc: $u{i}) {{ uscc creditGrade blacklisted }}" for i in range(count)
+    )
+    return f"query({variables}) {{ {fields} }}"
+
+
+def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]]:
+    """``batch_size``: as many aliases as the tier allows; over 50 needs two JSON objects."""
+    firm, other, draft = world.firm.uscc, world.other.uscc, world.draft.uscc
+    batch = ([firm, other, draft, world.absent] * 25)[:batch_size]
+    return [
+        (CREDIT_FILE, {"u": firm}),
+        (CREDIT_FILE, {"u": draft}),
+        (CREDIT_FILE, {"u": world.absent}),
+        (EVERY_FIELD, {"u": firm}),
+        (EVERY_FIELD, {"u": other}),
+        (EVERY_FIELD, {"u": draft}),
+        (PAGED_LICENCES, {"u": firm}),
+        (PAGED_LICENCES, {"u": firm, "n": 2, "s": None}),
+        (PAGED_LICENCES, {"u": firm, "n": 1, "s": "VALID"}),
+        (FAILED_CHECKS, {"u": firm}),
+        (BLACKLIST, {}),
+        (BLACKLIST, {"f": {"regionCode": "440300"}, "n": 1}),
+        (BLACKLIST, {"f": {"regionCode": "440000", "listType": "SERIOUS_VIOLATION"}}),
+        (BLACKLIST, {"f": {"listedAfter": str(today() - timedelta(days=40))}, "n": 2}),
+        (BLACKLIST, {"f": {"listedBefore": str(today() - timedelta(days=20)), "listType": None}}),
+        (BLACKLIST_LITERAL, {}),
+        (FRAGMENTS, {"u": firm}),
+        (_batch(batch_size), {f"u{i}": u for i, u in enumerate(batch)}),
+    ]
+
+
+postgres_only = pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+"""The compiled path is PostgreSQL's; the last test shows SQLite goes without it."""
+
+
+async def _both(
+    reads: CompiledReads,
+    sessionmaker: async_sessionmaker[HubSession],
+    principal: Principal,
+    query: str,
+    variables: dict[str, Any],
+) -> tuple[Any, Any]:
+    compiled = await reads.answer(principal.tier, query, variables)
+    assert compiled is not None, reads.tiers[principal.tier].reason(query)
+    resolved = await run_as(principal, sessionmaker, query, variables)
+    assert "errors" not in resolved, resolved["errors"]
+    return orjson.loads(compiled), resolved
+
+
+@postgres_only
+@pytest.mark.parametrize("tier", TIERS)
+async def test_compiled_answers_equal_the_resolvers(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+    tier: str,
+) -> None:
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    principal = TIERS[tier]
+    batch_size = Limits().of(principal.tier).max_aliases
+    assert tier != "internal" or batch_size > 50
+    for query, variables in _documents(world, batch_size):
+        compiled, resolved = await _both(reads, sessionmaker, principal, query, variables)
+        assert compiled == resolved, (query, variables)
+
+
+@postgres_only
+async def test_pages_follow_cursors_like_the_resolvers(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+) -> None:
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    seen: list[str] = []
+    after = None
+    while True:
+        variables = {"u": world.firm.uscc, "n": 1, "after": after}
+        compiled, resolved = await _both(reads, sessionmaker, PUBLIC, PAGED_LICENCES, variables)
+        assert compiled == resolved
+        licences = compiled["data"]["enterprise"]["licences"]
+        seen += [edge["node"]["number"] for edge in licences["edges"]]
+        if not licences["pageInfo"]["hasNextPage"]:
+            break
+        after = licences["pageInfo"]["endCursor"]
+    assert len(seen) == 4 == len(set(seen))
+    after = None
+    listed: list[str] = []
+    for _ in range(5):
+        variables = {"n": 1, "after": after}
+        compiled, resolved = await _both(reads, sessionmaker, INTERNAL, BLACKLIST, variables)
+        assert compiled == resolved
+        page = compiled["data"]["blacklist"]
+        listed += [edge["node"]["decisionNumber"] for edge in page["edges"]]
+        after = page["pageInfo"]["endCursor"]
+    assert len(set(listed)) == 5
+
+
+NOT_COMPILED = {
+    "personal data": "{ enterprise(uscc: $u) { legalRepresentativeIdNumber } }",
+    "a directive": "{ enterprise(uscc: $u) { name @include(if: true) } }",
+    "a list without pages": "{ enterprise(uscc: $u) { blacklistEntries { decisionNumber } } }",
+    "a search": '{ searchEnterprises(query: "华为") { totalCount } }',
+    "a root field not compiled": "{ recalls { totalCount } }",
+    "a field asked twice": "{ enterprise(uscc: $u) { name n: name name } }",
+    "cursors of a timestamp key": "{ enterprise(uscc: $u) { creditHistory { edges { cursor } } } }",
+    "an invalid document": "{ enterprise(uscc: $u) { nope } }",
+}
+
+
+@pytest.mark.parametrize("case", NOT_COMPILED)
+def test_what_the_compiler_leaves_to_the_resolvers(case: str) -> None:
+    reads = CompiledReads(None, {t: build_schema(t) for t in Tier}, Limits())  # type: ignore[arg-type]
+    query = "query($u: String!) " + NOT_COMPILED[case]
+    assert reads.tiers[Tier.INTERNAL].reason(query) is not None
+    assert reads.tiers[Tier.INTERNAL].plan(query, None) is None
+
+
+BAD_ARGUMENTS = [
+    ("query($u: String!) { enterprise(uscc: $u) { name } }", {"u": "not-a-uscc"}),
+    ("query($u: String!) { enterprise(uscc: $u) { name } }", {"u": 12}),
+    ("query($u: String!) { enterprise(uscc: $u) { name } }", {}),
+    ("query($n: Int) { blacklist(first: $n) { totalCount } }", {"n": 101}),
+    ("query($n: Int) { blacklist(first: $n) { totalCount } }", {"n": True}),
+    ("query($a: String) { blacklist(after: $a) { totalCount } }", {"a": "garbage"}),
+    (
+        "query($f: BlacklistFilterInput) { blacklist(filter: $f) { totalCount } }",
+        {"f": {"regionCode": "44"}},
+    ),
+    (
+        "query($f: BlacklistFilterInput) { blacklist(filter: $f) { totalCount } }",
+        {"f": {"uscc": "91110000600037341L"}},
+    ),
+]
+
+
+@postgres_only
+@pytest.mark.parametrize(("query", "variables"), BAD_ARGUMENTS)
+async def test_bad_arguments_go_to_the_resolvers_and_get_their_errors(
+    dialect: str,
+    connection: AsyncConnection,
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    assert reads.tiers[Tier.PUBLIC].plan(query, None) is not None
+    assert await reads.answer(Tier.PUBLIC, query, variables) is None
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200
+    codes = {e["extensions"]["code"] for e in response.json().get("errors", [])}
+    assert codes & {"BAD_USER_INPUT", "FORBIDDEN"}, response.json()
+
+
+async def test_the_endpoint_serves_compiled_answers_on_postgres_only(
+    dialect: str, session: HubSession, client: httpx.AsyncClient
+) -> None:
+    firm = await make_enterprise(session)
+    await session.commit()
+    app: Any = client._transport.app  # type: ignore[attr-defined]
+    endpoint = next(r.app for r in app.routes if getattr(r, "path", None) == "/graphql")
+    compiled = endpoint.compiled
+    response = await client.post(
+        "/graphql", json={"query": CREDIT_FILE, "variables": {"u": firm.uscc}}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["data"]["enterprise"]["uscc"] == firm.uscc
+    if dialect == "postgres":
+        assert compiled is not None
+        plans = compiled.tiers[Tier.PUBLIC].plans
+        assert plans[(CREDIT_FILE, None)] is not None
+    else:
+        assert compiled is None
