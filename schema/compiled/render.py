@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.dialects import postgresql
+
 from schema.compiled.compiler import (
     Column,
     Computed,
@@ -32,6 +34,8 @@ from schema.compiled.compiler import (
     Root,
 )
 from schema.compiled.relations import Relation
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 Getter = Callable[[Sequence[Any], datetime, date], Any]
 """A parameter's value, from the request's argument values, instant and day."""
@@ -97,8 +101,48 @@ class Renderer:
         self._aliases = 0
 
     def render(self) -> str:
-        pairs = [(key, self.root(root)) for key, root in self.operation.roots]
-        return f"SELECT ({json_object(pairs)})::text"
+        """The statement: roots that differ only in their argument share one lookup."""
+        batches: list[tuple[Root, list[Root]]] = []
+        for _, root in self.operation.roots:
+            if isinstance(root, Root) and not _has_inputs(root.target):
+                same = next((b for b in batches if _same_lookup(b[0], root)), None)
+                if same is None:
+                    batches.append((root, [root]))
+                else:
+                    same[1].append(root)
+        batches = [b for b in batches if len(b[1]) > 1]
+        where: dict[int, str] = {}
+        ctes = []
+        for number, (model, roots) in enumerate(batches, start=1):
+            name = f"b{number}"
+            ctes.append(f"{name} AS ({self.lookups(model, roots)})")
+            where.update({id(root): f"{name}.a -> {n}" for n, root in enumerate(roots)})
+        pairs = [
+            (key, where[id(root)] if id(root) in where else self.root(root))
+            for key, root in self.operation.roots
+        ]
+        select = f"SELECT ({json_object(pairs)})::text"
+        if not ctes:
+            return select
+        sources = ", ".join(f"b{n}" for n in range(1, len(ctes) + 1))
+        return f"WITH {', '.join(ctes)} {select} FROM {sources}"
+
+    def lookups(self, model: Root, roots: list[Root]) -> str:
+        """One array of the answers of ``roots``, in order: one index probe per key."""
+        indexes = [root.input.index for root in roots]
+        relation = model.target.relation
+        column = relation.model.__table__.columns[model.column]
+        keys = self.param(
+            lambda values, _now, _day: [values[i] for i in indexes],
+            f"::{column.type.compile(dialect=_DIALECT)}[]",
+        )
+        alias = self.alias()
+        conditions = [f"{alias}.{model.column} = k.v", *self.rules(relation, alias)]
+        return (
+            f"SELECT json_agg(x.o ORDER BY k.n) AS a FROM unnest({keys}) WITH ORDINALITY "
+            f"AS k(v, n) LEFT JOIN LATERAL (SELECT {self.object(model.target, alias)} AS o "
+            f"FROM {relation.table} {alias} WHERE {' AND '.join(conditions)}) x ON true"
+        )
 
     # -- parameters -------------------------------------------------------------------------
 
@@ -300,3 +344,17 @@ class Renderer:
 
 def _item(index: int) -> Callable[[Any], Any]:
     return lambda value: value[index]
+
+
+def _has_inputs(obj: Obj) -> bool:
+    """Whether anything below ``obj`` takes an argument (a connection's ``first``, say)."""
+    for _, out in obj.fields:
+        if isinstance(out, Conn):
+            return True
+        if isinstance(out, Link) and _has_inputs(out.target):
+            return True
+    return False
+
+
+def _same_lookup(one: Root, other: Root) -> bool:
+    return one.column == other.column and one.target == other.target

@@ -281,10 +281,6 @@ BAD_ARGUMENTS = [
         "query($f: BlacklistFilterInput) { blacklist(filter: $f) { totalCount } }",
         {"f": {"regionCode": "44"}},
     ),
-    (
-        "query($f: BlacklistFilterInput) { blacklist(filter: $f) { totalCount } }",
-        {"f": {"uscc": "91110000600037341L"}},
-    ),
 ]
 
 
@@ -326,3 +322,20 @@ async def test_the_endpoint_serves_compiled_answers_on_postgres_only(
         assert plans[(CREDIT_FILE, None)] is not None
     else:
         assert compiled is None
+
+
+@postgres_only
+async def test_a_filter_the_compiler_does_not_know_goes_to_the_resolvers(
+    dialect: str, session: HubSession, connection: AsyncConnection, client: httpx.AsyncClient
+) -> None:
+    firm = await make_enterprise(session)
+    entry = await make_entry(session, firm, today() - timedelta(days=1), today())
+    await session.commit()
+    query = "query($f: BlacklistFilterInput) { blacklist(filter: $f) { nodes { decisionNumber } } }"
+    variables = {"f": {"uscc": firm.uscc}}
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    assert await reads.answer(Tier.PUBLIC, query, variables) is None
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.json() == {
+        "data": {"blacklist": {"nodes": [{"decisionNumber": entry.decision_number}]}}
+    }
