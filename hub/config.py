@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL: hub processes share rate budgets; unset: in-process"
     )
-    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_pool_size: int = Field(
+        default=20, ge=1, le=200, description="PostgreSQL connections per hub process"
+    )
     compile_queries: bool = Field(
         default=True,
         description="On PostgreSQL, answer common reads with one compiled SQL statement "

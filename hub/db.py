@@ -106,7 +106,7 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     """An engine for either dialect, tuned for the hub's short read transactions."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
@@ -116,8 +116,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     return create_async_engine(
         url,
         echo=echo,
+        # A fixed pool: under sustained load, overflow connections would be opened and closed
+        # again for every request above the pool size (a TCP and TLS handshake each).
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_pre_ping=False,
         # asyncpg's own statement cache prepares each distinct statement once per connection.
         connect_args={"server_settings": {"application_name": "quality-credit-hub"}},

@@ -82,8 +82,8 @@ def render(result: RunResult) -> str:
             if result.calibration
             else ""
         )
-        + ". PostGraphile: one Node process, pool of 20 connections (the hub has 10 + 10 "
-        "overflow per worker).",
+        + ". PostGraphile: one Node process, pool of 20 connections (the hub has 20 per "
+        "worker).",
         "",
         "## Load time",
         "",

@@ -70,7 +70,7 @@ def _require_free(port: int) -> None:
 
 
 def start_hub(
-    server: Server, database: str, port: int, workers: int, logs: Path, pool_size: int = 10
+    server: Server, database: str, port: int, workers: int, logs: Path, pool_size: int = 20
 ) -> Service:
     """``hub serve`` in production mode (no GraphiQL), the public tier's limits lifted."""
     env = {
