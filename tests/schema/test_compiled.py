@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -322,6 +323,22 @@ async def test_the_endpoint_serves_compiled_answers_on_postgres_only(
         assert plans[(CREDIT_FILE, None)] is not None
     else:
         assert compiled is None
+
+
+@postgres_only
+def test_compile_queries_false_turns_the_path_off(
+    dialect: str, sessionmaker: async_sessionmaker[HubSession], tmp_path: Path
+) -> None:
+    from hub.app import create_app
+    from hub.config import Settings
+
+    def endpoint(settings: Settings) -> Any:
+        app = create_app(settings, sessionmaker=sessionmaker)
+        return next(r.app for r in app.routes if getattr(r, "path", None) == "/graphql")  # type: ignore[attr-defined]
+
+    key = tmp_path / "key.pem"
+    assert endpoint(Settings(signing_key_path=key)).compiled is not None
+    assert endpoint(Settings(signing_key_path=key, compile_queries=False)).compiled is None
 
 
 @postgres_only
