@@ -127,7 +127,7 @@ class GraphQLEndpoint:
             return
         scope.setdefault("state", {})["principal"] = principal
         send = admission.stamp(send)
-        if self.compiled is not None and scope["method"] == "POST":
+        if self.compiled is not None and scope["method"] in ("GET", "POST"):
             replay = await self.compiled.serve(principal.tier, scope, receive, send)
             if replay is None:
                 return

@@ -1,6 +1,7 @@
 """The compiled path of ``/graphql``: one statement, its JSON text the answer, no resolvers.
 
-``GraphQLEndpoint`` offers each authenticated, admitted POST to ``CompiledReads.serve`` first.
+``GraphQLEndpoint`` offers each authenticated, admitted request (a POST, or a GET with a
+``query`` parameter) to ``CompiledReads.serve`` first.
 If the document compiles for the caller's tier and the request's variables bind, the answer
 is PostgreSQL's JSON text inside ``{"data": ...}``; otherwise the request goes on to
 Strawberry with its body replayed, exactly as if this path did not exist. Only PostgreSQL has
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -41,13 +43,14 @@ class CompiledReads:
 
     async def serve(self, tier: Tier, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """Answer the request and return None, or return how to read its body once more."""
-        body = await _read_body(receive)
-        replay = _replay(body, receive)
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return replay
-        if not isinstance(payload, dict):
+        if scope["method"] == "GET":
+            replay = receive
+            payload = _query_string(scope)
+        else:
+            body = await _read_body(receive)
+            replay = _replay(body, receive)
+            payload = _json(body)
+        if payload is None:
             return replay
         variables = payload.get("variables")
         answer = await self.answer(
@@ -99,6 +102,28 @@ async def _fetch(connection: AsyncConnection, sql: str, params: list[Any]) -> st
     text = await raw.driver_connection.fetchval(sql, *params)  # type: ignore[union-attr]
     assert isinstance(text, str)
     return text
+
+
+def _json(body: bytes) -> dict[str, Any] | None:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _query_string(scope: Scope) -> dict[str, Any] | None:
+    """``?query=...&variables=...&operationName=...``: a read sent by GET, cacheable by URL."""
+    found = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+    if any(len(values) != 1 for values in found.values()) or "query" not in found:
+        return None
+    payload: dict[str, Any] = {k: v[0] for k, v in found.items()}
+    if "variables" in payload:
+        try:
+            payload["variables"] = orjson.loads(payload["variables"])
+        except orjson.JSONDecodeError:
+            return None
+    return payload
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -317,10 +317,17 @@ async def test_the_endpoint_serves_compiled_answers_on_postgres_only(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json()["data"]["enterprise"]["uscc"] == firm.uscc
+    by_get = await client.get(
+        "/graphql",
+        params={"query": CREDIT_FILE, "variables": orjson.dumps({"u": firm.uscc}).decode()},
+    )
+    assert by_get.status_code == 200
+    assert by_get.json() == response.json()
     if dialect == "postgres":
         assert compiled is not None
         plans = compiled.tiers[Tier.PUBLIC].plans
         assert plans[(CREDIT_FILE, None)] is not None
+        assert by_get.content == response.content  # both compiled: PostgreSQL's spacing
     else:
         assert compiled is None
 
