@@ -7,6 +7,7 @@ and the seed only fills an empty one.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -27,10 +28,13 @@ from stdnum.cn import ric, uscc
 from hub.cli import main
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
+from hub.demo.codes import MAX_ENTERPRISES, enterprise_uscc, organisation_code, product_gtin
 from hub.demo.errors import DatabaseNotEmptyError
 from hub.demo.generator import CHUNK_SIZE, DRAFT_SHARE, ID_TABLES, TABLES, Calendar, generate
+from hub.demo.load import _encode_timestamptz, _identity
 from hub.demo.report import SeedReport
 from hub.demo.seed import DEFAULT_SEED, seed, seed_if_empty
+from hub.demo.worker import generated_elsewhere
 from hub.enterprise.reference import INDUSTRIES, REGIONS
 from hub.errors import BadUserInputError
 from hub.migrate import upgrade
@@ -209,6 +213,42 @@ async def test_rows_are_the_same_on_sqlite_and_postgres(tmp_path: Path) -> None:
         on_postgres = await table_digests(postgres_engine)
 
     assert on_sqlite == on_postgres
+
+
+async def test_a_generating_process_makes_the_same_chunks() -> None:
+    # given: the converters PostgreSQL's loader hands to the process, and two chunks
+    converters = (_identity, _encode_timestamptz)
+    enterprises = CHUNK_SIZE + 40
+
+    # when
+    elsewhere = [chunk async for chunk in generated_elsewhere(enterprises, 11, AS_OF, converters)]
+
+    # then
+    here = list(generate(enterprises, 11, Calendar(AS_OF, *converters)))
+    assert len(elsewhere) == 2
+    assert elsewhere == here
+
+
+async def test_a_generating_process_is_stopped_with_its_reader() -> None:
+    chunks = generated_elsewhere(CHUNK_SIZE * 3, 11, AS_OF, (_identity, _encode_timestamptz))
+    first = await anext(chunks)
+    await chunks.aclose()
+
+    assert len(first["enterprise"]) == CHUNK_SIZE
+    assert [p.name for p in multiprocessing.active_children()] == []
+
+
+def test_codes_match_python_stdnum() -> None:
+    """The generator computes check characters from tables; stdnum does it digit by digit."""
+    for enterprise_id in [*range(1, 3000), *range(9_999_000, MAX_ENTERPRISES + 1)]:
+        region = sorted(REGIONS)[enterprise_id % len(REGIONS)]
+        code = enterprise_uscc(enterprise_id, region)
+        assert code[-1] == uscc.calc_check_digit(code[:-1]), code
+        organisation = organisation_code(enterprise_id)
+        assert organisation[8] == _organisation_check(organisation[:8]), organisation
+        for position in range(6):
+            gtin = product_gtin(enterprise_id, position)
+            assert gtin[-1] == ean.calc_check_digit(gtin[:-1]), gtin
 
 
 # -- validity -------------------------------------------------------------------------------

@@ -7,8 +7,7 @@ examples use (USCC 91110000600037341L, GTIN 6901234567892, licence XK16-108-0000
 
 from __future__ import annotations
 
-from stdnum import ean
-from stdnum.cn import uscc
+from functools import cache
 
 # Multipliers coprime to 10, so the maps below are bijections on their ranges.
 _ORGANISATION_A = 48_271_379
@@ -30,18 +29,14 @@ _UNIT_STEP = 337  # coprime to 900, so consecutive blocks visit every unit code
 
 def organisation_code(enterprise_id: int) -> str:
     """A GB 11714 organisation code: eight digits and their own check character."""
-    body = f"{(_ORGANISATION_A * enterprise_id + _ORGANISATION_B) % _ORGANISATION_BASE:08d}"
-    total = sum(
-        int(digit) * weight for digit, weight in zip(body, _ORGANISATION_WEIGHTS, strict=True)
-    )
-    check = 11 - total % 11
-    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
+    return _organisation(enterprise_id)[0]
 
 
 def enterprise_uscc(enterprise_id: int, region_code: str) -> str:
     """A USCC of an enterprise (authority 9, type 1) registered in ``region_code``."""
-    body = "91" + region_code + organisation_code(enterprise_id)
-    return body + str(uscc.calc_check_digit(body))
+    code, weighted = _organisation(enterprise_id)
+    total = _uscc_prefix(region_code) + weighted
+    return f"91{region_code}{code}{_USCC_ALPHABET[(31 - total) % 31]}"
 
 
 def product_gtin(enterprise_id: int, position: int) -> str:
@@ -52,8 +47,58 @@ def product_gtin(enterprise_id: int, position: int) -> str:
     """
     company = (_COMPANY_A * enterprise_id + _COMPANY_B) % _COMPANY_BASE
     item = (389 * enterprise_id + 400 + 113 * position) % 1000
-    body = f"69{company:07d}{item:03d}"
-    return body + str(ean.calc_check_digit(body))
+    high, low = divmod(company, 1000)
+    total = _GTIN_PREFIX + _GTIN_HIGH[high] + _GTIN_LOW[low] + _GTIN_ITEM[item]
+    return f"69{company:07d}{item:03d}{(10 - total) % 10}"
+
+
+# The check characters below are the standards' sums of weighted digits (GB 11714, GB 32100,
+# GS1), computed from tables of partial sums: a million codes are built digit by digit
+# otherwise, which was a tenth of the demo generator's time. tests/test_demo.py checks them
+# against python-stdnum.
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _weighted(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(_USCC_ALPHABET.index(d) * w for d, w in zip(digits, weights, strict=True))
+
+
+def _table(weights: tuple[int, ...]) -> list[int]:
+    """The weighted sum of the digits of each number below ``10 ** len(weights)``, by value."""
+    sums = [0]
+    for weight in weights:
+        sums = [total + digit * weight for total in sums for digit in range(10)]
+    return sums
+
+
+_ORGANISATION_HIGH = _table(_ORGANISATION_WEIGHTS[:4])
+_ORGANISATION_LOW = _table(_ORGANISATION_WEIGHTS[4:])
+_USCC_HIGH = _table(_USCC_WEIGHTS[8:12])
+_USCC_LOW = _table(_USCC_WEIGHTS[12:16])
+
+
+def _organisation(enterprise_id: int) -> tuple[str, int]:
+    """The organisation code, and its nine characters' weighted sum within a USCC."""
+    number = (_ORGANISATION_A * enterprise_id + _ORGANISATION_B) % _ORGANISATION_BASE
+    high, low = divmod(number, 10_000)
+    check = 11 - (_ORGANISATION_HIGH[high] + _ORGANISATION_LOW[low]) % 11
+    character = "X" if check == 10 else "0" if check == 11 else str(check)
+    weighted = _USCC_HIGH[high] + _USCC_LOW[low] + _USCC_ALPHABET.index(character) * 28
+    return f"{number:08d}{character}", weighted
+
+
+@cache
+def _uscc_prefix(region_code: str) -> int:
+    return _weighted(f"91{region_code}", _USCC_WEIGHTS[:8])
+
+
+# GTIN-13: weights 3 and 1 alternate from the right of the twelve digits, so 1, 3, 1, ... from
+# the left; "69", then the company's 7 digits (split 4 + 3), then the item's 3.
+_GTIN_PREFIX = 6 * 1 + 9 * 3
+_GTIN_HIGH = _table((1, 3, 1, 3))
+_GTIN_LOW = _table((1, 3, 1))
+_GTIN_ITEM = _table((3, 1, 3))
 
 
 def licence_number(licence_id: int, category: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.types import TypeEngine
 
 from hub.demo.errors import UnsupportedDatabaseError
 from hub.demo.generator import ID_TABLES, TABLES, Chunk
+from hub.demo.worker import Converters
 from hub.models import Base
 
 
@@ -31,6 +32,11 @@ class Loader(Protocol):
 
     def stamp_value(self, value: datetime) -> Any: ...
 
+    @property
+    def portable_converters(self) -> Converters | None:
+        """``date_value`` and ``stamp_value`` as module-level functions that a generator in
+        another process can import; ``None`` if they only exist in this one."""
+
     async def start(self) -> None: ...
 
     async def load(self, chunk: Chunk) -> None: ...
@@ -42,13 +48,18 @@ class Loader(Protocol):
 
 
 class PostgresLoader:
-    """COPY through asyncpg, with foreign keys and secondary indexes rebuilt once at the end.
+    """COPY through asyncpg, with unique constraints, indexes and foreign keys built at the end.
 
     Checking each row's foreign keys (a trigger per row) and growing a dozen b-trees one
-    entry at a time make COPY about three times slower than loading bare tables and then
-    validating each constraint and building each index in one pass. The definitions are read
-    from the catalogue and restored verbatim in the same transaction, so a failure restores
-    them too. Primary keys and unique constraints stay: they guard the load as it runs.
+    entry at a time, most of them on codes in random order, make COPY several times slower
+    than loading and then building each index in one sorted pass and validating each foreign
+    key in one join, as pg_restore does. The definitions are read from the catalogue and
+    restored verbatim in the same transaction, so a failure restores them too; a duplicate
+    the generator should never make fails the rebuild, and with it the whole seed.
+
+    Primary keys stay: ids arrive in ascending order, so each entry is an append to the
+    rightmost leaf, and the schema's triggers look rows up by them as the load runs (a
+    blacklist entry copies its enterprise's region).
 
     Timestamps go to the server as ready-made binary values: asyncpg spends most of a COPY's
     client time turning aware datetimes into microseconds, while the calendar encodes each
@@ -59,6 +70,7 @@ class PostgresLoader:
         self._connection = connection
         self._driver = driver
         self._foreign_keys: list[tuple[str, str, str]] = []  # (table, name, definition)
+        self._keys: list[tuple[str, str, str]] = []  # unique constraints, the same
         self._indexes: list[tuple[str, str]] = []  # (name, CREATE INDEX statement)
         self._codec_set = False
 
@@ -75,8 +87,13 @@ class PostgresLoader:
     def stamp_value(self, value: datetime) -> Any:
         return _encode_timestamptz(value)
 
+    @property
+    def portable_converters(self) -> Converters:
+        return (_identity, _encode_timestamptz)
+
     async def start(self) -> None:
-        """Drop the foreign keys from and to the seeded tables and their plain indexes."""
+        """Drop the seeded tables' unique constraints and plain indexes, and the foreign keys
+        to and from them."""
         await self._driver.set_type_codec(
             "timestamptz",
             schema="pg_catalog",
@@ -90,11 +107,15 @@ class PostgresLoader:
             (row["table_name"], row["name"], row["definition"])
             for row in await self._driver.fetch(_FOREIGN_KEYS, tables)
         ]
+        self._keys = [
+            (row["table_name"], row["name"], row["definition"])
+            for row in await self._driver.fetch(_KEYS, tables)
+        ]
         self._indexes = [
             (row["name"], row["definition"])
             for row in await self._driver.fetch(_PLAIN_INDEXES, tables)
         ]
-        for table, name, _definition in self._foreign_keys:
+        for table, name, _definition in self._foreign_keys + self._keys:
             await self._driver.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         for name, _definition in self._indexes:
             await self._driver.execute(f'DROP INDEX "{name}"')
@@ -107,7 +128,11 @@ class PostgresLoader:
     async def finish(self) -> None:
         """Rebuild what ``start`` dropped, and move each id sequence past the explicit ids."""
         # Index builds sort whole tables; the default 64 MB makes them spill to disk.
-        await self._driver.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        await self._driver.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for table, name, definition in self._keys:
+            await self._driver.execute(
+                f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+            )
         for _name, definition in self._indexes:
             await self._driver.execute(definition)
         for table, name, definition in self._foreign_keys:
@@ -161,7 +186,15 @@ WHERE contype = 'f'
 ORDER BY conrelid::regclass::text, conname
 """
 
-# Indexes of the seeded tables that back no constraint (primary keys and unique stay).
+_KEYS = """
+SELECT conrelid::regclass::text AS table_name, conname AS name,
+       pg_get_constraintdef(oid) AS definition
+FROM pg_constraint
+WHERE contype = 'u' AND conrelid::regclass::text = ANY($1::text[])
+ORDER BY conrelid::regclass::text, conname
+"""
+
+# Indexes of the seeded tables that back no constraint (unique ones go with their constraint).
 _PLAIN_INDEXES = """
 SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition
 FROM pg_index
@@ -193,6 +226,11 @@ class SqliteLoader:
 
     def stamp_value(self, value: datetime) -> Any:
         return self._stamp(value)
+
+    @property
+    def portable_converters(self) -> None:
+        # SQLAlchemy's bind processors are closures; and SQLite writes in this process anyway.
+        return None
 
     async def start(self) -> None:
         """Nothing to do: pysqlite runs DDL outside the transaction, so the indexes stay."""

@@ -15,9 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.demo.codes import MAX_ENTERPRISES
 from hub.demo.errors import DatabaseNotEmptyError
-from hub.demo.generator import TABLES, Calendar, Chunk, ChunkBuilder, chunk_ranges, new_ids
+from hub.demo.generator import (
+    CHUNK_SIZE,
+    TABLES,
+    Calendar,
+    Chunk,
+    ChunkBuilder,
+    chunk_ranges,
+    new_ids,
+)
 from hub.demo.load import Loader, analyze, open_loader
 from hub.demo.report import SeedReport
+from hub.demo.worker import generated_elsewhere
 from hub.errors import BadUserInputError
 from hub.kit.time import today
 from hub.models import Base, Enterprise
@@ -62,8 +71,7 @@ async def seed(
                 await _refuse_non_empty(connection)
                 loader = await open_loader(connection)
                 await loader.start()
-                calendar = Calendar(as_of, loader.date_value, loader.stamp_value)
-                chunks = _generate_while_loading(loader, enterprises, seed, calendar)
+                chunks = _load_while_generating(loader, _chunks(loader, enterprises, seed, as_of))
                 with _progress_bar(progress, enterprises) as advance:
                     async with aclosing(chunks):
                         async for chunk in chunks:
@@ -106,29 +114,49 @@ async def _refuse_non_empty(connection: AsyncConnection) -> None:
             )
 
 
-async def _generate_while_loading(
-    loader: Loader, enterprises: int, seed: int, calendar: Calendar
+def _chunks(
+    loader: Loader, enterprises: int, seed: int, as_of: date
 ) -> AsyncGenerator[Chunk, None]:
-    """Load each chunk while generating the next; yield each chunk once it is loaded.
+    """Where the chunks come from: another process when there are several and the loader's
+    converters can go there; otherwise this one, taking turns with the load."""
+    converters = loader.portable_converters
+    if converters is not None and enterprises > CHUNK_SIZE:
+        return generated_elsewhere(enterprises, seed, as_of, converters)
+    return _generated_here(
+        enterprises, seed, Calendar(as_of, loader.date_value, loader.stamp_value)
+    )
 
-    Generation is pure Python and loading mostly waits on the database, so they overlap in
-    one thread: generation hands control to the event loop every few hundred enterprises,
-    and the loop then pushes more of the previous chunk to the database. A thread instead
-    would make the driver's encoding wait for the GIL while the database sits idle.
+
+async def _generated_here(
+    enterprises: int, seed: int, calendar: Calendar
+) -> AsyncGenerator[Chunk, None]:
+    """The chunks of ``generate``, handing control to the event loop every few hundred
+    enterprises, so that the loop pushes the previous chunk to the database meanwhile.
+
+    A thread instead would make the driver's encoding wait for the GIL while the database
+    sits idle.
     """
     ids = new_ids()
+    for index, enterprise_ids in enumerate(chunk_ranges(enterprises)):
+        builder = ChunkBuilder(seed, index, calendar, ids)
+        for count, enterprise_id in enumerate(enterprise_ids, 1):
+            builder.enterprise(enterprise_id)
+            if count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        yield builder.close()
+
+
+async def _load_while_generating(
+    loader: Loader, chunks: AsyncGenerator[Chunk, None]
+) -> AsyncGenerator[Chunk, None]:
+    """Load each chunk while the next one is made; yield each chunk once it is loaded."""
     loading: asyncio.Task[Chunk] | None = None
     try:
-        for index, enterprise_ids in enumerate(chunk_ranges(enterprises)):
-            builder = ChunkBuilder(seed, index, calendar, ids)
-            for count, enterprise_id in enumerate(enterprise_ids, 1):
-                builder.enterprise(enterprise_id)
-                if count % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-            chunk = builder.close()
-            if loading is not None:
-                yield await loading
-            loading = asyncio.create_task(_load(loader, chunk))
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                if loading is not None:
+                    yield await loading
+                loading = asyncio.create_task(_load(loader, chunk))
         if loading is not None:
             yield await loading
             loading = None
