@@ -284,9 +284,8 @@ def _w2_page(columns: str) -> str:
     """The hub's statement for the W2 page (BlacklistRepository.find), selecting ``columns``."""
     low, high = _region_bounds(REGION)
     return (
-        f"SELECT {columns} FROM blacklist_entry b JOIN enterprise ON enterprise.id = "
-        f"b.enterprise_id WHERE {IN_FORCE} AND enterprise.region_code >= '{low}' AND "
-        f"enterprise.region_code < '{high}' ORDER BY b.listed_on DESC, b.id DESC LIMIT 51;"
+        f"SELECT {columns} FROM blacklist_entry b WHERE {IN_FORCE} AND b.region_code >= "
+        f"'{low}' AND b.region_code < '{high}' ORDER BY b.listed_on DESC, b.id DESC LIMIT 51;"
     )
 
 
@@ -319,7 +318,7 @@ def _w2_one() -> str:
         "SELECT b.decision_number, b.list_type, b.reason, b.listed_on, b.publicity_ends_on, "
         f"CASE WHEN {published} THEN e.uscc END, CASE WHEN {published} THEN e.name END "
         f"FROM blacklist_entry b JOIN enterprise e ON e.id = b.enterprise_id WHERE {IN_FORCE} "
-        f"AND e.region_code >= '{low}' AND e.region_code < '{high}' "
+        f"AND b.region_code >= '{low}' AND b.region_code < '{high}' "
         "ORDER BY b.listed_on DESC, b.id DESC LIMIT 50;"
     )
 
