@@ -47,6 +47,8 @@ from graphql import (
 from sqlalchemy import Date, DateTime, Integer
 
 from hub.blacklist.models import ListType
+from hub.enterprise.models import CreditGrade, EnterpriseStatus
+from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
 from hub.kit.codes import parse_region_code, parse_uscc, region_range
 from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor
 from schema.access import access_of
@@ -169,6 +171,55 @@ _BLACKLIST_FILTER: Mapping[str, Callable[[Any], Any]] = {
 }
 
 
+def _grades(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        value = [value]  # a single value where a list is expected is a list of one (GraphQL)
+    return tuple(_enum(CreditGrade)(v) for v in value)
+
+
+def _refuse(value: Any) -> Any:
+    raise FallbackError(f"unexpected value {value!r}")
+
+
+_ENTERPRISE_FILTER: Mapping[str, Callable[[Any], Any]] = {
+    "regionCode": _BLACKLIST_FILTER["regionCode"],
+    "industryCode": lambda v: None if v is None else _string(v),
+    "creditGrade": _enum(CreditGrade),
+    "creditGrades": _grades,
+    "status": _enum(EnterpriseStatus),
+    "blacklisted": lambda v: v if v is None or isinstance(v, bool) else _refuse(v),
+}
+
+
+def _enterprise_filter(value: Any) -> dict[str, Any]:
+    """``CreditQuery.enterprises``' filter: the two grade arguments become one list."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not set(value) <= set(_ENTERPRISE_FILTER):
+        raise FallbackError("a filter the compiled path does not know")
+    parsed = {key: _ENTERPRISE_FILTER[key](item) for key, item in value.items()}
+    grades = parsed.pop("creditGrades", None) or ()
+    one = parsed.pop("creditGrade", None)
+    if one is not None:
+        grades = (*grades, one)
+    parsed["grades"] = list(grades) or None
+    return parsed
+
+
+def _enterprise_order(node: ValueNode | None) -> tuple[tuple[str, ...], bool]:
+    """``EnterpriseSort`` as given in the document: SORT_KEYS of the repository."""
+    if node is None:
+        order = EnterpriseSort.NEWEST
+    elif isinstance(node, EnumValueNode) and node.value in EnterpriseSort.__members__:
+        order = EnterpriseSort[node.value]
+    else:
+        raise NotCompilableError("an order given by a variable")
+    keys, descending = SORT_KEYS[order]
+    return tuple(str(key.key) for key in keys), descending
+
+
 def _blacklist_filter(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -235,6 +286,13 @@ class Conn:
     fields: list[tuple[str, Any]]
     """(key, "nodes" Obj | "edges" [(key, Const | "cursor" | Obj)] | "pageInfo" [(key, str)]
     | "totalCount" | Const)"""
+    keys: tuple[str, ...] = ()
+    """The sort key, when it is not the relation's own."""
+    descending: bool = True
+
+    @property
+    def sort(self) -> tuple[str, ...]:
+        return self.keys or self.relation.keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +425,18 @@ class Compiler:
             )
             filter = self._input(arguments.get("filter"), _blacklist_filter)
             return Conn(conn.relation, None, conn.first, conn.after, [], filter, conn.fields)
+        if name == "enterprises":
+            self._check_access(query, name)
+            arguments = self._arguments(node, {"filter", "order", "first", "after"})
+            keys, descending = _enterprise_order(arguments.get("order"))
+            relation = RELATIONS["Enterprise"]
+            conn = self.connection(
+                node, self._object_type(query, node), relation, None, {}, {"filter", "order"}, keys
+            )
+            filter = self._input(arguments.get("filter"), _enterprise_filter)
+            return Conn(
+                relation, None, conn.first, conn.after, [], filter, conn.fields, keys, descending
+            )
         raise NotCompilableError(f"Query.{name}")
 
     def object(self, node: FieldNode, type_: GraphQLObjectType) -> Obj:
@@ -420,6 +490,7 @@ class Compiler:
         parent: str | None,
         filters: Mapping[str, Argument],
         more: set[str] | None = None,
+        keys: tuple[str, ...] = (),
     ) -> Conn:
         arguments = self._arguments(node, {"first", "after", *filters, *(more or ())})
         if node.selection_set is None:
@@ -429,9 +500,10 @@ class Compiler:
         first = self._input(first_node, _first)
         after_node = arguments.get("after")
         after = None
+        sort = keys or relation.keys
         if after_node is not None:
-            self._cursor_keys(relation)
-            after = self._input(after_node, _after(len(relation.keys)))
+            self._cursor_keys(relation, sort)
+            after = self._input(after_node, _after(len(sort)))
         conditions = [
             Condition(self._input(arguments.get(name), _enum_or_value(argument)), argument.column)
             for name, argument in filters.items()
@@ -450,16 +522,18 @@ class Compiler:
                 assert isinstance(node_type, GraphQLObjectType)
                 fields.append((key, ("nodes", self.object(child, node_type))))
             elif name == "edges":
-                fields.append((key, ("edges", self.edges(child, child_type, relation))))
+                fields.append((key, ("edges", self.edges(child, child_type, relation, sort))))
             elif name == "pageInfo":
-                fields.append((key, ("pageInfo", self.page_info(child, relation))))
+                fields.append((key, ("pageInfo", self.page_info(child, relation, sort))))
             elif name == "totalCount":
                 fields.append((key, ("totalCount", None)))
             else:
                 raise NotCompilableError(f"{type_.name}.{name}")
         return Conn(relation, parent, first, after, conditions, None, fields)
 
-    def edges(self, node: FieldNode, definition: Any, relation: Relation) -> list[Any]:
+    def edges(
+        self, node: FieldNode, definition: Any, relation: Relation, sort: tuple[str, ...]
+    ) -> list[Any]:
         edge_type = get_named_type(definition.type)
         assert isinstance(edge_type, GraphQLObjectType) and node.selection_set is not None
         out: list[Any] = []
@@ -469,7 +543,7 @@ class Compiler:
             if name == "__typename":
                 out.append((key, Const(edge_type.name)))
             elif name == "cursor":
-                self._cursor_keys(relation)
+                self._cursor_keys(relation, sort)
                 out.append((key, "cursor"))
             elif name == "node":
                 node_type = get_named_type(edge_type.fields["node"].type)
@@ -479,7 +553,9 @@ class Compiler:
                 raise NotCompilableError(f"{edge_type.name}.{name}")
         return out
 
-    def page_info(self, node: FieldNode, relation: Relation) -> list[tuple[str, Any]]:
+    def page_info(
+        self, node: FieldNode, relation: Relation, sort: tuple[str, ...]
+    ) -> list[tuple[str, Any]]:
         assert node.selection_set is not None
         info_type = self.schema.get_type("PageInfo")
         assert isinstance(info_type, GraphQLObjectType)
@@ -491,14 +567,14 @@ class Compiler:
                 out.append((key, Const("PageInfo")))
                 continue
             if name in ("startCursor", "endCursor"):
-                self._cursor_keys(relation)
+                self._cursor_keys(relation, sort)
             out.append((key, name))
         return out
 
-    def _cursor_keys(self, relation: Relation) -> None:
+    def _cursor_keys(self, relation: Relation, sort: tuple[str, ...]) -> None:
         """Cursors are rendered in SQL for sort keys of dates and integers only."""
         columns = relation.model.__table__.columns
-        *leading, last = relation.keys
+        *leading, last = sort
         if not all(isinstance(columns[k].type, Date) for k in leading) or not isinstance(
             columns[last].type, Integer
         ):

@@ -33,7 +33,7 @@ from schema.compiled.compiler import (
     Out,
     Root,
 )
-from schema.compiled.relations import Relation
+from schema.compiled.relations import Relation, blacklisted
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -48,8 +48,12 @@ _BASE64URL = "'+/' || chr(10), '-_'"
 
 def signature(value: Any) -> Any:
     """What of an argument's value changes the statement: whether it (or each part) is null."""
-    if isinstance(value, dict):
-        return tuple(sorted(k for k, v in value.items() if v is not None))
+    if isinstance(value, dict):  # a filter: which conditions, and each yes-or-no condition's way
+        return tuple(
+            sorted(
+                (k, v if isinstance(v, bool) else True) for k, v in value.items() if v is not None
+            )
+        )
     return value is not None
 
 
@@ -224,20 +228,40 @@ class Renderer:
             if self.present(condition.input):
                 found.append(f"{alias}.{condition.column} = {self.value(condition.input)}")
         if conn.filter is not None:
-            found += self.blacklist_filter(conn.filter, alias)
+            if relation.type_name == "Enterprise":
+                found += self.enterprise_filter(conn.filter, alias)
+            else:
+                found += self.blacklist_filter(conn.filter, alias)
         return found
 
-    def blacklist_filter(self, input: Input, alias: str) -> list[str]:
-        """``BlacklistRepository._select``'s filter conditions."""
-        present = self.present(input)
+    def enterprise_filter(self, input: Input, alias: str) -> list[str]:
+        """``EnterpriseRepository._select``'s filter conditions."""
+        present = dict(self.present(input))
         found = []
         if "regionCode" in present:
             low = self.value(input, part=lambda f: f["regionCode"][0])
             high = self.value(input, part=lambda f: f["regionCode"][1])
-            found.append(
-                f"EXISTS (SELECT FROM enterprise e WHERE e.id = {alias}.enterprise_id "
-                f"AND e.region_code >= {low} AND e.region_code < {high})"
-            )
+            found.append(f"{alias}.region_code >= {low} AND {alias}.region_code < {high}")
+        for key, column in (("industryCode", "industry_code"), ("status", "status")):
+            if key in present:
+                found.append(f"{alias}.{column} = {self.value(input, part=_entry(key))}")
+        if "grades" in present:
+            grades = self.value(input, "::varchar[]", part=_entry("grades"))
+            found.append(f"{alias}.credit_grade = ANY({grades})")
+        if "blacklisted" in present:
+            listed = blacklisted(alias, self.clock)
+            found.append(listed if present["blacklisted"] else f"NOT {listed}")
+        return found
+
+    def blacklist_filter(self, input: Input, alias: str) -> list[str]:
+        """``BlacklistRepository._select``'s filter conditions."""
+        present = dict(self.present(input))
+        found = []
+        if "regionCode" in present:
+            low = self.value(input, part=lambda f: f["regionCode"][0])
+            high = self.value(input, part=lambda f: f["regionCode"][1])
+            # The listing's copy of its enterprise's region (kept by triggers, migration 0005).
+            found.append(f"{alias}.region_code >= {low} AND {alias}.region_code < {high}")
         if "listType" in present:
             found.append(f"{alias}.list_type = {self.value(input, part=lambda f: f['listType'])}")
         if "listedAfter" in present:
@@ -248,9 +272,9 @@ class Renderer:
             found.append(f"{alias}.listed_on <= {value}")
         return found
 
-    def cursor(self, relation: Relation, alias: str) -> str:
+    def cursor(self, keys: tuple[str, ...], alias: str) -> str:
         """``encode_cursor`` of a row's sort key (dates, then the integer id)."""
-        *dates, last = relation.keys
+        *dates, last = keys
         parts = [f"""'{{"d":"' || to_char({alias}.{k}, 'YYYY-MM-DD') || '"}}'""" for k in dates]
         text = " || ',' || ".join([*parts, f"{alias}.{last}::text"])
         return _base64url(f"'[' || {text} || ']'")
@@ -273,7 +297,7 @@ class Renderer:
                     (key, f"coalesce(json_agg({node} ORDER BY {rows}.hub_rank) {within}, '[]')")
                 )
             elif kind == "edges":
-                edge = json_object([(k, self.edge_field(v, relation, rows)) for k, v in inside])
+                edge = json_object([(k, self.edge_field(v, conn, rows)) for k, v in inside])
                 pairs.append(
                     (key, f"coalesce(json_agg({edge} ORDER BY {rows}.hub_rank) {within}, '[]')")
                 )
@@ -293,7 +317,8 @@ class Renderer:
         if conn.after is not None and self.present(conn.after):
             conditions.append(self.keyset(conn, source))
         where = " AND ".join(conditions) or "TRUE"
-        order = ", ".join(f"{source}.{k} DESC" for k in relation.keys)
+        direction = "DESC" if conn.descending else "ASC"
+        order = ", ".join(f"{source}.{k} {direction}" for k in conn.sort)
         return (
             f"(SELECT {built} FROM (SELECT {source}.*, row_number() OVER (ORDER BY {order}) "
             f"AS hub_rank FROM {relation.table} {source} WHERE {where} "
@@ -304,21 +329,21 @@ class Renderer:
         return [(k, "const" if isinstance(v, Const) else v[0]) for k, v in conn.fields]
 
     def keyset(self, conn: Conn, alias: str) -> str:
-        """Rows after the cursor: ``keyset_condition`` of a descending sort."""
+        """Rows after the cursor: ``keyset_condition``."""
         assert conn.after is not None
-        keys = conn.relation.keys
+        keys = conn.sort
         values = [
             self.value(conn.after, "::date" if i < len(keys) - 1 else "::bigint", part=_item(i))
             for i in range(len(keys))
         ]
         columns = ", ".join(f"{alias}.{k}" for k in keys)
-        return f"({columns}) < ({', '.join(values)})"
+        return f"({columns}) {'<' if conn.descending else '>'} ({', '.join(values)})"
 
-    def edge_field(self, item: Any, relation: Relation, rows: str) -> str:
+    def edge_field(self, item: Any, conn: Conn, rows: str) -> str:
         if isinstance(item, Const):
             return _literal(item.value)
         if item == "cursor":
-            return self.cursor(relation, rows)
+            return self.cursor(conn.sort, rows)
         return self.object(item, rows)
 
     def page_info(
@@ -335,7 +360,7 @@ class Renderer:
                 pairs.append((key, "true" if given else "false"))
             else:
                 direction = "" if name == "startCursor" else " DESC"
-                cursor = self.cursor(conn.relation, rows)
+                cursor = self.cursor(conn.sort, rows)
                 pairs.append(
                     (key, f"(array_agg({cursor} ORDER BY {rows}.hub_rank{direction}) {within})[1]")
                 )
@@ -358,3 +383,7 @@ def _has_inputs(obj: Obj) -> bool:
 
 def _same_lookup(one: Root, other: Root) -> bool:
     return one.column == other.column and one.target == other.target
+
+
+def _entry(key: str) -> Callable[[Any], Any]:
+    return lambda value: value[key]

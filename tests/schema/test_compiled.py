@@ -141,6 +141,18 @@ BLACKLIST = """query($f: BlacklistFilterInput, $n: Int, $after: String) {
 BLACKLIST_LITERAL = """{ blacklist(filter: { regionCode: "440000" }, first: 50) {
   nodes { decisionNumber listedAt enterprise { name uscc } } } }"""
 
+ENTERPRISES = """query($f: EnterpriseFilterInput, $n: Int, $after: String) {
+  enterprises(filter: $f, first: $n, after: $after) { totalCount
+    edges { cursor node { uscc name creditGrade blacklisted establishedOn } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+OLDEST_FIRST = """query($n: Int, $after: String) {
+  enterprises(order: OLDEST, first: $n, after: $after) {
+    edges { cursor node { uscc establishedOn } } pageInfo { hasNextPage endCursor } } }"""
+
+BY_NAME = """{ enterprises(order: NAME, filter: { regionCode: "440000" }) {
+  totalCount nodes { name uscc } pageInfo { hasNextPage } } }"""
+
 FRAGMENTS = """query($u: String!) { enterprise(uscc: $u) { ...Identity ... on Enterprise {
   creditGrade } } } fragment Identity on Enterprise { uscc name ... { blacklisted } }"""
 
@@ -174,6 +186,14 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
         (BLACKLIST, {"f": {"listedAfter": str(today() - timedelta(days=40))}, "n": 2}),
         (BLACKLIST, {"f": {"listedBefore": str(today() - timedelta(days=20)), "listType": None}}),
         (BLACKLIST_LITERAL, {}),
+        (ENTERPRISES, {}),
+        (ENTERPRISES, {"f": {"regionCode": "440000"}, "n": 2}),
+        (ENTERPRISES, {"f": {"creditGrades": ["A", "B"], "blacklisted": False}}),
+        (ENTERPRISES, {"f": {"creditGrade": "B", "blacklisted": True, "creditGrades": "D"}}),
+        (ENTERPRISES, {"f": {"industryCode": "C14", "status": "ACTIVE", "creditGrades": []}}),
+        (ENTERPRISES, {"f": {"blacklisted": None, "regionCode": "440100"}}),
+        (OLDEST_FIRST, {"n": 2}),
+        (BY_NAME, {}),
         (FRAGMENTS, {"u": firm}),
         (_batch(batch_size), {f"u{i}": u for i, u in enumerate(batch)}),
     ]
@@ -226,6 +246,10 @@ async def test_pages_follow_cursors_like_the_resolvers(
 ) -> None:
     world = await _world(session)
     await session.commit()
+    extra = [
+        await make_enterprise(session, established_on=date(1999 + n % 3, 5, 5)) for n in range(5)
+    ]
+    await session.commit()
     reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
     seen: list[str] = []
     after = None
@@ -249,6 +273,18 @@ async def test_pages_follow_cursors_like_the_resolvers(
         listed += [edge["node"]["decisionNumber"] for edge in page["edges"]]
         after = page["pageInfo"]["endCursor"]
     assert len(set(listed)) == 5
+    after = None
+    oldest: list[str] = []
+    while True:
+        variables = {"n": 2, "after": after}
+        compiled, resolved = await _both(reads, sessionmaker, INTERNAL, OLDEST_FIRST, variables)
+        assert compiled == resolved
+        page = compiled["data"]["enterprises"]
+        oldest += [edge["node"]["uscc"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(oldest) == len(set(oldest)) == len(extra) + 3  # and the world's three
 
 
 NOT_COMPILED = {
@@ -257,6 +293,8 @@ NOT_COMPILED = {
     "a list without pages": "{ enterprise(uscc: $u) { blacklistEntries { decisionNumber } } }",
     "a search": '{ searchEnterprises(query: "华为") { totalCount } }',
     "a root field not compiled": "{ recalls { totalCount } }",
+    "an order in a variable": "{ enterprises(order: $o) { totalCount } }",
+    "cursors of names": "{ enterprises(order: NAME) { edges { cursor } } }",
     "a field asked twice": "{ enterprise(uscc: $u) { name n: name name } }",
     "cursors of a timestamp key": "{ enterprise(uscc: $u) { creditHistory { edges { cursor } } } }",
     "an invalid document": "{ enterprise(uscc: $u) { nope } }",
@@ -266,7 +304,7 @@ NOT_COMPILED = {
 @pytest.mark.parametrize("case", NOT_COMPILED)
 def test_what_the_compiler_leaves_to_the_resolvers(case: str) -> None:
     reads = CompiledReads(None, {t: build_schema(t) for t in Tier}, Limits())  # type: ignore[arg-type]
-    query = "query($u: String!) " + NOT_COMPILED[case]
+    query = "query($u: String!, $o: EnterpriseOrder) " + NOT_COMPILED[case]
     assert reads.tiers[Tier.INTERNAL].reason(query) is not None
     assert reads.tiers[Tier.INTERNAL].plan(query, None) is None
 

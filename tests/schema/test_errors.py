@@ -73,8 +73,8 @@ async def test_an_unexpected_failure_is_masked(
 
     monkeypatch.setattr(EnterpriseRepository, "find", broken)
 
-    # when
-    result = await post(client, "{ enterprises { nodes { uscc } } }")
+    # when (blacklistEntries keeps the query on the resolvers, also on PostgreSQL)
+    result = await post(client, "{ enterprises { nodes { uscc blacklistEntries { reason } } } }")
 
     # then: the caller learns nothing of it, the log has all of it
     assert result == {
