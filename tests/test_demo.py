@@ -31,7 +31,7 @@ from hub.db import create_engine, create_sessionmaker
 from hub.demo.codes import MAX_ENTERPRISES, enterprise_uscc, organisation_code, product_gtin
 from hub.demo.errors import DatabaseNotEmptyError
 from hub.demo.generator import CHUNK_SIZE, DRAFT_SHARE, ID_TABLES, TABLES, Calendar, generate
-from hub.demo.load import _encode_timestamptz, _identity
+from hub.demo.load import _encode_date, _encode_timestamptz
 from hub.demo.report import SeedReport
 from hub.demo.seed import DEFAULT_SEED, seed, seed_if_empty
 from hub.demo.worker import generated_elsewhere
@@ -217,7 +217,7 @@ async def test_rows_are_the_same_on_sqlite_and_postgres(tmp_path: Path) -> None:
 
 async def test_a_generating_process_makes_the_same_chunks() -> None:
     # given: the converters PostgreSQL's loader hands to the process, and two chunks
-    converters = (_identity, _encode_timestamptz)
+    converters = (_encode_date, _encode_timestamptz)
     enterprises = CHUNK_SIZE + 40
 
     # when
@@ -230,7 +230,7 @@ async def test_a_generating_process_makes_the_same_chunks() -> None:
 
 
 async def test_a_generating_process_is_stopped_with_its_reader() -> None:
-    chunks = generated_elsewhere(CHUNK_SIZE * 3, 11, AS_OF, (_identity, _encode_timestamptz))
+    chunks = generated_elsewhere(CHUNK_SIZE * 3, 11, AS_OF, (_encode_date, _encode_timestamptz))
     first = await anext(chunks)
     await chunks.aclose()
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from stdnum.cn import ric
 
@@ -220,6 +220,12 @@ _TRADE_PRODUCTS: dict[str, tuple[tuple[Category, str], ...]] = {
 }
 
 
+class _Pick(Protocol):
+    """One of ``options``, uniformly, from the builder's random stream."""
+
+    def __call__(self, options: tuple[T, ...], /) -> T: ...
+
+
 @dataclass(slots=True)
 class _Recalled:
     """What a consumer warning needs to know of a recall in the same chunk."""
@@ -259,7 +265,13 @@ class ChunkBuilder:
 
     def __init__(self, seed: int, index: int, calendar: Calendar, ids: dict[str, int]) -> None:
         # A string seed is hashed with SHA-512: the same stream on every platform and process.
-        self._random = random.Random(f"hub-demo:{seed}:{index}").random
+        self._random = r = random.Random(f"hub-demo:{seed}:{index}").random
+
+        # A closure rather than a method: the generator picks some thirty times per enterprise.
+        def pick(options: tuple[Any, ...]) -> Any:
+            return options[int(r() * len(options))]
+
+        self._pick: _Pick = pick
         self._index = index
         self._calendar = calendar
         self._stamps = calendar.stamps
@@ -288,9 +300,6 @@ class ChunkBuilder:
         stamp = self._stamps[ago * _SLOTS + int(r() * _SLOTS)]
         published = None if r() < self._draft_share else stamp
         return (agency, published, stamp, stamp)
-
-    def _pick(self, options: tuple[T, ...]) -> T:
-        return options[int(self._random() * len(options))]
 
     # -- one enterprise -------------------------------------------------------------------
 

@@ -61,9 +61,10 @@ class PostgresLoader:
     rightmost leaf, and the schema's triggers look rows up by them as the load runs (a
     blacklist entry copies its enterprise's region).
 
-    Timestamps go to the server as ready-made binary values: asyncpg spends most of a COPY's
-    client time turning aware datetimes into microseconds, while the calendar encodes each
-    distinct timestamp once. A pass-through codec is set for the load and reset in ``close``.
+    Dates and timestamps go to the server as ready-made binary values: asyncpg spends most of
+    a COPY's client time turning aware datetimes into microseconds, while the calendar
+    encodes each distinct value once (and bytes cross from the generating process for less
+    than date objects). Pass-through codecs are set for the load and reset in ``close``.
     """
 
     def __init__(self, connection: AsyncConnection, driver: Any) -> None:
@@ -82,26 +83,23 @@ class PostgresLoader:
         return cls(connection, raw.driver_connection)
 
     def date_value(self, value: date) -> Any:
-        return value
+        return _encode_date(value)
 
     def stamp_value(self, value: datetime) -> Any:
         return _encode_timestamptz(value)
 
     @property
     def portable_converters(self) -> Converters:
-        return (_identity, _encode_timestamptz)
+        return (_encode_date, _encode_timestamptz)
 
     async def start(self) -> None:
         """Drop the seeded tables' unique constraints and plain indexes, and the foreign keys
         to and from them."""
-        await self._driver.set_type_codec(
-            "timestamptz",
-            schema="pg_catalog",
-            encoder=_encode_timestamptz,
-            decoder=_decode_timestamptz,
-            format="binary",
-        )
-        self._codec_set = True
+        self._codec_set = True  # before: a failure halfway must reset what was set
+        for name, encoder, decoder in _CODECS:
+            await self._driver.set_type_codec(
+                name, schema="pg_catalog", encoder=encoder, decoder=decoder, format="binary"
+            )
         tables = list(TABLES)
         self._foreign_keys = [
             (row["table_name"], row["name"], row["definition"])
@@ -146,12 +144,14 @@ class PostgresLoader:
             )
 
     async def close(self) -> None:
-        """Give timestamps back to asyncpg's own codec, or the connection back to nobody."""
+        """Give dates and timestamps back to asyncpg's own codecs, or the connection back to
+        nobody."""
         if not self._codec_set:
             return
         self._codec_set = False
         try:
-            await self._driver.reset_type_codec("timestamptz", schema="pg_catalog")
+            for name, _encoder, _decoder in _CODECS:
+                await self._driver.reset_type_codec(name, schema="pg_catalog")
         except Exception:
             # A connection whose codecs are unknown must not go back to the pool; dropping it
             # is all the cleanup there is, so the seed's own outcome stands.
@@ -175,6 +175,27 @@ def _encode_timestamptz(value: bytes | datetime) -> bytes:
 
 def _decode_timestamptz(data: bytes) -> datetime:
     return _POSTGRES_EPOCH + timedelta(microseconds=_INT64.unpack(data)[0])
+
+
+_INT32 = struct.Struct("!i")
+_POSTGRES_EPOCH_DAY = date(2000, 1, 1).toordinal()
+
+
+def _encode_date(value: bytes | date) -> bytes:
+    """PostgreSQL's binary date: days since 2000-01-01, as a big-endian int32; bytes pass."""
+    if isinstance(value, bytes):
+        return value
+    return _INT32.pack(value.toordinal() - _POSTGRES_EPOCH_DAY)
+
+
+def _decode_date(data: bytes) -> date:
+    return date.fromordinal(_INT32.unpack(data)[0] + _POSTGRES_EPOCH_DAY)
+
+
+_CODECS: tuple[tuple[str, Callable[[Any], bytes], Callable[[bytes], Any]], ...] = (
+    ("date", _encode_date, _decode_date),
+    ("timestamptz", _encode_timestamptz, _decode_timestamptz),
+)
 
 
 _FOREIGN_KEYS = """

@@ -3,13 +3,17 @@
 Generation is pure Python and takes one core; the loading process spends its own time in the
 driver, and PostgreSQL its time on another core. In one process the two take turns on one
 GIL; in two, generation runs at full speed beside the load. The worker makes exactly the
-chunks ``generate`` makes (same seed, same calendar, same order) and sends each one, pickled,
-through a pipe; it blocks when the pipe is full, so at most a few chunks are in flight.
+chunks ``generate`` makes (same seed, same calendar, same order) and sends each one through a
+pipe; it blocks when the pipe is full, so at most a few chunks are in flight.
+
+Chunks cross with ``marshal``, a quarter cheaper than pickle for plain tuples of strings,
+numbers and bytes; so the converters must give such values (PostgreSQL's give bytes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import marshal
 import multiprocessing
 import traceback
 from collections.abc import AsyncGenerator, Callable
@@ -49,15 +53,15 @@ async def generated_elsewhere(
     receiving: asyncio.Future[Any] | None = None
     try:
         while True:
-            # recv waits for the pipe outside the GIL and unpickles inside it, in a thread,
+            # recv waits for the pipe outside the GIL and unmarshals inside it, in a thread,
             # so the event loop keeps loading the previous chunk meanwhile.
             receiving = loop.run_in_executor(None, _receive, receiver)
             message = await receiving
             receiving = None
             if message is None:
                 return
-            if isinstance(message, _Failure):
-                raise GeneratorProcessError(f"generating the demo rows failed:\n{message.text}")
+            if isinstance(message, str):
+                raise GeneratorProcessError(f"generating the demo rows failed:\n{message}")
             yield message
     finally:
         if process.is_alive():
@@ -69,31 +73,25 @@ async def generated_elsewhere(
 
 
 def _receive(receiver: Connection) -> Any:
+    """A chunk, ``None`` after the last one, or the text of a failure."""
     try:
-        return receiver.recv()
+        return marshal.loads(receiver.recv_bytes())
     except EOFError:
-        return _Failure("the generating process exited before it sent every chunk")
-
-
-class _Failure:
-    """What the child sends instead of a chunk when it fails: the traceback, as text."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
+        return "the generating process exited before it sent every chunk"
 
 
 def _produce(
     sender: Connection, enterprises: int, seed: int, as_of: date, converters: Converters
 ) -> None:
-    """The child's work: every chunk, then ``None``; or a ``_Failure``."""
+    """The child's work: every chunk, then ``None``; or the traceback of a failure."""
     try:
         calendar = Calendar(as_of, *converters)
         for chunk in generate(enterprises, seed, calendar):
-            sender.send(chunk)
-        sender.send(None)
+            sender.send_bytes(marshal.dumps(chunk))
+        sender.send_bytes(marshal.dumps(None))
     except BrokenPipeError:
         pass  # the parent stopped reading: it has what it wants, or failed on its own
     except Exception:
-        sender.send(_Failure(traceback.format_exc()))
+        sender.send_bytes(marshal.dumps(traceback.format_exc()))
     finally:
         sender.close()
