@@ -70,6 +70,12 @@ class Hit:
         return (self.score, self.rank, self.id)
 
 
+# The embedded backend counts at most this many matches of a search: past it, the total is a
+# lower bound and the facets count the matches it counted (a sample: the first ones in index
+# order, not the best ones). The page itself is always exact.
+COUNT_LIMIT = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     hits: list[Hit]
@@ -77,6 +83,8 @@ class SearchResult:
     total: int
     # Facet name -> (value, count) pairs, largest count first, then by value.
     facets: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
+    # False when ``total`` is a lower bound (``COUNT_LIMIT``) and ``facets`` a sample.
+    total_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)

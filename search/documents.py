@@ -13,13 +13,13 @@ now falls in one of its ``valid_licence`` periods.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, select
 
 from hub.blacklist.models import BlacklistEntry, BlacklistRemoval
 from hub.db import HubSession
@@ -99,91 +99,140 @@ def _period(start: datetime, end: datetime) -> dict[str, str] | None:
 
 
 def blacklist_period(
-    entry: BlacklistEntry, removal: BlacklistRemoval | None
+    published_at: datetime | None,
+    listed_on: date,
+    publicity_ends_on: date,
+    removed_on: date | None,
 ) -> dict[str, str] | None:
-    """When ``entry`` is in force, as ``hub.blacklist.repository.in_force`` decides it."""
-    if entry.published_at is None:
+    """When an entry is in force, as ``hub.blacklist.repository.in_force`` decides it."""
+    if published_at is None:
         return None
-    start = max(entry.published_at, _day_start(entry.listed_on))
-    end = _day_start(entry.publicity_ends_on + timedelta(days=1))
-    if removal is not None:
-        end = min(end, _day_start(removal.removed_on))
+    start = max(published_at, _day_start(listed_on))
+    end = _day_start(publicity_ends_on + timedelta(days=1))
+    if removed_on is not None:
+        end = min(end, _day_start(removed_on))
     return _period(start, end)
 
 
-def licence_period(licence: Licence) -> dict[str, str] | None:
+def licence_period(
+    published_at: datetime | None, status: LicenceStatus, valid_from: date, valid_until: date
+) -> dict[str, str] | None:
     """When a published licence with status VALID is within its validity."""
-    if licence.published_at is None or licence.status is not LicenceStatus.VALID:
+    if published_at is None or status is not LicenceStatus.VALID:
         return None
-    start = max(licence.published_at, _day_start(licence.valid_from))
-    return _period(start, _day_start(licence.valid_until + timedelta(days=1)))
+    start = max(published_at, _day_start(valid_from))
+    return _period(start, _day_start(valid_until + timedelta(days=1)))
 
 
 def _published(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _group(rows: Sequence[Any], key: str) -> dict[int, list[Any]]:
+def _group(rows: Sequence[Any]) -> dict[int, list[Any]]:
+    """Rows by their first column (the record they belong to), in the order they came."""
     grouped: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
-        grouped[getattr(row, key)].append(row)
+        grouped[row[0]].append(row)
     return grouped
 
 
-async def enterprise_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
-    """Documents of the enterprises ``ids`` that exist.
+# Which records a query reads: a list of ids (the outbox), or an id range (a reindex walking a
+# table, where a range scan beats thousands of bound parameters).
+Owned = Callable[[Any], ColumnElement[bool]]
 
-    Brands and product names come from published products only: a draft product must not make
-    its producer findable by the public.
-    """
+
+def _among(ids: Collection[int]) -> Owned:
     wanted = list(ids)
-    enterprises = (await session.scalars(select(Enterprise).where(Enterprise.id.in_(wanted)))).all()
+    return lambda column: column.in_(wanted)
+
+
+def _between(low: int, high: int) -> Owned:
+    return lambda column: and_(column >= low, column <= high)
+
+
+_ENTERPRISE_COLUMNS = (
+    Enterprise.id,
+    Enterprise.name,
+    Enterprise.uscc,
+    Enterprise.region_code,
+    Enterprise.industry_code,
+    Enterprise.credit_grade,
+    Enterprise.status,
+    Enterprise.published_at,
+)
+
+
+async def _enterprise_documents(
+    session: HubSession, enterprises: Sequence[Any], owned: Owned
+) -> list[Document]:
+    """Documents of the enterprise rows (``_ENTERPRISE_COLUMNS``) whose ids ``owned`` selects.
+
+    Core rows of the few columns a document needs, three queries for the whole batch: loading
+    ORM objects cost more than everything else a reindex does.
+    """
+    if not enterprises:
+        return []
     now = utcnow()
     products = _group(
         (
-            await session.scalars(
-                select(Product)
+            await session.execute(
+                select(Product.enterprise_id, Product.brand, Product.name)
                 .where(
-                    Product.enterprise_id.in_(wanted),
+                    owned(Product.enterprise_id),
                     Product.published_at.is_not(None),
                     Product.published_at <= now,
                 )
-                .order_by(Product.id)
+                .order_by(Product.enterprise_id, Product.id)
             )
-        ).all(),
-        "enterprise_id",
+        ).all()
     )
     entries = _group(
         (
-            await session.scalars(
-                select(BlacklistEntry).where(BlacklistEntry.enterprise_id.in_(wanted))
+            await session.execute(
+                select(
+                    BlacklistEntry.enterprise_id,
+                    BlacklistEntry.published_at,
+                    BlacklistEntry.listed_on,
+                    BlacklistEntry.publicity_ends_on,
+                    BlacklistRemoval.removed_on,
+                )
+                .outerjoin(BlacklistRemoval, BlacklistRemoval.entry_id == BlacklistEntry.id)
+                .where(
+                    owned(BlacklistEntry.enterprise_id),
+                    BlacklistEntry.published_at.is_not(None),
+                )
             )
-        ).all(),
-        "enterprise_id",
+        ).all()
     )
-    entry_ids = [entry.id for group in entries.values() for entry in group]
-    removals = {
-        removal.entry_id: removal
-        for removal in await session.scalars(
-            select(BlacklistRemoval).where(BlacklistRemoval.entry_id.in_(entry_ids))
-        )
-    }
     licences = _group(
-        (await session.scalars(select(Licence).where(Licence.enterprise_id.in_(wanted)))).all(),
-        "enterprise_id",
+        (
+            await session.execute(
+                select(
+                    Licence.enterprise_id,
+                    Licence.published_at,
+                    Licence.status,
+                    Licence.valid_from,
+                    Licence.valid_until,
+                ).where(
+                    owned(Licence.enterprise_id),
+                    Licence.status == LicenceStatus.VALID,
+                    Licence.published_at.is_not(None),
+                )
+            )
+        ).all()
     )
     documents = []
     for enterprise in enterprises:
         own = products.get(enterprise.id, [])
         blacklisted = [
             period
-            for entry in entries.get(enterprise.id, [])
-            if (period := blacklist_period(entry, removals.get(entry.id))) is not None
+            for _, *entry in entries.get(enterprise.id, [])
+            if (period := blacklist_period(*entry)) is not None
         ]
         valid = [
             period
-            for licence in licences.get(enterprise.id, [])
-            if (period := licence_period(licence)) is not None
+            for _, *licence in licences.get(enterprise.id, [])
+            if (period := licence_period(*licence)) is not None
         ]
         documents.append(
             Document(
@@ -213,14 +262,29 @@ async def enterprise_documents(session: HubSession, ids: Collection[int]) -> lis
     return documents
 
 
+async def enterprise_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
+    """Documents of the enterprises ``ids`` that exist.
+
+    Brands and product names come from published products only: a draft product must not make
+    its producer findable by the public.
+    """
+    owned = _among(ids)
+    rows = (await session.execute(select(*_ENTERPRISE_COLUMNS).where(owned(Enterprise.id)))).all()
+    return await _enterprise_documents(session, rows, owned)
+
+
+def _recall_select() -> Select[Recall, str, str]:
+    return select(Recall, Enterprise.name, Enterprise.region_code).join(
+        Enterprise, Enterprise.id == Recall.enterprise_id
+    )
+
+
 async def recall_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
-    rows = (
-        await session.execute(
-            select(Recall, Enterprise.name, Enterprise.region_code)
-            .join(Enterprise, Enterprise.id == Recall.enterprise_id)
-            .where(Recall.id.in_(list(ids)))
-        )
-    ).all()
+    rows = (await session.execute(_recall_select().where(Recall.id.in_(list(ids))))).all()
+    return _recall_documents(rows)
+
+
+def _recall_documents(rows: Sequence[Any]) -> list[Document]:
     return [
         Document(
             kind=Kind.RECALL,
@@ -249,6 +313,10 @@ async def warning_documents(session: HubSession, ids: Collection[int]) -> list[D
     rows = (
         await session.scalars(select(ConsumerWarning).where(ConsumerWarning.id.in_(list(ids))))
     ).all()
+    return _warning_documents(rows)
+
+
+def _warning_documents(rows: Sequence[ConsumerWarning]) -> list[Document]:
     return [
         Document(
             kind=Kind.WARNING,
@@ -282,16 +350,49 @@ async def build_documents(session: HubSession, kind: Kind, ids: Collection[int])
     return await warning_documents(session, ids)
 
 
-async def all_ids(session: HubSession, kind: Kind, after: int, limit: int) -> list[int]:
-    """Ids of ``kind`` after ``after`` in id order: how a reindex walks a table."""
+async def document_batches(
+    session: HubSession, kind: Kind, size: int
+) -> AsyncIterator[list[Document]]:
+    """Every record of ``kind`` as documents, ``size`` records at a time in id order.
+
+    Each batch reads its records by ``id > last`` (no separate id query) and their children by
+    the id range the batch covers.
+    """
     model: Any = {Kind.ENTERPRISE: Enterprise, Kind.RECALL: Recall, Kind.WARNING: ConsumerWarning}[
         kind
     ]
-    return list(
-        await session.scalars(
-            select(model.id).where(model.id > after).order_by(model.id).limit(limit)
-        )
-    )
+    after = 0
+    while True:
+        newer = model.id > after
+        if kind is Kind.ENTERPRISE:
+            rows: Sequence[Any] = (
+                await session.execute(
+                    select(*_ENTERPRISE_COLUMNS).where(newer).order_by(model.id).limit(size)
+                )
+            ).all()
+            if not rows:
+                return
+            documents = await _enterprise_documents(
+                session, rows, _between(rows[0].id, rows[-1].id)
+            )
+            after = rows[-1].id
+        elif kind is Kind.RECALL:
+            rows = (
+                await session.execute(_recall_select().where(newer).order_by(model.id).limit(size))
+            ).all()
+            if not rows:
+                return
+            documents = _recall_documents(rows)
+            after = rows[-1][0].id
+        else:
+            rows = (
+                await session.scalars(select(model).where(newer).order_by(model.id).limit(size))
+            ).all()
+            if not rows:
+                return
+            documents = _warning_documents(rows)
+            after = rows[-1].id
+        yield documents
 
 
 async def recall_ids_of_enterprises(session: HubSession, ids: Collection[int]) -> list[int]:

@@ -460,6 +460,7 @@ class ElasticBackend:
             has_next=len(raw) > request.first,
             total=int(answer["hits"]["total"]["value"]),
             facets=_facets(request.kind, answer) if request.with_facets else {},
+            total_exact=answer["hits"]["total"]["relation"] == "eq",
         )
 
     async def status(self) -> BackendStatus:

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from hub.db import HubSession, transaction
 from search.backend import BackendUnavailableError
-from search.documents import Document, Kind, all_ids, build_documents
+from search.documents import Document, Kind, document_batches
 from search.elastic import ElasticBackend
-from search.embedded import MODELS, EmbeddedBackend, document_row
-from search.models import SearchDocument
+from search.embedded import MODELS, EmbeddedBackend
 from search.outbox import ELASTICSEARCH, EMBEDDED, mark_done, pending_ids, prune, relay
 
 log = logging.getLogger("hub.search")
 
-REINDEX_BATCH = 2000
+REINDEX_BATCH = 5000
+# Batches built ahead of the one being written.
+READ_AHEAD = 2
 Advance = Callable[[Kind, int], None]
 
 
@@ -45,11 +47,30 @@ async def count_records(sessionmaker: async_sessionmaker[HubSession], kind: Kind
         return int(await session.scalar(select(func.count()).select_from(MODELS[kind])) or 0)
 
 
-async def _batches(session: HubSession, kind: Kind) -> AsyncIterator[list[Document]]:
-    after = 0
-    while ids := await all_ids(session, kind, after, REINDEX_BATCH):
-        yield await build_documents(session, kind, ids)
-        after = ids[-1]
+async def _read_ahead(session: HubSession, kind: Kind) -> AsyncIterator[list[Document]]:
+    """Every document of ``kind`` in batches, built by a task up to ``READ_AHEAD`` ahead.
+
+    For Elasticsearch: the task reads the database and builds documents (Python) while the
+    node indexes the previous batch. The session is the task's alone while it runs.
+    """
+    queue: asyncio.Queue[list[Document] | None] = asyncio.Queue(maxsize=READ_AHEAD)
+
+    async def produce() -> None:
+        try:
+            async for batch in document_batches(session, kind, REINDEX_BATCH):
+                await queue.put(batch)
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(produce())
+    try:
+        while (batch := await queue.get()) is not None:
+            yield batch
+        await task  # its error, if it failed
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def reindex(
@@ -76,10 +97,9 @@ async def reindex(
         if target == EMBEDDED:
             async with transaction(sessionmaker) as session:
                 await EmbeddedBackend(session).clear(kind)
-                async for documents in _batches(session, kind):
-                    if documents:
-                        rows = [document_row(document) for document in documents]
-                        await session.execute(insert(SearchDocument), rows)
+                # One session reads and writes: the batches cannot be read ahead here.
+                async for documents in document_batches(session, kind, REINDEX_BATCH):
+                    await EmbeddedBackend(session).insert(documents)
                     count += len(documents)
                     if advance is not None:
                         advance(kind, len(documents))
@@ -91,7 +111,7 @@ async def reindex(
             async def counted(
                 session: HubSession, kind: Kind = kind
             ) -> AsyncIterator[Sequence[Document]]:
-                async for documents in _batches(session, kind):
+                async for documents in _read_ahead(session, kind):
                     if advance is not None:
                         advance(kind, len(documents))
                     yield documents

@@ -16,6 +16,7 @@ Everything else separates.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -96,7 +97,7 @@ def units(text: str) -> list[Unit]:
 
 
 def unit_texts(text: str) -> list[str]:
-    return [unit.text for unit in units(text)]
+    return list(_analysed(text)[0])
 
 
 def _run_tokens(run: list[str], *, query: bool) -> list[str]:
@@ -125,11 +126,49 @@ def _tokens_of(found: list[Unit], *, query: bool) -> list[str]:
     return tokens
 
 
+# Brands, product names, categories and hazards repeat across records, and a document uses
+# each of its values three or four times (tokens, stored units, Elasticsearch fields): a reindex
+# spends most of its time here without the cache.
+@lru_cache(maxsize=65536)
+def _analysed(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The unit texts and the index tokens of one value."""
+    return _analysed_plain(text) or _analysed_any(text)
+
+
+def _analysed_any(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    found = units(text)
+    return tuple(unit.text for unit in found), frozenset(_tokens_of(found, query=False))
+
+
+# Text of ASCII and basic CJK ideographs only (most names and products): NFKC leaves every
+# character as it is and lower-casing changes only A-Z, so regular expressions give the units
+# and tokens ``units`` would, without a Python step per character.
+_PLAIN = re.compile(r"[\x00-\x7f\u4e00-\u9fff]*")
+_PLAIN_UNIT = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]+")
+_PLAIN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _analysed_plain(text: str) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """``_analysed_any`` of plain text, or None for other text (and overlong words)."""
+    if not _PLAIN.fullmatch(text):
+        return None
+    text = text.lower()
+    found = _PLAIN_UNIT.findall(text)
+    if any(len(unit) > MAX_UNIT_LENGTH for unit in found):
+        return None
+    tokens = set(_PLAIN_WORD.findall(text))
+    for run in _PLAIN_RUN.findall(text):
+        tokens.update(run)
+        tokens.update(run[i : i + 2] for i in range(len(run) - 1))
+    return tuple(found), frozenset(tokens)
+
+
 def index_tokens(*texts: str) -> list[str]:
     """The distinct tokens of ``texts``, sorted: what an index stores for a document."""
     found: set[str] = set()
     for text in texts:
-        found.update(_tokens_of(units(text), query=False))
+        found.update(_analysed(text)[1])
     return sorted(found)
 
 

@@ -216,6 +216,7 @@ class SearchQuery:
             nodes=[edge.node for edge in edges],
             page_info=page_info,
             total_count=answer.result.total,
+            total_count_exact=answer.result.total_exact,
             facets=EnterpriseSearchFacets(
                 regions=[RegionFacet(code=v, count=n) for v, n in facets.get("regions", [])],
                 credit_grades=[
@@ -267,6 +268,7 @@ class SearchQuery:
             nodes=[edge.node for edge in edges],
             page_info=page_info,
             total_count=answer.result.total,
+            total_count_exact=answer.result.total_exact,
             facets=RecallSearchFacets(
                 categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
                 statuses=[
@@ -311,6 +313,7 @@ class SearchQuery:
             nodes=[edge.node for edge in edges],
             page_info=page_info,
             total_count=answer.result.total,
+            total_count_exact=answer.result.total_exact,
             facets=ConsumerWarningSearchFacets(
                 severities=[
                     SeverityFacet(severity=SeverityEnum(v), count=n)

@@ -16,9 +16,19 @@ from schema.credit import loaders as credit_loaders
 from schema.pagination import PageInfo
 from schema.recalls.types import Recall
 from schema.warnings.types import ConsumerWarning
+from search.backend import COUNT_LIMIT
 
 if TYPE_CHECKING:
     from schema.enterprise import Enterprise
+
+TOTAL_COUNT = "Exact when totalCountExact is true, otherwise a lower bound."
+FACETS = "Counts of the matches by property: of a sample when totalCountExact is false."
+TOTAL_COUNT_EXACT = (
+    "False when totalCount is a lower bound: the embedded index (used without Elasticsearch, "
+    f"or when it is down) stops counting after {COUNT_LIMIT:,} matches, and the facets then "
+    f"count those {COUNT_LIMIT:,} matches, a sample in index order rather than every match. "
+    "The results themselves are always the most relevant. Elasticsearch counts every match."
+)
 
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("schema.enterprise")]
 T = TypeVar("T")
@@ -139,8 +149,9 @@ class EnterpriseSearchConnection:
     edges: list[SearchEdge[EnterpriseRef]] = field(description="Results with score and highlights.")
     nodes: list[EnterpriseRef] = field(description="The results.")
     page_info: PageInfo = field(description="How to fetch the next page.")
-    total_count: int = field(description="How many enterprises match, on all pages.")
-    facets: EnterpriseSearchFacets = field(description="Counts of the matches by property.")
+    total_count: int = field(description=f"How many enterprises match, on all pages. {TOTAL_COUNT}")
+    total_count_exact: bool = field(description=TOTAL_COUNT_EXACT)
+    facets: EnterpriseSearchFacets = field(description=FACETS)
 
 
 @strawberry.type(description="Recall notices matching a search, most relevant first.")
@@ -148,8 +159,9 @@ class RecallSearchConnection:
     edges: list[SearchEdge[Recall]] = field(description="Results with score and highlights.")
     nodes: list[Recall] = field(description="The results.")
     page_info: PageInfo = field(description="How to fetch the next page.")
-    total_count: int = field(description="How many recalls match, on all pages.")
-    facets: RecallSearchFacets = field(description="Counts of the matches by property.")
+    total_count: int = field(description=f"How many recalls match, on all pages. {TOTAL_COUNT}")
+    total_count_exact: bool = field(description=TOTAL_COUNT_EXACT)
+    facets: RecallSearchFacets = field(description=FACETS)
 
 
 @strawberry.type(description="Consumer warnings matching a search, most relevant first.")
@@ -159,5 +171,6 @@ class ConsumerWarningSearchConnection:
     )
     nodes: list[ConsumerWarning] = field(description="The results.")
     page_info: PageInfo = field(description="How to fetch the next page.")
-    total_count: int = field(description="How many warnings match, on all pages.")
-    facets: ConsumerWarningSearchFacets = field(description="Counts of the matches by property.")
+    total_count: int = field(description=f"How many warnings match, on all pages. {TOTAL_COUNT}")
+    total_count_exact: bool = field(description=TOTAL_COUNT_EXACT)
+    facets: ConsumerWarningSearchFacets = field(description=FACETS)

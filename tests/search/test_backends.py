@@ -250,4 +250,38 @@ async def test_every_backend_gives_the_same_answers(
             text,
         )
         assert one.result.total == other.result.total, (kind, text)
+        assert one.result.total_exact is other.result.total_exact is True, (kind, text)
         assert one.result.facets == other.result.facets, (kind, text)
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+async def test_embedded_counts_stop_at_the_limit_but_the_page_does_not(
+    sessionmaker: async_sessionmaker[HubSession],
+    corpus: Corpus,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int,
+) -> None:
+    monkeypatch.setattr("search.embedded.COUNT_LIMIT", limit)
+
+    answer = await ask(sessionmaker, SearchService(), Kind.ENTERPRISE, "华为")
+
+    assert ranked(answer, corpus) == [
+        ("huawei", 14.0),
+        ("marine", 10.0),
+        ("terminal", 8.0),
+        ("trader", 4.0),
+    ]
+    assert (answer.result.total, answer.result.total_exact) == (limit, False)
+    for name, counts in answer.result.facets.items():
+        assert sum(n for _, n in counts) == limit, name
+
+
+async def test_embedded_counts_are_exact_up_to_the_limit(
+    sessionmaker: async_sessionmaker[HubSession], corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("search.embedded.COUNT_LIMIT", 4)
+
+    answer = await ask(sessionmaker, SearchService(), Kind.ENTERPRISE, "华为")
+
+    assert (answer.result.total, answer.result.total_exact) == (4, True)
+    assert answer.result.facets["blacklisted"] == [(False, 3), (True, 1)]

@@ -18,7 +18,7 @@ from tests.search.corpus import Corpus
 INVESTOR = """
 { searchEnterprises(query: "华为", filter: { regionCode: "440000", creditGrades: [A, B],
     blacklisted: false, hasValidLicence: true }, first: 20) {
-    totalCount
+    totalCount totalCountExact
     facets { regions { code name count } creditGrades { grade count }
              industries { code name count } blacklisted { value count } }
     edges { cursor score highlights { field fragments }
@@ -67,7 +67,7 @@ async def test_the_investor_question(client: httpx.AsyncClient, corpus: Corpus) 
     assert "errors" not in result
     huawei = corpus.enterprises["huawei"]
     answer = result["data"]["searchEnterprises"]
-    assert answer["totalCount"] == 1
+    assert (answer["totalCount"], answer["totalCountExact"]) == (1, True)
     assert answer["facets"] == {
         "regions": [{"code": "440000", "name": "广东省", "count": 1}],
         "creditGrades": [{"grade": "A", "count": 1}],
@@ -91,6 +91,31 @@ async def test_the_investor_question(client: httpx.AsyncClient, corpus: Corpus) 
         "backend": "embedded",
         "fields": [{"field": "searchEnterprises", "backend": "embedded"}],
     }
+
+
+async def test_a_capped_count_says_it_is_a_lower_bound(
+    client: httpx.AsyncClient, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: an embedded index that counts at most 2 matches (4 enterprises match 华为)
+    monkeypatch.setattr("search.embedded.COUNT_LIMIT", 2)
+
+    # when
+    result = await post(
+        client,
+        """{ searchEnterprises(query: "华为") { totalCount totalCountExact
+            facets { creditGrades { count } } nodes { name } } }""",
+    )
+
+    # then: every result is there, the count and the facets stop at 2
+    answer = result["data"]["searchEnterprises"]
+    assert (answer["totalCount"], answer["totalCountExact"]) == (2, False)
+    assert sum(facet["count"] for facet in answer["facets"]["creditGrades"]) == 2
+    assert [node["name"] for node in answer["nodes"]] == [
+        "华为技术有限公司",
+        "华为海洋网络有限公司",
+        "深圳市华为终端有限公司",
+        "北京数码贸易有限公司",
+    ]
 
 
 async def test_codes_go_straight_to_their_enterprise(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from search.tokenize import field_units, index_tokens, parse_query, unit_texts
+import pytest
+
+from search.tokenize import (
+    _analysed,
+    _analysed_any,
+    field_units,
+    index_tokens,
+    parse_query,
+    unit_texts,
+)
 
 
 def test_units_split_cjk_by_character_and_keep_latin_words_lower_cased() -> None:
@@ -32,3 +41,19 @@ def test_a_query_without_letters_has_no_phrase() -> None:
 def test_field_units_keep_values_apart() -> None:
     assert field_units(["健宝", "华为"]) == " 健 宝 | 华 为 "
     assert " 宝 华 " not in field_units(["健宝", "华为"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "深圳市华为技术有限公司",
+        "TCL科技 (惠州) 3M",
+        "a-b_c 12 华",
+        "",
+        " ",
+        "x" * 300,
+        "ＴＣＬ科技",
+    ],
+)
+def test_plain_text_takes_a_shortcut_to_the_same_units_and_tokens(text: str) -> None:
+    assert _analysed(text) == _analysed_any(text)
