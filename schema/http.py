@@ -99,9 +99,7 @@ class GraphQLEndpoint:
             CompiledReads(
                 engine, {tier: view.schema for tier, view in self.views.items()}, settings.limits
             )
-            if settings.compile_queries
-            and subgraph is None
-            and engine.dialect.name == "postgresql"
+            if settings.compile_queries and subgraph is None and engine.dialect.name == "postgresql"
             else None
         )
 
