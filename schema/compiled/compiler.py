@@ -79,7 +79,6 @@ class Input:
     index: int
     node: ValueNode | None
     parse: Callable[[Any], Any]
-    variables: frozenset[str]
 
     def value(self, variables: Mapping[str, Any], defaults: Mapping[str, ValueNode]) -> Any:
         raw = _raw(self.node, variables, defaults) if self.node is not None else _MISSING
@@ -388,7 +387,7 @@ class Compiler:
         return given
 
     def _input(self, node: ValueNode | None, parse: Callable[[Any], Any]) -> Input:
-        made = Input(len(self.inputs), node, parse, frozenset(_variables_in(node)))
+        made = Input(len(self.inputs), node, parse)
         self.inputs.append(made)
         return made
 
