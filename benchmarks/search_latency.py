@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
@@ -39,6 +40,11 @@ QUERIES: list[tuple[str, EnterpriseConditions]] = [
 ]
 
 
+def load() -> str:
+    """The machine's load average (1, 5, 15 min): the figures mean little without it."""
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -61,20 +67,23 @@ async def main(arguments: argparse.Namespace) -> None:
     try:
         targets = [EMBEDDED] + ([ELASTICSEARCH] if elastic else [])
         for target in targets:
+            cpu = time.process_time()
             done = await reindex(sessionmaker, target, elastic)
             print(
                 f"reindex {target}: {done.total:,} documents in {done.seconds:.1f}s, "
-                f"{done.per_second:,.0f} documents/s"
+                f"{done.per_second:,.0f} documents/s "
+                f"(this process {time.process_time() - cpu:.0f} CPU s; {load()})"
             )
         services = {EMBEDDED: SearchService()}
         if elastic is not None:
             services[ELASTICSEARCH] = SearchService(elastic)
-        print(f"{'backend':<14}{'query':<24}{'total':>9}{'p50 ms':>9}{'p95 ms':>9}")
+        # A total marked >= is a lower bound (the embedded backend's COUNT_LIMIT).
+        print(f"{'backend':<14}{'query':<24}{'total':>10}{'p50 ms':>9}{'p95 ms':>9}  ({load()})")
         for name, service in services.items():
             every: list[float] = []
             for text, conditions in QUERIES:
                 timings: list[float] = []
-                total = 0
+                total = ""
                 for _ in range(arguments.repeat):
                     async with sessionmaker() as session:
                         started = time.perf_counter()
@@ -89,17 +98,18 @@ async def main(arguments: argparse.Namespace) -> None:
                         )
                         timings.append((time.perf_counter() - started) * 1000)
                     assert answer.backend == name, answer.reason
-                    total = answer.result.total
+                    exact = answer.result.total_exact
+                    total = f"{'' if exact else '>='}{answer.result.total:,}"
                 every += timings
                 label = text + (" +filter" if conditions != EnterpriseConditions() else "")
                 print(
-                    f"{name:<14}{label:<24}{total:>9,}"
+                    f"{name:<14}{label:<24}{total:>10}"
                     f"{percentile(timings, 0.5):>9.1f}{percentile(timings, 0.95):>9.1f}"
                 )
             print(
-                f"{name:<14}{'(all queries)':<24}{'':>9}"
+                f"{name:<14}{'(all queries)':<24}{'':>10}"
                 f"{percentile(every, 0.5):>9.1f}{percentile(every, 0.95):>9.1f}"
-                f"   mean {statistics.fmean(every):.1f}"
+                f"   mean {statistics.fmean(every):.1f}  ({load()})"
             )
     finally:
         if elastic is not None:
