@@ -31,6 +31,7 @@ from hub.credit.models import CreditEvaluation
 from hub.credit.repository import CreditRepository
 from hub.db import Base
 from hub.enterprise.models import Enterprise, Industry, Region
+from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
 from hub.licence.models import Licence, LicenceStatus
 from hub.licence.repository import LicenceRepository
 from hub.quality.models import CheckResult, SpotCheck
@@ -149,7 +150,7 @@ RELATIONS: Mapping[str, Relation] = {
         Relation(
             "Enterprise",
             Enterprise,
-            keys=("established_on", "id"),
+            keys=_names(SORT_KEYS[EnterpriseSort.NEWEST][0]),
             computed={"blacklisted": blacklisted},
             objects={
                 "region": ObjectLink("Region", "region_code", "code"),

@@ -239,9 +239,7 @@ class Renderer:
         present = dict(self.present(input))
         found = []
         if "regionCode" in present:
-            low = self.value(input, part=lambda f: f["regionCode"][0])
-            high = self.value(input, part=lambda f: f["regionCode"][1])
-            found.append(f"{alias}.region_code >= {low} AND {alias}.region_code < {high}")
+            found.append(self.region(input, alias))
         for key, column in (("industryCode", "industry_code"), ("status", "status")):
             if key in present:
                 found.append(f"{alias}.{column} = {self.value(input, part=_entry(key))}")
@@ -253,15 +251,19 @@ class Renderer:
             found.append(listed if present["blacklisted"] else f"NOT {listed}")
         return found
 
+    def region(self, input: Input, alias: str) -> str:
+        """``region_range`` of the filter's ``regionCode``: a division and all its parts."""
+        low = self.value(input, part=lambda f: f["regionCode"][0])
+        high = self.value(input, part=lambda f: f["regionCode"][1])
+        return f"{alias}.region_code >= {low} AND {alias}.region_code < {high}"
+
     def blacklist_filter(self, input: Input, alias: str) -> list[str]:
         """``BlacklistRepository._select``'s filter conditions."""
         present = dict(self.present(input))
         found = []
         if "regionCode" in present:
-            low = self.value(input, part=lambda f: f["regionCode"][0])
-            high = self.value(input, part=lambda f: f["regionCode"][1])
             # The listing's copy of its enterprise's region (kept by triggers, migration 0005).
-            found.append(f"{alias}.region_code >= {low} AND {alias}.region_code < {high}")
+            found.append(self.region(input, alias))
         if "listType" in present:
             found.append(f"{alias}.list_type = {self.value(input, part=lambda f: f['listType'])}")
         if "listedAfter" in present:
