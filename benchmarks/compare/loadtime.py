@@ -97,12 +97,6 @@ class CopyTimes:
     fair: float
 
 
-def plain_copy(server: Server, database: str, work: Path) -> tuple[float, float]:
-    """Seconds of COPY into the migrated schema and into bare tables (``copy_times``)."""
-    times = copy_times(server, database, work, fair=False)
-    return times.migrated, times.bare
-
-
 def copy_times(server: Server, database: str, work: Path, *, fair: bool = True) -> CopyTimes:
     """Seconds to COPY every seeded row into an empty, migrated copy of the schema, three ways.
 

@@ -102,3 +102,5 @@ def test_load_time_of_the_seed_and_of_plain_copy(smoke: dict[str, Any]) -> None:
     assert load["rows"] == sum(load["tables"].values())
     assert load["seed_seconds"] > 0
     assert load["copy_seconds"] > 0
+    assert load["bare_copy_seconds"] > 0
+    assert load["fair_copy_seconds"] > 0
