@@ -120,7 +120,7 @@ class Renderer:
         for number, (model, roots) in enumerate(batches, start=1):
             name = f"b{number}"
             ctes.append(f"{name} AS ({self.lookups(model, roots)})")
-            where.update({id(root): f"{name}.a -> {n}" for n, root in enumerate(roots)})
+            where.update({id(root): f"{name}.a[{n}]" for n, root in enumerate(roots, start=1)})
         pairs = [
             (key, where[id(root)] if id(root) in where else self.root(root))
             for key, root in self.operation.roots
@@ -132,7 +132,11 @@ class Renderer:
         return f"WITH {', '.join(ctes)} {select} FROM {sources}"
 
     def lookups(self, model: Root, roots: list[Root]) -> str:
-        """One array of the answers of ``roots``, in order: one index probe per key."""
+        """One array of the answers of ``roots``, in order: one index probe per key.
+
+        A PostgreSQL array, not a JSON one: ``json -> n`` parses the array's text again for
+        every element taken out of it, an array subscript does not.
+        """
         indexes = [root.input.index for root in roots]
         relation = model.target.relation
         column = relation.model.__table__.columns[model.column]
@@ -143,7 +147,7 @@ class Renderer:
         alias = self.alias()
         conditions = [f"{alias}.{model.column} = k.v", *self.rules(relation, alias)]
         return (
-            f"SELECT json_agg(x.o ORDER BY k.n) AS a FROM unnest({keys}) WITH ORDINALITY "
+            f"SELECT array_agg(x.o ORDER BY k.n) AS a FROM unnest({keys}) WITH ORDINALITY "
             f"AS k(v, n) LEFT JOIN LATERAL (SELECT {self.object(model.target, alias)} AS o "
             f"FROM {relation.table} {alias} WHERE {' AND '.join(conditions)}) x ON true"
         )
