@@ -38,6 +38,32 @@ def in_force(on: date | None = None) -> ColumnElement[bool]:
     )
 
 
+def in_force_sql(alias: str, now: str, today: str) -> str:
+    """``in_force()`` as SQL text over the entry ``alias``; ``now`` and ``today`` are SQL
+    expressions (parameters), for statements prepared once (``schema.compiled``)."""
+    return (
+        f"{alias}.published_at <= {now} AND {alias}.listed_on <= {today} "
+        f"AND {alias}.publicity_ends_on >= {today} AND NOT EXISTS (SELECT FROM "
+        f"{BlacklistRemoval.__tablename__} r WHERE r.entry_id = {alias}.id "
+        f"AND r.removed_on <= {today})"
+    )
+
+
+def listed_sql(enterprise: str, now: str, today: str) -> str:
+    """``listed_enterprises()`` as SQL text: ``enterprise`` has a listing in force."""
+    return (
+        f"EXISTS (SELECT FROM {BlacklistEntry.__tablename__} b WHERE b.enterprise_id = "
+        f"{enterprise}.id AND {in_force_sql('b', now, today)})"
+    )
+
+
+def removal_sql(entry: str, column: str) -> str:
+    """A column of the entry's removal (``BlacklistRepository.removals``), as SQL text."""
+    return (
+        f"(SELECT r.{column} FROM {BlacklistRemoval.__tablename__} r WHERE r.entry_id = {entry}.id)"
+    )
+
+
 def listed_enterprises() -> Select[int]:
     """Ids of enterprises with a listing in force: what ``blacklisted`` means for everyone."""
     return select(BlacklistEntry.enterprise_id).where(in_force())

@@ -110,6 +110,15 @@ class Repository:
         return counts
 
 
+def published_sql(alias: str, now: str) -> str:
+    """``Repository.published`` below the internal tier, as SQL text over the row ``alias``.
+
+    ``now`` is an SQL expression (a parameter): for statements prepared once and run with each
+    request's instant, like the compiled reads of ``schema.compiled``.
+    """
+    return f"{alias}.published_at IS NOT NULL AND {alias}.published_at <= {now}"
+
+
 def _key_getter(keys: Sequence[InstrumentedAttribute[Any]]) -> Callable[[Any], tuple[Any, ...]]:
     names = [key.key for key in keys]
     return lambda item: tuple(getattr(item, name) for name in names)

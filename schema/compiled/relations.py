@@ -4,8 +4,9 @@ A ``Relation`` is the SQL form of one object type: its table, the columns behind
 fields (found by name on the model, plus the renames its ``from_row`` makes), and the fields
 that need SQL of their own: links to other objects, connections, computed values.
 
-The row rules here are the SQL forms of the repositories' rules, which stay the source of
-truth for every other path:
+The row rules are the repositories' own, as SQL text with the request's instant and day as
+parameters (``published_sql``, ``in_force_sql``, ``listed_sql``, ``removal_sql``), written
+beside the SQLAlchemy rules they mirror:
 
 - ``published``: ``Repository.published`` (below the internal tier, a record exists only once
   its ``published_at`` has passed);
@@ -25,13 +26,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from hub.blacklist.models import BlacklistEntry, BlacklistRemoval
-from hub.blacklist.repository import BlacklistRepository
+from hub.blacklist.models import BlacklistEntry
+from hub.blacklist.repository import BlacklistRepository, in_force_sql, listed_sql, removal_sql
 from hub.credit.models import CreditEvaluation
 from hub.credit.repository import CreditRepository
 from hub.db import Base
 from hub.enterprise.models import Enterprise, Industry, Region
 from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
+from hub.kit.repository import published_sql
 from hub.licence.models import Licence, LicenceStatus
 from hub.licence.repository import LicenceRepository
 from hub.quality.models import CheckResult, SpotCheck
@@ -44,37 +46,20 @@ Clock = Callable[[str], str]
 
 
 def published(alias: str, clock: Clock) -> str:
-    """``Repository.published`` below the internal tier."""
-    return f"{alias}.published_at IS NOT NULL AND {alias}.published_at <= {clock('now')}"
+    return published_sql(alias, clock("now"))
 
 
 def in_force(alias: str, clock: Clock) -> str:
-    """``hub.blacklist.repository.in_force()`` for the entry ``alias``."""
-    today = clock("today")
-    return (
-        f"{alias}.published_at <= {clock('now')} AND {alias}.listed_on <= {today} "
-        f"AND {alias}.publicity_ends_on >= {today} AND NOT EXISTS (SELECT FROM "
-        f"{BlacklistRemoval.__tablename__} r WHERE r.entry_id = {alias}.id "
-        f"AND r.removed_on <= {today})"
-    )
+    return in_force_sql(alias, clock("now"), clock("today"))
 
 
 def blacklisted(alias: str, clock: Clock) -> str:
     """``Enterprise.blacklisted``: the enterprise has a listing in force."""
-    return (
-        f"EXISTS (SELECT FROM {BlacklistEntry.__tablename__} b WHERE b.enterprise_id = "
-        f"{alias}.id AND {in_force('b', clock)})"
-    )
+    return listed_sql(alias, clock("now"), clock("today"))
 
 
 def _removal(column: str) -> Callable[[str, Clock], str]:
-    def expression(alias: str, _clock: Clock) -> str:
-        return (
-            f"(SELECT r.{column} FROM {BlacklistRemoval.__tablename__} r "
-            f"WHERE r.entry_id = {alias}.id)"
-        )
-
-    return expression
+    return lambda alias, _clock: removal_sql(alias, column)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,11 +185,14 @@ class Renderer:
         if isinstance(root, Conn):
             return self.connection(root, None)
         alias = self.alias()
-        relation = root.target.relation
-        conditions = [f"{alias}.{root.column} = {self.value(root.input)}"]
-        conditions += self.rules(relation, alias)
+        return self.one(root.target, alias, f"{alias}.{root.column} = {self.value(root.input)}")
+
+    def one(self, obj: Obj, alias: str, condition: str) -> str:
+        """The object of the one row ``alias`` meeting ``condition`` that the caller may see."""
+        relation = obj.relation
+        conditions = [condition, *self.rules(relation, alias)]
         return (
-            f"(SELECT {self.object(root.target, alias)} FROM {relation.table} {alias} "
+            f"(SELECT {self.object(obj, alias)} FROM {relation.table} {alias} "
             f"WHERE {' AND '.join(conditions)})"
         )
 
@@ -198,9 +201,9 @@ class Renderer:
         return [] if rule is None else [rule]
 
     def object(self, obj: Obj, alias: str) -> str:
-        return json_object([(key, self.field(out, obj.relation, alias)) for key, out in obj.fields])
+        return json_object([(key, self.field(out, alias)) for key, out in obj.fields])
 
-    def field(self, out: Out, relation: Relation, alias: str) -> str:
+    def field(self, out: Out, alias: str) -> str:
         if isinstance(out, Const):
             return _literal(out.value)
         if isinstance(out, Column):
@@ -212,13 +215,7 @@ class Renderer:
             return out.relation.computed[out.name](alias, self.clock)
         if isinstance(out, Link):
             inner = self.alias()
-            target = out.target.relation
-            conditions = [f"{inner}.{out.key} = {alias}.{out.column}"]
-            conditions += self.rules(target, inner)
-            return (
-                f"(SELECT {self.object(out.target, inner)} FROM {target.table} {inner} "
-                f"WHERE {' AND '.join(conditions)})"
-            )
+            return self.one(out.target, inner, f"{inner}.{out.key} = {alias}.{out.column}")
         return self.connection(out, alias)
 
     # -- connections ------------------------------------------------------------------------
