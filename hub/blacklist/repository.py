@@ -12,7 +12,7 @@ from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
 from hub.kit.codes import region_range
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
-from hub.kit.time import today, utcnow
+from hub.kit.time import NOW_SQL, TODAY_SQL, today, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,22 +38,22 @@ def in_force(on: date | None = None) -> ColumnElement[bool]:
     )
 
 
-def in_force_sql(alias: str, now: str, today: str) -> str:
-    """``in_force()`` as SQL text over the entry ``alias``; ``now`` and ``today`` are SQL
-    expressions (parameters), for statements prepared once (``schema.compiled``)."""
+def in_force_sql(alias: str) -> str:
+    """``in_force()`` as SQL text over the entry ``alias``, for statements prepared once
+    (``schema.compiled``): the instant and the day are the database's (``NOW_SQL``)."""
     return (
-        f"{alias}.published_at <= {now} AND {alias}.listed_on <= {today} "
-        f"AND {alias}.publicity_ends_on >= {today} AND NOT EXISTS (SELECT FROM "
+        f"{alias}.published_at <= {NOW_SQL} AND {alias}.listed_on <= {TODAY_SQL} "
+        f"AND {alias}.publicity_ends_on >= {TODAY_SQL} AND NOT EXISTS (SELECT FROM "
         f"{BlacklistRemoval.__tablename__} r WHERE r.entry_id = {alias}.id "
-        f"AND r.removed_on <= {today})"
+        f"AND r.removed_on <= {TODAY_SQL})"
     )
 
 
-def listed_sql(enterprise: str, now: str, today: str) -> str:
+def listed_sql(enterprise: str) -> str:
     """``listed_enterprises()`` as SQL text: ``enterprise`` has a listing in force."""
     return (
         f"EXISTS (SELECT FROM {BlacklistEntry.__tablename__} b WHERE b.enterprise_id = "
-        f"{enterprise}.id AND {in_force_sql('b', now, today)})"
+        f"{enterprise}.id AND {in_force_sql('b')})"
     )
 
 

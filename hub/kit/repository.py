@@ -23,7 +23,7 @@ from hub.kit.pagination import (
     make_page,
     ordering,
 )
-from hub.kit.time import utcnow
+from hub.kit.time import NOW_SQL, utcnow
 
 M = TypeVar("M")
 
@@ -110,13 +110,13 @@ class Repository:
         return counts
 
 
-def published_sql(alias: str, now: str) -> str:
+def published_sql(alias: str) -> str:
     """``Repository.published`` below the internal tier, as SQL text over the row ``alias``.
 
-    ``now`` is an SQL expression (a parameter): for statements prepared once and run with each
-    request's instant, like the compiled reads of ``schema.compiled``.
+    For statements prepared once and run at any time, like the compiled reads of
+    ``schema.compiled``: the instant is the database's (``NOW_SQL``).
     """
-    return f"{alias}.published_at IS NOT NULL AND {alias}.published_at <= {now}"
+    return f"{alias}.published_at IS NOT NULL AND {alias}.published_at <= {NOW_SQL}"
 
 
 def _key_getter(keys: Sequence[InstrumentedAttribute[Any]]) -> Callable[[Any], tuple[Any, ...]]:

@@ -12,6 +12,17 @@ from sqlalchemy.types import TypeDecorator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+NOW_SQL = "statement_timestamp()"
+"""``utcnow()`` in PostgreSQL: the instant the statement began, by the database's clock.
+
+For SQL text prepared once and run at any time (``schema.compiled``). A stable function, not a
+parameter: the planner evaluates it when it estimates a condition such as ``published_at <=
+NOW_SQL``, even in a generic plan, where a parameter's value is unknown and its selectivity a
+guess (a guess that made the W2 listing's generic plan sort every row of its province)."""
+
+TODAY_SQL = f"({NOW_SQL} AT TIME ZONE '{SHANGHAI.key}')::date"
+"""``today()`` in PostgreSQL, from the same instant as ``NOW_SQL``."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -14,7 +14,6 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse, validate
 
-from hub.kit.time import today, utcnow
 from hub.limits import TierLimits
 from schema.compiled.compiler import Compiler, FallbackError, NotCompilableError, Operation
 from schema.compiled.render import Getter, Renderer, signature
@@ -58,8 +57,7 @@ class Plan:
             renderer = Renderer(operation, shape, sees_unpublished=self.sees_unpublished)
             found = self.statements[shape] = (renderer.render(), renderer.getters)
         sql, getters = found
-        now, day = utcnow(), today()
-        return sql, [getter(values, now, day) for getter in getters]
+        return sql, [getter(values) for getter in getters]
 
 
 class CompiledQueries:

@@ -4,9 +4,9 @@ A ``Relation`` is the SQL form of one object type: its table, the columns behind
 fields (found by name on the model, plus the renames its ``from_row`` makes), and the fields
 that need SQL of their own: links to other objects, connections, computed values.
 
-The row rules are the repositories' own, as SQL text with the request's instant and day as
-parameters (``published_sql``, ``in_force_sql``, ``listed_sql``, ``removal_sql``), written
-beside the SQLAlchemy rules they mirror:
+The row rules are the repositories' own, as SQL text whose instant and day are the database's
+(``published_sql``, ``in_force_sql``, ``listed_sql``, ``removal_sql``, with
+``hub.kit.time.NOW_SQL``), written beside the SQLAlchemy rules they mirror:
 
 - ``published``: ``Repository.published`` (below the internal tier, a record exists only once
   its ``published_at`` has passed);
@@ -41,25 +41,9 @@ from hub.quality.repository import SpotCheckRepository
 from hub.recall.models import Recall
 from hub.recall.repository import RecallRepository
 
-Clock = Callable[[str], str]
-"""Gives the SQL parameter holding ``"now"`` (the request's instant) or ``"today"``."""
 
-
-def published(alias: str, clock: Clock) -> str:
-    return published_sql(alias, clock("now"))
-
-
-def in_force(alias: str, clock: Clock) -> str:
-    return in_force_sql(alias, clock("now"), clock("today"))
-
-
-def blacklisted(alias: str, clock: Clock) -> str:
-    """``Enterprise.blacklisted``: the enterprise has a listing in force."""
-    return listed_sql(alias, clock("now"), clock("today"))
-
-
-def _removal(column: str) -> Callable[[str, Clock], str]:
-    return lambda alias, _clock: removal_sql(alias, column)
+def _removal(column: str) -> Callable[[str], str]:
+    return lambda alias: removal_sql(alias, column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +80,11 @@ class Relation:
     """Python field name of the GraphQL type -> column, where they differ."""
     published: bool = True
     """Whether the published rule hides draft rows below the internal tier."""
-    visible: Callable[[str, Clock], str] | None = None
+    visible: Callable[[str], str] | None = None
     """The row rule below the internal tier, where it is more than ``published``."""
     keys: tuple[str, ...] = ("id",)
     """Sort key of the relation's connections, descending; the last column is unique."""
-    computed: Mapping[str, Callable[[str, Clock], str]] = field(default_factory=dict)
+    computed: Mapping[str, Callable[[str], str]] = field(default_factory=dict)
     objects: Mapping[str, ObjectLink] = field(default_factory=dict)
     connections: Mapping[str, ConnectionLink] = field(default_factory=dict)
 
@@ -112,13 +96,13 @@ class Relation:
         name = self.renames.get(python_name, python_name)
         return name if name in self.model.__table__.columns else None
 
-    def rule(self, alias: str, clock: Clock, sees_unpublished: bool) -> str | None:
+    def rule(self, alias: str, sees_unpublished: bool) -> str | None:
         """The condition a row must meet for the caller to see it; None: every row."""
         if sees_unpublished:
             return None
         if self.visible is not None:
-            return self.visible(alias, clock)
-        return published(alias, clock) if self.published else None
+            return self.visible(alias)
+        return published_sql(alias) if self.published else None
 
 
 def _names(keys: tuple[Any, ...]) -> tuple[str, ...]:
@@ -136,7 +120,7 @@ RELATIONS: Mapping[str, Relation] = {
             "Enterprise",
             Enterprise,
             keys=_names(SORT_KEYS[EnterpriseSort.NEWEST][0]),
-            computed={"blacklisted": blacklisted},
+            computed={"blacklisted": listed_sql},
             objects={
                 "region": ObjectLink("Region", "region_code", "code"),
                 "industry": ObjectLink("Industry", "industry_code", "code"),
@@ -182,7 +166,7 @@ RELATIONS: Mapping[str, Relation] = {
             "BlacklistEntry",
             BlacklistEntry,
             renames={"listed_at": "listed_on"},
-            visible=in_force,
+            visible=in_force_sql,
             keys=_names(BlacklistRepository.KEYS),
             computed={
                 "removedAt": _removal("removed_on"),

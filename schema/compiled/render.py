@@ -3,9 +3,11 @@
 One statement per request whatever the operation nests: each object is a ``json_build_object``
 of its fields, each link a correlated subquery on the linked row, each connection an
 aggregate over its rows, ranked by the repository's sort key and cut at ``first`` (plus one
-row, to tell whether a next page exists). Values never enter the text: every argument, and the
-request's instant and day for the row rules, is a parameter, so PostgreSQL prepares each
-statement once per connection.
+row, to tell whether a next page exists). Values never enter the text: every argument is a
+parameter, so PostgreSQL prepares each statement once per connection. The row rules take the
+instant and the day from the database's clock (``hub.kit.time.NOW_SQL``), not from parameters:
+the planner can then estimate how many rows they keep even in the generic plan it settles on
+after a few runs, where parameters are unknowns.
 
 Arguments that may be null decide whether a condition exists at all (``status: null`` means
 no filter), so an operation has one statement per combination of its null arguments, its
@@ -15,11 +17,11 @@ no filter), so an operation has one statement per combination of its null argume
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql
 
+from hub.blacklist.repository import listed_sql
 from schema.compiled.compiler import (
     Column,
     Computed,
@@ -33,12 +35,12 @@ from schema.compiled.compiler import (
     Out,
     Root,
 )
-from schema.compiled.relations import Relation, blacklisted
+from schema.compiled.relations import Relation
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
-Getter = Callable[[Sequence[Any], datetime, date], Any]
-"""A parameter's value, from the request's argument values, instant and day."""
+Getter = Callable[[Sequence[Any]], Any]
+"""A parameter's value, from the request's argument values."""
 
 MAX_PAIRS = 50
 """``json_build_object`` takes at most 100 arguments: 50 keys and their values."""
@@ -101,7 +103,6 @@ class Renderer:
         self.shape = shape
         self.sees_unpublished = sees_unpublished
         self.getters: list[Getter] = []
-        self._clock: dict[str, str] = {}
         self._aliases = 0
 
     def render(self) -> str:
@@ -141,7 +142,7 @@ class Renderer:
         relation = model.target.relation
         column = relation.model.__table__.columns[model.column]
         keys = self.param(
-            lambda values, _now, _day: [values[i] for i in indexes],
+            lambda values: [values[i] for i in indexes],
             f"::{column.type.compile(dialect=_DIALECT)}[]",
         )
         alias = self.alias()
@@ -161,16 +162,8 @@ class Renderer:
     def value(self, input: Input, cast: str = "", part: Callable[[Any], Any] | None = None) -> str:
         index = input.index
         if part is None:
-            return self.param(lambda values, _now, _day: values[index], cast)
-        return self.param(lambda values, _now, _day: part(values[index]), cast)
-
-    def clock(self, name: str) -> str:
-        if name not in self._clock:
-            if name == "now":
-                self._clock[name] = self.param(lambda _values, now, _day: now, "::timestamptz")
-            else:
-                self._clock[name] = self.param(lambda _values, _now, day: day, "::date")
-        return self._clock[name]
+            return self.param(lambda values: values[index], cast)
+        return self.param(lambda values: part(values[index]), cast)
 
     def present(self, input: Input) -> Any:
         return self.shape[input.index]
@@ -197,7 +190,7 @@ class Renderer:
         )
 
     def rules(self, relation: Relation, alias: str) -> list[str]:
-        rule = relation.rule(alias, self.clock, self.sees_unpublished)
+        rule = relation.rule(alias, self.sees_unpublished)
         return [] if rule is None else [rule]
 
     def object(self, obj: Obj, alias: str) -> str:
@@ -212,7 +205,7 @@ class Renderer:
         if isinstance(out, NodeId):
             return _base64url(f"{_literal(out.type_name + ':')} || {alias}.id")
         if isinstance(out, Computed):
-            return out.relation.computed[out.name](alias, self.clock)
+            return out.relation.computed[out.name](alias)
         if isinstance(out, Link):
             inner = self.alias()
             return self.one(out.target, inner, f"{inner}.{out.key} = {alias}.{out.column}")
@@ -248,7 +241,7 @@ class Renderer:
             grades = self.value(input, "::varchar[]", part=_entry("grades"))
             found.append(f"{alias}.credit_grade = ANY({grades})")
         if "blacklisted" in present:
-            listed = blacklisted(alias, self.clock)
+            listed = listed_sql(alias)
             found.append(listed if present["blacklisted"] else f"NOT {listed}")
         return found
 
