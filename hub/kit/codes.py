@@ -5,6 +5,7 @@ Each parser returns the normalised value or raises BadUserInputError naming the 
 
 from __future__ import annotations
 
+import operator
 import re
 from functools import lru_cache
 
@@ -20,15 +21,32 @@ _LICENCE = re.compile(r"^XK\d{2}-\d{3}-\d{5}$")
 
 def parse_uscc(value: str, argument: str = "uscc") -> str:
     """A Unified Social Credit Code (GB 32100-2015), upper-cased, check character verified."""
+    if _USCC_CANONICAL.fullmatch(value) and _uscc_check_holds(value):
+        return value
     try:
         return _valid_uscc(value.strip())
     except ValidationError as error:
         raise BadUserInputError(argument, f"not a valid USCC ({error})") from None
 
 
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+"""GB 32100-2015's 31 characters (no I, O, Z, S, V), each worth its position."""
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_CANONICAL = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUW-Y]{10}")
+
+
+def _uscc_check_holds(code: str) -> bool:
+    """stdnum's check character of a code already in its canonical form, without stdnum's
+    normalising (Unicode look-alikes, separators, case): ~1 µs instead of ~20, which is a
+    tenth of a partner's batch of 100 (``tests/test_codes.py`` holds it to stdnum)."""
+    total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))
+    return _USCC_ALPHABET[-total % 31] == code[17]
+
+
 @lru_cache(maxsize=65536)
 def _valid_uscc(value: str) -> str:
-    """stdnum's check, remembered: it costs ~20 µs, and a partner's batch asks for 100."""
+    """stdnum's check, remembered: everything but a well-formed code in canonical form."""
     return str(stdnum_uscc.validate(value))
 
 

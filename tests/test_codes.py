@@ -1,0 +1,69 @@
+"""The code parsers: the USCC fast path agrees with stdnum on every input it accepts."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from stdnum.cn import uscc as stdnum_uscc
+
+from hub.errors import BadUserInputError
+from hub.kit.codes import parse_uscc
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _valid(rng: random.Random) -> str:
+    body = "".join(rng.choice("0123456789") for _ in range(8))
+    body += "".join(rng.choice(ALPHABET) for _ in range(9))
+    return body + stdnum_uscc.calc_check_digit(body)
+
+
+def _stdnum(value: str) -> str | None:
+    return stdnum_uscc.validate(value.strip()) if stdnum_uscc.is_valid(value.strip()) else None
+
+
+def _ours(value: str) -> str | None:
+    try:
+        return parse_uscc(value)
+    except BadUserInputError:
+        return None
+
+
+def test_the_fast_path_agrees_with_stdnum_on_valid_codes_and_every_single_change() -> None:
+    rng = random.Random(20261129)
+    checked = accepted = 0
+    for _ in range(60):
+        code = _valid(rng)
+        variants = [code, code.lower(), f" {code} ", code[:-1], code + "0"]
+        # Every character replaced by every other character a caller might type.
+        for position in range(18):
+            for char in ALPHABET + "IOSVZ-a":
+                variants.append(code[:position] + char + code[position + 1 :])
+        for variant in variants:
+            assert _ours(variant) == _stdnum(variant), variant
+            checked += 1
+            accepted += _ours(variant) is not None
+    # Both outcomes were exercised, in numbers: a valid code and its normalised forms pass,
+    # almost every single change fails.
+    assert checked == 60 * (5 + 18 * 38)
+    assert 60 * 3 <= accepted < checked // 10
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("91350100M000100Y43", "91350100M000100Y43"),
+        ("91350100m000100y43", "91350100M000100Y43"),
+        ("91350100-M000100Y43", "91350100M000100Y43"),
+    ],
+)
+def test_forms_stdnum_normalises_still_pass(value: str, expected: str) -> None:
+    assert parse_uscc(value) == expected
+
+
+def test_a_wrong_check_character_names_the_argument() -> None:
+    with pytest.raises(BadUserInputError) as raised:
+        parse_uscc("91350100M000100Y44", "usccs")
+    assert raised.value.argument == "usccs"
+    assert "checksum" in str(raised.value)
