@@ -88,10 +88,15 @@ def json_object(pairs: Sequence[tuple[str, str]]) -> str:
         "json_build_object(" + ", ".join(f"{_literal(k)}, {v}" for k, v in chunk) + ")"
         for chunk in chunks
     ]
-    if len(built) == 1:
-        return built[0]
+    return _joined(built)
+
+
+def _joined(objects: Sequence[str]) -> str:
+    """One JSON object of the keys of ``objects`` (none of them empty), in order."""
+    if len(objects) == 1:
+        return objects[0]
     # Join the objects' texts: drop the closing brace of each and the opening brace of the next.
-    inner = " || ', ' || ".join(f"substr(left(({b})::text, -1), 2)" for b in built)
+    inner = " || ', ' || ".join(f"substr(left(({b})::text, -1), 2)" for b in objects)
     return f"('{{' || {inner} || '}}')::json"
 
 
@@ -106,51 +111,52 @@ class Renderer:
         self._aliases = 0
 
     def render(self) -> str:
-        """The statement: roots that differ only in their argument share one lookup."""
-        batches: list[tuple[Root, list[Root]]] = []
-        for _, root in self.operation.roots:
-            if isinstance(root, Root) and not _has_inputs(root.target):
-                same = next((b for b in batches if _same_lookup(b[0], root)), None)
-                if same is None:
-                    batches.append((root, [root]))
-                else:
-                    same[1].append(root)
-        batches = [b for b in batches if len(b[1]) > 1]
-        where: dict[int, str] = {}
-        ctes = []
-        for number, (model, roots) in enumerate(batches, start=1):
-            name = f"b{number}"
-            ctes.append(f"{name} AS ({self.lookups(model, roots)})")
-            where.update({id(root): f"{name}.a[{n}]" for n, root in enumerate(roots, start=1)})
-        pairs = [
-            (key, where[id(root)] if id(root) in where else self.root(root))
-            for key, root in self.operation.roots
-        ]
-        select = f"SELECT ({json_object(pairs)})::text"
+        """The statement: a run of roots that differ only in their argument is one lookup."""
+        objects: list[str] = []
+        pairs: list[tuple[str, str]] = []
+        ctes: list[str] = []
+        for run in _runs(self.operation.roots):
+            if len(run) == 1:
+                pairs += [(key, self.root(root)) for key, root in run]
+                continue
+            if pairs:
+                objects.append(json_object(pairs))
+                pairs = []
+            name = f"b{len(ctes) + 1}"
+            ctes.append(f"{name} AS ({self.lookups(run)})")
+            objects.append(f"{name}.o")
+        if pairs or not objects:
+            objects.append(json_object(pairs))
+        select = f"SELECT ({_joined(objects)})::text"
         if not ctes:
             return select
         sources = ", ".join(f"b{n}" for n in range(1, len(ctes) + 1))
         return f"WITH {', '.join(ctes)} {select} FROM {sources}"
 
-    def lookups(self, model: Root, roots: list[Root]) -> str:
-        """One array of the answers of ``roots``, in order: one index probe per key.
+    def lookups(self, run: list[tuple[str, Root | Conn]]) -> str:
+        """The object of a run of roots, one index probe per key, keys in the run's order.
 
-        A PostgreSQL array, not a JSON one: ``json -> n`` parses the array's text again for
-        every element taken out of it, an array subscript does not.
+        ``json_object_agg`` over the run's keys and aliases, rather than an array of answers
+        and a ``json_build_object`` of its elements: a subscript of an array of variable-length
+        values walks the array from its start, and the whole cost twice as much (W3).
         """
-        indexes = [root.input.index for root in roots]
+        model = run[0][1]
+        assert isinstance(model, Root)
+        indexes = [root.input.index for _, root in run if isinstance(root, Root)]
         relation = model.target.relation
         column = relation.model.__table__.columns[model.column]
         keys = self.param(
             lambda values: [values[i] for i in indexes],
             f"::{column.type.compile(dialect=_DIALECT)}[]",
         )
+        aliases = "ARRAY[" + ", ".join(_literal(key) for key, _ in run) + "]::text[]"
         alias = self.alias()
         conditions = [f"{alias}.{model.column} = k.v", *self.rules(relation, alias)]
         return (
-            f"SELECT array_agg(x.o ORDER BY k.n) AS a FROM unnest({keys}) WITH ORDINALITY "
-            f"AS k(v, n) LEFT JOIN LATERAL (SELECT {self.object(model.target, alias)} AS o "
-            f"FROM {relation.table} {alias} WHERE {' AND '.join(conditions)}) x ON true"
+            f"SELECT json_object_agg(k.alias, x.o ORDER BY k.n) AS o FROM unnest({keys}, "
+            f"{aliases}) WITH ORDINALITY AS k(v, alias, n) LEFT JOIN LATERAL (SELECT "
+            f"{self.object(model.target, alias)} AS o FROM {relation.table} {alias} "
+            f"WHERE {' AND '.join(conditions)}) x ON true"
         )
 
     # -- parameters -------------------------------------------------------------------------
@@ -377,8 +383,25 @@ def _has_inputs(obj: Obj) -> bool:
     return False
 
 
-def _same_lookup(one: Root, other: Root) -> bool:
-    return one.column == other.column and one.target == other.target
+def _runs(roots: Sequence[tuple[str, Root | Conn]]) -> list[list[tuple[str, Root | Conn]]]:
+    """``roots`` cut into runs: neighbours that look up the same rows the same way share one.
+
+    Only neighbours, so that the answer keeps the document's order of keys.
+    """
+    runs: list[list[tuple[str, Root | Conn]]] = []
+    for key, root in roots:
+        last = runs[-1][-1][1] if runs else None
+        if (
+            isinstance(root, Root)
+            and isinstance(last, Root)
+            and not _has_inputs(root.target)
+            and root.column == last.column
+            and root.target == last.target
+        ):
+            runs[-1].append((key, root))
+        else:
+            runs.append([(key, root)])
+    return runs
 
 
 def _entry(key: str) -> Callable[[Any], Any]:

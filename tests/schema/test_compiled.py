@@ -156,6 +156,13 @@ BY_NAME = """{ enterprises(order: NAME, filter: { regionCode: "440000" }) {
 FRAGMENTS = """query($u: String!) { enterprise(uscc: $u) { ...Identity ... on Enterprise {
   creditGrade } } } fragment Identity on Enterprise { uscc name ... { blacklisted } }"""
 
+RUNS = """query($a: String!, $b: String!, $c: String!, $d: String!) {
+  a: enterprise(uscc: $a) { uscc name } b: enterprise(uscc: $b) { uscc name }
+  list: blacklist(first: 1) { nodes { decisionNumber } }
+  c: enterprise(uscc: $c) { uscc blacklisted } d: enterprise(uscc: $d) { uscc blacklisted }
+  e: enterprise(uscc: $a) { uscc name } }"""
+"""Runs of lookups (a b, c d) between other roots: the answer keeps the document's order."""
+
 
 def _batch(count: int) -> str:
     variables = ", ".join(f"$u{i}: String!" for i in range(count))
@@ -195,6 +202,7 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
         (OLDEST_FIRST, {"n": 2}),
         (BY_NAME, {}),
         (FRAGMENTS, {"u": firm}),
+        (RUNS, {"a": firm, "b": world.absent, "c": draft, "d": other}),
         (_batch(batch_size), {f"u{i}": u for i, u in enumerate(batch)}),
     ]
 
@@ -235,6 +243,7 @@ async def test_compiled_answers_equal_the_resolvers(
     for query, variables in _documents(world, batch_size):
         compiled, resolved = await _both(reads, sessionmaker, principal, query, variables)
         assert compiled == resolved, (query, variables)
+        assert list(compiled["data"]) == list(resolved["data"]), "the document's order"
 
 
 @postgres_only
