@@ -82,8 +82,9 @@ def render(result: RunResult) -> str:
             if result.calibration
             else ""
         )
-        + ". PostGraphile: one Node process, pool of 20 connections (the hub has 20 per "
-        "worker).",
+        + f". PostGraphile: one Node process. Database pools: {o['connections']} connections "
+        "for PostGraphile and for each hub worker, as many as the load generator opens, so "
+        "that no request waits for one.",
         "",
         "## Load time",
         "",

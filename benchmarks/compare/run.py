@@ -221,7 +221,9 @@ def _calibrate(
     warm = LoadShape(2, options.connections, options.threads)
     rates: dict[int, float] = {}
     for workers in options.hub_workers:
-        hub = start_hub(server, database, options.hub_port, workers, work)
+        hub = start_hub(
+            server, database, options.hub_port, workers, work, pool_size=options.connections
+        )
         try:
             url = f"http://127.0.0.1:{options.hub_port}/graphql"
             run_wrk(url, config, warm)
@@ -283,10 +285,12 @@ def run(options: Options) -> RunResult:
 
         workers, calibration = _calibrate(options, server, database, keys, work)
         log(f"hub workers: {workers}")
-        services[Contestant.HUB] = start_hub(server, database, options.hub_port, workers, work)
+        services[Contestant.HUB] = start_hub(
+            server, database, options.hub_port, workers, work, pool_size=options.connections
+        )
         cleanup.callback(services[Contestant.HUB].stop)
         services[Contestant.POSTGRAPHILE] = start_postgraphile(
-            server, database, options.postgraphile_port, work
+            server, database, options.postgraphile_port, work, pool_size=options.connections
         )
         cleanup.callback(services[Contestant.POSTGRAPHILE].stop)
         urls = {

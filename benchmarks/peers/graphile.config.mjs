@@ -1,6 +1,6 @@
 // PostGraphile v5 over the hub's database, for benchmarks/run. The environment gives the
 // connection (BENCH_DATABASE_URL, as the read-only role of setup.sql), the port
-// (BENCH_PORT) and the pool size (BENCH_POOL_SIZE, the hub's connections per worker).
+// (BENCH_PORT) and the pool size (BENCH_POOL_SIZE, as many as the load generator opens).
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 
