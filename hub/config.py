@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=20, ge=1, le=200, description="PostgreSQL connections per hub process"
     )
+    database_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="compiled reads in flight per hub process; the rest wait their turn in "
+        "arrival order (unset: the pool size)",
+    )
     compile_queries: bool = Field(
         default=True,
         description="On PostgreSQL, answer common reads with one compiled SQL statement "

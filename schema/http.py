@@ -97,7 +97,10 @@ class GraphQLEndpoint:
         engine = sessionmaker.kw["bind"]
         self.compiled = (
             CompiledReads(
-                engine, {tier: view.schema for tier, view in self.views.items()}, settings.limits
+                engine,
+                {tier: view.schema for tier, view in self.views.items()},
+                settings.limits,
+                concurrency=settings.database_concurrency or settings.database_pool_size,
             )
             if settings.compile_queries and subgraph is None and engine.dialect.name == "postgresql"
             else None

@@ -153,11 +153,10 @@ def write_pgbench_script(
     workload: Workload,
     contestant: Contestant,
     enterprises: int,
-    w2_enterprise_ids: list[int],
     directory: Path,
 ) -> Path:
     path = directory / f"{workload.key}-{contestant}.sql"
-    path.write_text(pgbench_script(workload, contestant, enterprises, w2_enterprise_ids))
+    path.write_text(pgbench_script(workload, contestant, enterprises))
     return path
 
 

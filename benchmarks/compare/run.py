@@ -42,7 +42,6 @@ from benchmarks.compare.workloads import (
     WORKLOADS,
     Contestant,
     Workload,
-    w2_enterprise_ids_sql,
 )
 
 CONTESTANTS = list(Contestant)
@@ -281,7 +280,6 @@ def run(options: Options) -> RunResult:
         _prepare_peers(server, database)
         keys = work / "usccs.txt"
         _keys(server, database, keys)
-        w2_ids = [int(x) for x in server.psql(database, w2_enterprise_ids_sql()).splitlines()]
 
         workers, calibration = _calibrate(options, server, database, keys, work)
         log(f"hub workers: {workers}")
@@ -322,9 +320,7 @@ def run(options: Options) -> RunResult:
                     config = write_wrk_config(workload, contestant, keys, work, seed=11)
                     runners[workload.key, contestant] = partial(run_wrk, urls[contestant], config)
                 else:
-                    script = write_pgbench_script(
-                        workload, contestant, options.enterprises, w2_ids, work
-                    )
+                    script = write_pgbench_script(workload, contestant, options.enterprises, work)
                     runners[workload.key, contestant] = partial(
                         run_pgbench, server, database, script, directory=work
                     )

@@ -6,9 +6,9 @@ return the same data before it measures them.
 
 pgbench cannot hold a USCC in a variable, so its scripts look enterprises up by id (a
 primary-key probe instead of a probe of the unique USCC index: the same work). Two scripts
-per workload: ``hub_sql`` sends the hub's own statements (as pg_stat_statements shows them,
-BEGIN and ROLLBACK included); ``one_statement`` fetches the same data in one SELECT, the
-ceiling for a server that sends one statement per request.
+per workload: the hub's own statement, as its compiler writes it (``hubsql``), which builds
+the answer's JSON; and ``one_statement``, which fetches the same data as plain rows in one
+SELECT, the ceiling for a server that sends one statement per request.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from benchmarks.compare.hubsql import hub_statement
 
 BATCH = 100
 """Enterprises per W3 request."""
@@ -58,8 +60,9 @@ class Workload:
     """0 for uniform keys, else the Zipf exponent."""
     documents: Mapping[Contestant, str]
     canonical: Mapping[Contestant, Canonical]
-    pgbench: Mapping[Contestant, str]
-    """pgbench script per pgbench contestant; ``{draw}`` is where the key variables go."""
+    one_statement: str
+    """The pgbench script of "pgbench, 1 statement"; ``{draw}`` is where the key variables go.
+    The script of "pgbench, hub's SQL" is the hub's own statement (``hubsql``)."""
 
 
 def _variables(count: int) -> str:
@@ -115,64 +118,6 @@ def _w1_canonical(root: str, names: Mapping[str, str]) -> Canonical:
         }
 
     return canonical
-
-
-_W1_ENTERPRISE = (
-    "SELECT enterprise.id, enterprise.uscc, enterprise.name, enterprise.legal_representative, "
-    "enterprise.legal_representative_id_number, enterprise.legal_representative_phone, "
-    "enterprise.status, enterprise.region_code, enterprise.industry_code, enterprise.address, "
-    "enterprise.established_on, enterprise.credit_grade, enterprise.source_agency, "
-    "enterprise.published_at, enterprise.created_at, enterprise.updated_at FROM enterprise "
-    "WHERE enterprise.id IN ({ids}) AND " + PUBLISHED.format(t="enterprise") + ";"
-)
-_W1_LISTED = (
-    "SELECT b.enterprise_id FROM blacklist_entry b WHERE " + IN_FORCE + " AND b.enterprise_id IN "
-    "({ids});"
-)
-
-
-def _page_by_parent(table: str, columns: str, keys: str) -> str:
-    """The hub's Repository.pages_by_parent: a window function numbers each parent's rows."""
-    inner = ", ".join(f"{table}.{c} AS {c}" for c in columns.split(", "))
-    outer = ", ".join(f"anon_1.{c}" for c in columns.split(", "))
-    return (
-        f"SELECT {outer} FROM (SELECT {inner}, row_number() OVER (PARTITION BY "
-        f"{table}.enterprise_id ORDER BY {keys}) AS rank FROM {table} WHERE "
-        + PUBLISHED.format(t=table)
-        + f" AND {table}.enterprise_id IN (:id)) AS anon_1 WHERE anon_1.rank <= 11 "
-        "ORDER BY anon_1.enterprise_id, anon_1.rank;"
-    )
-
-
-_PROVENANCE = "source_agency, published_at, created_at, updated_at"
-_W1_HUB_SQL = "\n".join(
-    [
-        "{draw}",
-        "BEGIN;",
-        _W1_ENTERPRISE.format(ids=":id"),
-        _W1_LISTED.format(ids=":id"),
-        _page_by_parent(
-            "licence",
-            "id, number, enterprise_id, product, status, issued_by, valid_from, valid_until, "
-            + _PROVENANCE,
-            "licence.valid_from DESC, licence.id DESC",
-        ),
-        _page_by_parent(
-            "spot_check",
-            "id, report_number, enterprise_id, product_id, level, region_code, sampled_on, "
-            "result, inspecting_body, " + _PROVENANCE,
-            "spot_check.sampled_on DESC, spot_check.id DESC",
-        ),
-        _page_by_parent(
-            "recall",
-            "id, notice_number, enterprise_id, product_id, product_name, category, title, "
-            "hazard, remedy, kind, status, affected_units, produced_from, produced_until, "
-            "started_on, " + _PROVENANCE,
-            "recall.started_on DESC, recall.id DESC",
-        ),
-        "ROLLBACK;",
-    ]
-)
 
 
 def _latest(table: str, columns: str, order: str) -> str:
@@ -240,7 +185,7 @@ def _w1(key: str, title: str, zipf: float) -> Workload:
                 },
             ),
         },
-        pgbench={Contestant.PGBENCH_HUB_SQL: _W1_HUB_SQL, Contestant.PGBENCH_ONE: _W1_ONE},
+        one_statement=_W1_ONE,
     )
 
 
@@ -280,37 +225,6 @@ def _region_bounds(code: str) -> tuple[str, str]:
     return region_range(code)
 
 
-def _w2_page(columns: str) -> str:
-    """The hub's statement for the W2 page (BlacklistRepository.find), selecting ``columns``."""
-    low, high = _region_bounds(REGION)
-    return (
-        f"SELECT {columns} FROM blacklist_entry b WHERE {IN_FORCE} AND b.region_code >= "
-        f"'{low}' AND b.region_code < '{high}' ORDER BY b.listed_on DESC, b.id DESC LIMIT 51;"
-    )
-
-
-def _w2_hub_sql(enterprise_ids: str) -> str:
-    return "\n".join(
-        [
-            "BEGIN;",
-            _w2_page(
-                "b.id, b.decision_number, b.enterprise_id, b.list_type, b.reason, "
-                "b.legal_basis, b.authority, b.listed_on, b.publicity_ends_on, b.source_agency, "
-                "b.published_at, b.created_at, b.updated_at"
-            ),
-            # The hub loads the listed enterprises by the ids the first statement returned;
-            # the region is fixed, so they are too, and the harness writes them in.
-            _W1_ENTERPRISE.format(ids=enterprise_ids),
-            "ROLLBACK;",
-        ]
-    )
-
-
-def w2_enterprise_ids_sql() -> str:
-    """The enterprises of the hub's W2 page, which its second statement loads by id."""
-    return _w2_page("b.enterprise_id")
-
-
 def _w2_one() -> str:
     low, high = _region_bounds(REGION)
     published = PUBLISHED.format(t="e")
@@ -335,7 +249,7 @@ W2 = Workload(
             d["allBlacklistListings"]["nodes"], "listedOn", "enterpriseByEnterpriseId"
         ),
     },
-    pgbench={Contestant.PGBENCH_HUB_SQL: "", Contestant.PGBENCH_ONE: _w2_one()},
+    one_statement=_w2_one(),
 )
 
 
@@ -359,15 +273,6 @@ def _w3_canonical(data: Mapping[str, Any]) -> Any:
 
 
 _IDS = ", ".join(f":id{i}" for i in range(1, BATCH + 1))
-_W3_HUB_SQL = "\n".join(
-    [
-        "{draw}",
-        "BEGIN;",
-        _W1_ENTERPRISE.format(ids=_IDS),
-        _W1_LISTED.format(ids=_IDS),
-        "ROLLBACK;",
-    ]
-)
 _W3_ONE = "\n".join(
     [
         "{draw}",
@@ -387,7 +292,7 @@ W3 = Workload(
         Contestant.POSTGRAPHILE: _w3_document("enterpriseByUscc"),
     },
     canonical={Contestant.HUB: _w3_canonical, Contestant.POSTGRAPHILE: _w3_canonical},
-    pgbench={Contestant.PGBENCH_HUB_SQL: _W3_HUB_SQL, Contestant.PGBENCH_ONE: _W3_ONE},
+    one_statement=_W3_ONE,
 )
 
 ZIPF_EXPONENT = 1.1
@@ -420,11 +325,9 @@ def pgbench_draw(workload: Workload, enterprises: int) -> str:
     return "\n".join(f"\\set id{i} {draw}" for i in range(1, workload.batch + 1))
 
 
-def pgbench_script(
-    workload: Workload, contestant: Contestant, enterprises: int, w2_enterprise_ids: list[int]
-) -> str:
-    if workload.key == "W2" and contestant is Contestant.PGBENCH_HUB_SQL:
-        return _w2_hub_sql(", ".join(str(i) for i in w2_enterprise_ids) or "0") + "\n"
-    return (
-        workload.pgbench[contestant].replace("{draw}", pgbench_draw(workload, enterprises)) + "\n"
-    )
+def pgbench_script(workload: Workload, contestant: Contestant, enterprises: int) -> str:
+    draw = pgbench_draw(workload, enterprises)
+    if contestant is Contestant.PGBENCH_HUB_SQL:
+        statement = hub_statement(workload.documents[Contestant.HUB], workload.batch)
+        return f"{draw}\n{statement}\n"
+    return workload.one_statement.replace("{draw}", draw) + "\n"

@@ -80,6 +80,11 @@ class Input:
     node: ValueNode | None
     parse: Callable[[Any], Any]
 
+    @property
+    def constant(self) -> bool:
+        """Whether the value is the document's own, the same in every request (no variable)."""
+        return self.node is None or not _has_variables(self.node)
+
     def value(self, variables: Mapping[str, Any], defaults: Mapping[str, ValueNode]) -> Any:
         raw = _raw(self.node, variables, defaults) if self.node is not None else _MISSING
         try:
@@ -88,6 +93,16 @@ class Input:
             raise
         except Exception as error:
             raise FallbackError(str(error)) from None
+
+
+def _has_variables(node: ValueNode) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, ListValueNode):
+        return any(_has_variables(v) for v in node.values)
+    if isinstance(node, ObjectValueNode):
+        return any(_has_variables(f.value) for f in node.fields)
+    return False
 
 
 def _raw(node: ValueNode, variables: Mapping[str, Any], defaults: Mapping[str, ValueNode]) -> Any:

@@ -11,6 +11,7 @@ subgraphs), and ``HUB_COMPILE_QUERIES=false`` turns it off.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -31,9 +32,19 @@ _HEADERS = [(b"content-type", b"application/json")]
 
 class CompiledReads:
     def __init__(
-        self, bind: AsyncEngine | AsyncConnection, schemas: dict[Tier, Any], limits: Limits
+        self,
+        bind: AsyncEngine | AsyncConnection,
+        schemas: dict[Tier, Any],
+        limits: Limits,
+        *,
+        concurrency: int = 20,
     ) -> None:
         self.bind = bind
+        # Requests beyond ``concurrency`` queue here, first come first served. Left to the
+        # pool's queue instead, a waiting request can be overtaken again and again by newer
+        # ones (SQLAlchemy's asyncio queue lets a newcomer take a connection that was being
+        # handed to a waiter), and the slowest requests grow without bound.
+        self.gate = asyncio.Semaphore(concurrency)
         self.tiers = {
             tier: CompiledQueries(
                 schema._schema, limits.of(tier), sees_unpublished=tier >= Tier.INTERNAL
@@ -91,10 +102,11 @@ class CompiledReads:
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
         bind = self.bind
-        if isinstance(bind, AsyncConnection):  # a test's connection, inside its transaction
-            return await _fetch(bind, sql, params)
-        async with bind.connect() as connection:
-            return await _fetch(connection, sql, params)
+        async with self.gate:
+            if isinstance(bind, AsyncConnection):  # a test's connection, inside its transaction
+                return await _fetch(bind, sql, params)
+            async with bind.connect() as connection:
+                return await _fetch(connection, sql, params)
 
 
 async def _fetch(connection: AsyncConnection, sql: str, params: list[Any]) -> str:

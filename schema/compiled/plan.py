@@ -54,7 +54,9 @@ class Plan:
         shape = tuple(signature(v) for v in values)
         found = self.statements.get(shape)
         if found is None:
-            renderer = Renderer(operation, shape, sees_unpublished=self.sees_unpublished)
+            # The values of this request: only the document's own (constant) ones are
+            # written into the statement, so it serves every request of the shape.
+            renderer = Renderer(operation, shape, values, sees_unpublished=self.sees_unpublished)
             found = self.statements[shape] = (renderer.render(), renderer.getters)
         sql, getters = found
         return sql, [getter(values) for getter in getters]

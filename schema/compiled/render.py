@@ -3,11 +3,14 @@
 One statement per request whatever the operation nests: each object is a ``json_build_object``
 of its fields, each link a correlated subquery on the linked row, each connection an
 aggregate over its rows, ranked by the repository's sort key and cut at ``first`` (plus one
-row, to tell whether a next page exists). Values never enter the text: every argument is a
-parameter, so PostgreSQL prepares each statement once per connection. The row rules take the
-instant and the day from the database's clock (``hub.kit.time.NOW_SQL``), not from parameters:
-the planner can then estimate how many rows they keep even in the generic plan it settles on
-after a few runs, where parameters are unknowns.
+row, to tell whether a next page exists). A request's values never enter the text: every
+argument given by a variable is a parameter, so PostgreSQL prepares each statement once per
+connection. What the planner should see is written in: the document's own argument values
+(``first: 50``, ``regionCode: "440000"``), the same in every request, as literals (see
+``_constant``), and the row rules' instant and day as the database's clock
+(``hub.kit.time.NOW_SQL``). With them it estimates rows in the one generic plan it keeps for
+the statement; a parameter in their place is an unknown, which made PostgreSQL plan W2's page
+afresh on every request, or sort every listing of the province in a generic plan.
 
 Arguments that may be null decide whether a condition exists at all (``status: null`` means
 no filter), so an operation has one statement per combination of its null arguments, its
@@ -16,7 +19,10 @@ no filter), so an operation has one statement per combination of its null argume
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from datetime import date
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.dialects import postgresql
@@ -102,10 +108,16 @@ def _joined(objects: Sequence[str]) -> str:
 
 class Renderer:
     def __init__(
-        self, operation: Operation, shape: Sequence[Any], *, sees_unpublished: bool
+        self,
+        operation: Operation,
+        shape: Sequence[Any],
+        values: Sequence[Any],
+        *,
+        sees_unpublished: bool,
     ) -> None:
         self.operation = operation
         self.shape = shape
+        self.values = values
         self.sees_unpublished = sees_unpublished
         self.getters: list[Getter] = []
         self._aliases = 0
@@ -142,13 +154,16 @@ class Renderer:
         """
         model = run[0][1]
         assert isinstance(model, Root)
-        indexes = [root.input.index for _, root in run if isinstance(root, Root)]
+        inputs = [root.input for _, root in run if isinstance(root, Root)]
         relation = model.target.relation
         column = relation.model.__table__.columns[model.column]
-        keys = self.param(
-            lambda values: [values[i] for i in indexes],
-            f"::{column.type.compile(dialect=_DIALECT)}[]",
-        )
+        cast = f"::{column.type.compile(dialect=_DIALECT)}[]"
+        constant = _constant([self.values[i.index] for i in inputs])
+        if all(i.constant for i in inputs) and constant is not None:
+            keys = constant + cast
+        else:
+            indexes = [i.index for i in inputs]
+            keys = self.param(lambda values: [values[i] for i in indexes], cast)
         aliases = "ARRAY[" + ", ".join(_literal(key) for key, _ in run) + "]::text[]"
         alias = self.alias()
         conditions = [f"{alias}.{model.column} = k.v", *self.rules(relation, alias)]
@@ -167,6 +182,11 @@ class Renderer:
 
     def value(self, input: Input, cast: str = "", part: Callable[[Any], Any] | None = None) -> str:
         index = input.index
+        if input.constant:
+            value = self.values[index]
+            constant = _constant(value if part is None else part(value))
+            if constant is not None:
+                return constant + cast
         if part is None:
             return self.param(lambda values: values[index], cast)
         return self.param(lambda values: part(values[index]), cast)
@@ -367,6 +387,37 @@ class Renderer:
                     (key, f"(array_agg({cursor} ORDER BY {rows}.hub_rank{direction}) {within})[1]")
                 )
         return json_object(pairs)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")
+"""Text written in as a literal: codes, enum values, numbers; anything else stays a parameter."""
+
+
+def _constant(value: Any) -> str | None:
+    """A document's own argument value as an SQL literal, or None to leave it a parameter.
+
+    Only values whose literal cannot mean anything else, whatever the server's settings
+    (``standard_conforming_strings``, say): numbers, truth values, dates, and text of
+    letters, digits and ``_.:+-``, such as USCCs, region codes and enum values.
+    """
+    if isinstance(value, Enum):
+        value = value.value
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str) and _PLAIN.fullmatch(value):
+        return f"'{value}'"
+    if isinstance(value, list | tuple):
+        items = [_constant(v) for v in value]
+        if any(item is None for item in items):
+            return None
+        return f"ARRAY[{', '.join(items)}]"  # type: ignore[arg-type]
+    return None
 
 
 def _item(index: int) -> Callable[[Any], Any]:

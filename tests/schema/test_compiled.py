@@ -9,6 +9,7 @@ resolvers would compare the resolvers with themselves.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -156,6 +157,22 @@ BY_NAME = """{ enterprises(order: NAME, filter: { regionCode: "440000" }) {
 FRAGMENTS = """query($u: String!) { enterprise(uscc: $u) { ...Identity ... on Enterprise {
   creditGrade } } } fragment Identity on Enterprise { uscc name ... { blacklisted } }"""
 
+LITERALS = """{ enterprises(filter: { creditGrades: [A, B], blacklisted: false, status: ACTIVE,
+  regionCode: "440000" }, first: 3) { totalCount nodes { uscc licences(status: VALID, first: 2) {
+  nodes { number } } } }
+  blacklist(filter: { listType: SERIOUS_VIOLATION, listedAfter: "2020-01-01" }, first: 2) {
+  nodes { decisionNumber } } }"""
+"""Arguments the document itself gives, which the statement has as literals."""
+
+
+def _literal_batch(usccs: list[str]) -> str:
+    return (
+        "{ "
+        + " ".join(f'e{i}: enterprise(uscc: "{u}") {{ uscc }}' for i, u in enumerate(usccs))
+        + " }"
+    )
+
+
 RUNS = """query($a: String!, $b: String!, $c: String!, $d: String!) {
   a: enterprise(uscc: $a) { uscc name } b: enterprise(uscc: $b) { uscc name }
   list: blacklist(first: 1) { nodes { decisionNumber } }
@@ -203,6 +220,8 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
         (BY_NAME, {}),
         (FRAGMENTS, {"u": firm}),
         (RUNS, {"a": firm, "b": world.absent, "c": draft, "d": other}),
+        (LITERALS, {}),
+        (_literal_batch([firm, world.absent, draft, other]), {}),
         (_batch(batch_size), {f"u{i}": u for i, u in enumerate(batch)}),
     ]
 
@@ -410,3 +429,20 @@ async def test_a_filter_the_compiler_does_not_know_goes_to_the_resolvers(
     assert response.json() == {
         "data": {"blacklist": {"nodes": [{"decisionNumber": entry.decision_number}]}}
     }
+
+
+@postgres_only
+async def test_reads_beyond_the_concurrency_wait_their_turn_in_arrival_order(
+    dialect: str, connection: AsyncConnection
+) -> None:
+    """One connection, which serves one statement at a time: a gate of one must queue the
+    other reads (asyncpg refuses a second operation in progress) and serve them in order."""
+    reads = CompiledReads(connection, {}, Limits(), concurrency=1)
+    done: list[int] = []
+
+    async def read(n: int) -> None:
+        text = await reads.fetch("SELECT (pg_sleep(0.02)::text || $1::text)", [str(n)])
+        done.append(int(text))
+
+    await asyncio.gather(*(read(n) for n in range(6)))
+    assert done == list(range(6))
