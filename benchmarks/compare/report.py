@@ -163,10 +163,10 @@ def render(result: RunResult) -> str:
         "",
         "p50: mean of the rounds; p99: the worst round. Peak memory: proportional set size "
         "(shared pages split among their users) of the server's processes, summed, sampled "
-        'every 0.25 s; pgbench has no server process of its own. SQL/request of "pgbench, '
-        "hub's SQL\": its scripts also send the hub's BEGIN and ROLLBACK, which "
-        "pg_stat_statements (PostgreSQL 15) does not count when they come through the "
-        "extended protocol (pgbench -M prepared); the hub sends them as simple queries.",
+        'every 0.25 s; pgbench has no server process of its own. "pgbench, hub\'s SQL" runs '
+        "the statement the hub's compiler writes for the document (benchmarks/compare/"
+        'hubsql.py), enterprises looked up by id; "pgbench, 1 statement" fetches the same '
+        "data as plain rows, without building JSON.",
         "",
         "## Ratios (throughput)",
         "",

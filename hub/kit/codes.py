@@ -5,7 +5,6 @@ Each parser returns the normalised value or raises BadUserInputError naming the 
 
 from __future__ import annotations
 
-import operator
 import re
 from functools import lru_cache
 
@@ -31,16 +30,17 @@ def parse_uscc(value: str, argument: str = "uscc") -> str:
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 """GB 32100-2015's 31 characters (no I, O, Z, S, V), each worth its position."""
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_TERMS = [{c: i * weight for i, c in enumerate(_USCC_ALPHABET)} for weight in _USCC_WEIGHTS]
+"""Per position of the first 17, each character's value times the position's weight."""
 _USCC_CANONICAL = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUW-Y]{10}")
 
 
 def _uscc_check_holds(code: str) -> bool:
     """stdnum's check character of a code already in its canonical form, without stdnum's
-    normalising (Unicode look-alikes, separators, case): ~1 µs instead of ~20, which is a
+    normalising (spaces, separators, case): under 1 µs instead of ~15, which is a
     tenth of a partner's batch of 100 (``tests/test_codes.py`` holds it to stdnum)."""
-    total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))
+    total = sum(map(dict.__getitem__, _USCC_TERMS, code))  # stops after the 17th
     return _USCC_ALPHABET[-total % 31] == code[17]
 
 
