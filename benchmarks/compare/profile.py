@@ -87,6 +87,12 @@ def _activity(frames: list[str]) -> str:
     def on_stack(*parts: str) -> bool:
         return any(part in frame for frame in frames for part in parts)
 
+    if on_stack("(schema/compiled/"):
+        if on_stack("(asyncpg/"):
+            return "compiled reads: the statement's round trip (asyncpg)"
+        if on_stack("(sqlalchemy/"):
+            return "compiled reads: a pooled connection (SQLAlchemy pool)"
+        return "compiled reads: the plan, binding the variables (hub/kit/codes.py), the answer"
     if on_stack("Session.execute (", "AsyncSession.execute", "AsyncSession.scalar"):
         return "running SQL: SQLAlchemy execute path (cache, parameters, results), asyncpg"
     if on_stack("(hub/") and on_stack("(sqlalchemy/"):
