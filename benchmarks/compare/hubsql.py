@@ -27,6 +27,7 @@ from hub.auth.principal import Tier
 from hub.limits import Limits
 from schema.build import build_schema
 from schema.compiled.plan import CompiledQueries
+from schema.compiled.render import sql_constant
 
 _PARAMETER = re.compile(r"\$(\d+)\b")
 _PGBENCH_VARIABLE = re.compile(r"(?<!:):[A-Za-z_]")
@@ -39,15 +40,10 @@ def _uscc(number: int) -> str:
 
 
 def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    raise RuntimeError(f"no literal for {value!r} in the hub's statement")
+    literal = sql_constant(value)
+    if literal is None:
+        raise RuntimeError(f"no literal for {value!r} in the hub's statement")
+    return literal
 
 
 @cache

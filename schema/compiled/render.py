@@ -7,7 +7,7 @@ row, to tell whether a next page exists). A request's values never enter the tex
 argument given by a variable is a parameter, so PostgreSQL prepares each statement once per
 connection. What the planner should see is written in: the document's own argument values
 (``first: 50``, ``regionCode: "440000"``), the same in every request, as literals (see
-``_constant``), and the row rules' instant and day as the database's clock
+``sql_constant``), and the row rules' instant and day as the database's clock
 (``hub.kit.time.NOW_SQL``). With them it estimates rows in the one generic plan it keeps for
 the statement; a parameter in their place is an unknown, which made PostgreSQL plan W2's page
 afresh on every request, or sort every listing of the province in a generic plan.
@@ -158,7 +158,7 @@ class Renderer:
         relation = model.target.relation
         column = relation.model.__table__.columns[model.column]
         cast = f"::{column.type.compile(dialect=_DIALECT)}[]"
-        constant = _constant([self.values[i.index] for i in inputs])
+        constant = sql_constant([self.values[i.index] for i in inputs])
         if all(i.constant for i in inputs) and constant is not None:
             keys = constant + cast
         else:
@@ -184,7 +184,7 @@ class Renderer:
         index = input.index
         if input.constant:
             value = self.values[index]
-            constant = _constant(value if part is None else part(value))
+            constant = sql_constant(value if part is None else part(value))
             if constant is not None:
                 return constant + cast
         if part is None:
@@ -393,7 +393,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")
 """Text written in as a literal: codes, enum values, numbers; anything else stays a parameter."""
 
 
-def _constant(value: Any) -> str | None:
+def sql_constant(value: Any) -> str | None:
     """A document's own argument value as an SQL literal, or None to leave it a parameter.
 
     Only values whose literal cannot mean anything else, whatever the server's settings
@@ -413,7 +413,7 @@ def _constant(value: Any) -> str | None:
     if isinstance(value, str) and _PLAIN.fullmatch(value):
         return f"'{value}'"
     if isinstance(value, list | tuple):
-        items = [_constant(v) for v in value]
+        items = [sql_constant(v) for v in value]
         if any(item is None for item in items):
             return None
         return f"ARRAY[{', '.join(items)}]"  # type: ignore[arg-type]
