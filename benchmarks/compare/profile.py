@@ -84,6 +84,9 @@ def _path(frame: str) -> str:
 def _activity(frames: list[str]) -> str:
     """What a sample's whole stack was doing; the first rule that matches wins."""
 
+    # `hub serve` with one worker runs the server in its own frame: below every sample.
+    frames = [frame for frame in frames if "(hub/cli.py:" not in frame]
+
     def on_stack(*parts: str) -> bool:
         return any(part in frame for frame in frames for part in parts)
 
