@@ -23,6 +23,7 @@ from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
+from benchmarks.compare.servers import HUB_LIMITS
 from hub.auth.principal import Tier
 from hub.limits import Limits
 from schema.build import build_schema
@@ -47,18 +48,18 @@ def _literal(value: Any) -> str:
 
 
 @cache
-def _compiled() -> CompiledQueries:
-    """The public tier's compiler, with the limits the benchmark gives the hub."""
-    limits = Limits().of(Tier.PUBLIC)
-    raised = limits.model_copy(update={"max_aliases": 1000, "max_tokens": 100_000})
-    raised = raised.model_copy(update={"max_cost": 100_000_000})
-    return CompiledQueries(build_schema(Tier.PUBLIC)._schema, raised, sees_unpublished=False)
+def compiled_queries() -> CompiledQueries:
+    """The public tier's compiler, with the limits the benchmark gives the hub (``HUB_LIMITS``)."""
+    prefix = "HUB_LIMITS__PUBLIC__"
+    raised = {name.removeprefix(prefix).lower(): int(v) for name, v in HUB_LIMITS.items()}
+    limits = Limits().of(Tier.PUBLIC).model_copy(update=raised)
+    return CompiledQueries(build_schema(Tier.PUBLIC)._schema, limits, sees_unpublished=False)
 
 
 def hub_statement(document: str, batch: int) -> str:
     """The hub's statement for ``document``, its ``batch`` USCCs (0, 1, or more) read from
     the pgbench variables ``:id`` (one) or ``:id1`` .. ``:idN`` (more), ids of enterprises."""
-    queries = _compiled()
+    queries = compiled_queries()
     plan = queries.plan(document, None)
     if plan is None:
         raise RuntimeError(

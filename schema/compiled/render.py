@@ -157,13 +157,12 @@ class Renderer:
         inputs = [root.input for _, root in run if isinstance(root, Root)]
         relation = model.target.relation
         column = relation.model.__table__.columns[model.column]
-        cast = f"::{column.type.compile(dialect=_DIALECT)}[]"
-        constant = sql_constant([self.values[i.index] for i in inputs])
-        if all(i.constant for i in inputs) and constant is not None:
-            keys = constant + cast
-        else:
-            indexes = [i.index for i in inputs]
-            keys = self.param(lambda values: [values[i] for i in indexes], cast)
+        indexes = [i.index for i in inputs]
+        keys = self.bound(
+            inputs,
+            lambda values: [values[i] for i in indexes],
+            f"::{column.type.compile(dialect=_DIALECT)}[]",
+        )
         aliases = "ARRAY[" + ", ".join(_literal(key) for key, _ in run) + "]::text[]"
         alias = self.alias()
         conditions = [f"{alias}.{model.column} = k.v", *self.rules(relation, alias)]
@@ -182,14 +181,18 @@ class Renderer:
 
     def value(self, input: Input, cast: str = "", part: Callable[[Any], Any] | None = None) -> str:
         index = input.index
-        if input.constant:
-            value = self.values[index]
-            constant = sql_constant(value if part is None else part(value))
+        if part is None:
+            return self.bound([input], lambda values: values[index], cast)
+        return self.bound([input], lambda values: part(values[index]), cast)
+
+    def bound(self, inputs: Sequence[Input], pick: Getter, cast: str) -> str:
+        """What ``pick`` takes from the argument values: written in as a literal when the
+        document itself gives every one of ``inputs`` (``sql_constant``), else a parameter."""
+        if all(i.constant for i in inputs):
+            constant = sql_constant(pick(self.values))
             if constant is not None:
                 return constant + cast
-        if part is None:
-            return self.param(lambda values: values[index], cast)
-        return self.param(lambda values: part(values[index]), cast)
+        return self.param(pick, cast)
 
     def present(self, input: Input) -> Any:
         return self.shape[input.index]
@@ -285,12 +288,12 @@ class Renderer:
             # The listing's copy of its enterprise's region (kept by triggers, migration 0005).
             found.append(self.region(input, alias))
         if "listType" in present:
-            found.append(f"{alias}.list_type = {self.value(input, part=lambda f: f['listType'])}")
+            found.append(f"{alias}.list_type = {self.value(input, part=_entry('listType'))}")
         if "listedAfter" in present:
-            value = self.value(input, "::date", part=lambda f: f["listedAfter"])
+            value = self.value(input, "::date", part=_entry("listedAfter"))
             found.append(f"{alias}.listed_on >= {value}")
         if "listedBefore" in present:
-            value = self.value(input, "::date", part=lambda f: f["listedBefore"])
+            value = self.value(input, "::date", part=_entry("listedBefore"))
             found.append(f"{alias}.listed_on <= {value}")
         return found
 

@@ -10,24 +10,14 @@ import re
 
 import pytest
 
-from benchmarks.compare.hubsql import hub_statement
+from benchmarks.compare.hubsql import compiled_queries, hub_statement
 from benchmarks.compare.workloads import BATCH, WORKLOADS, Contestant
-from hub.auth.principal import Tier
-from hub.limits import Limits
-from schema.build import build_schema
-from schema.compiled.plan import CompiledQueries
 
 
 def _hub_sql(key: str) -> str:
     """The statement the hub's compiled path sends for the workload, placeholders and all."""
-    limits = (
-        Limits()
-        .of(Tier.PUBLIC)
-        .model_copy(update={"max_aliases": 1000, "max_tokens": 100_000, "max_cost": 100_000_000})
-    )
-    queries = CompiledQueries(build_schema(Tier.PUBLIC)._schema, limits, sees_unpublished=False)
     workload = WORKLOADS[key]
-    plan = queries.plan(workload.documents[Contestant.HUB], None)
+    plan = compiled_queries().plan(workload.documents[Contestant.HUB], None)
     assert plan is not None
     usccs = ["91350100M000100Y43"] * max(workload.batch, 1)
     sql, _ = plan.bind({f"u{n}": u for n, u in enumerate(usccs, start=1)})
