@@ -4,9 +4,10 @@ No header is the anonymous public. A header that does not prove a principal is r
 401 before any GraphQL runs, never downgraded to the public: a caller whose token expired
 must learn it, not silently receive less data.
 
-A token of the hub is checked against the hub's key and then against its client as it is now,
-read from the database on every request rather than cached: revoking a client, revoking a token
-or narrowing a client's scopes must take effect at once in every process of the hub, and a cache
+A token of the hub is checked against the hub's keys, which each process keeps and reads again
+every few seconds (``hub.auth.signing``), and then against its client as it is now, read from
+the database on every request rather than cached: revoking a client, revoking a token or
+narrowing a client's scopes must take effect at once in every process of the hub, and a cache
 would need an invalidation channel between processes to promise that. It is one primary-key
 SELECT per authenticated request; anonymous requests cost nothing. Tokens of trusted issuers are
 checked against those issuers' keys, which are cached (``hub.auth.jwks``).
@@ -21,10 +22,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from hub.auth.errors import UnauthenticatedError
 from hub.auth.issuers import TrustedIssuer
 from hub.auth.jwks import FileKeySource, KeySource, KeySourceError, RemoteKeySource
-from hub.auth.keys import SigningKeys
 from hub.auth.principal import ANONYMOUS, Principal, Tier
 from hub.auth.repository import ClientRepository, ClientStanding
 from hub.auth.scopes import parse_scope
+from hub.auth.signing import SigningKeyStore
 from hub.auth.tokens import UnverifiedToken, VerifiedToken, read_token, verify_token
 from hub.config import Settings
 from hub.db import HubSession
@@ -47,7 +48,7 @@ class Authenticator:
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[HubSession]) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
-        self.signing_keys = SigningKeys(settings.signing_key_path)
+        self.signing_keys = SigningKeyStore(sessionmaker, settings.signing_key_path)
         self.trusted_issuers = {
             trusted.issuer: TrustedIssuerVerifier(trusted)
             for trusted in settings.trusted_issuers
@@ -59,7 +60,7 @@ class Authenticator:
             return ANONYMOUS
         token = read_token(bearer_credentials(authorization))
         if token.issuer == self.settings.issuer:
-            hub_token = self.verify_hub_token(token)
+            hub_token = await self.verify_hub_token(token)
             async with self.sessionmaker() as session:
                 await self.check_client(hub_token, session)
             return Principal(
@@ -73,11 +74,11 @@ class Authenticator:
             raise UnauthenticatedError("token issuer is not trusted")
         return await trusted.principal(token)
 
-    def verify_hub_token(self, token: UnverifiedToken) -> HubToken:
+    async def verify_hub_token(self, token: UnverifiedToken) -> HubToken:
         """Signature, type and claims of a token of the hub; not yet its client's standing."""
         verified = verify_token(
             token,
-            self.signing_keys.get().public_key_set(),
+            await self.signing_keys.verification_keys(token.header.get("kid")),
             issuer=self.settings.issuer,
             audience=self.settings.audience,
         )

@@ -1,7 +1,9 @@
 """``hub clients``: register, list, revoke OAuth2 clients and rotate their secrets.
+``hub keys``: list, rotate and retire the keys that sign the hub's tokens.
 
 Every command prints JSON, so that provisioning scripts can read what it did. A client secret
-is printed once, by ``create`` and ``rotate-secret``; the hub keeps only its hash.
+is printed once, by ``create`` and ``rotate-secret``; the hub keeps only its hash. No command
+prints a private key.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub.auth.clients import CLIENT_TIERS, ClientService, IssuedCredentials
 from hub.auth.models import OAuthClient
 from hub.auth.scopes import SCOPES
+from hub.auth.signing import KeyRing, RingKey, SigningKeyService
 from hub.config import get_settings
 from hub.db import HubSession, create_engine, create_sessionmaker, transaction
 from hub.errors import HubError
+from hub.kit.time import utcnow
 
 T = TypeVar("T")
 
@@ -74,6 +78,93 @@ def rotate_secret(client_id: str) -> None:
     """Give a client a new secret; the old one and tokens issued before stop working."""
     issued = _run(lambda session: ClientService(session).rotate_secret(client_id))
     _echo(_issued(issued))
+
+
+@click.group()
+def keys() -> None:
+    """The keys that sign the hub's access tokens: list, rotate, retire."""
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """Every signing key, retired ones included, oldest first (no private keys)."""
+    now = utcnow()
+    ring = _run(lambda session: SigningKeyService(session).ring())
+    _echo([_described_key(ring, entry, now) for entry in ring.entries])
+
+
+@keys.command("rotate")
+def rotate_key() -> None:
+    """Add a new signing key: published in the JWKS now, signing after the activation delay
+    (HUB_SIGNING_KEY_ACTIVATION_DELAY_SECONDS)."""
+    settings = get_settings()
+    now = utcnow()
+
+    async def rotate(session: HubSession) -> tuple[KeyRing, str]:
+        service = SigningKeyService(session)
+        kid = await service.rotate(
+            now=now,
+            activation_delay=settings.signing_key_activation_delay_seconds,
+            key_file=settings.signing_key_path,
+        )
+        return await service.ring(), kid
+
+    ring, kid = _run(rotate)
+    _echo(_described_key(ring, _entry(ring, kid), now))
+
+
+# A kid is base64url and may start with '-': with no short options (not even -h), whatever
+# starts with a single '-' is the KID.
+@keys.command(
+    "retire",
+    context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]},
+)
+@click.argument("kid")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Retire even while tokens signed with the key may be live: they are refused at once.",
+)
+def retire_key(kid: str, force: bool) -> None:
+    """Remove a key from the JWKS and erase its private key; its tokens are refused.
+
+    Refused while tokens it signed may be live (unless --force), and always for the key that
+    signs now.
+    """
+    settings = get_settings()
+    now = utcnow()
+
+    async def retire(session: HubSession) -> KeyRing:
+        service = SigningKeyService(session)
+        await service.retire(
+            kid, now=now, token_lifetime=settings.token_lifetime_seconds, force=force
+        )
+        return await service.ring()
+
+    ring = _run(retire)
+    _echo(_described_key(ring, _entry(ring, kid), now))
+
+
+def _entry(ring: KeyRing, kid: str) -> RingKey:
+    entry = ring.find(kid)
+    assert entry is not None
+    return entry
+
+
+def _described_key(ring: KeyRing, entry: RingKey, now: datetime) -> dict[str, Any]:
+    lifetime = get_settings().token_lifetime_seconds
+    return {
+        "kid": entry.kid,
+        "alg": entry.alg,
+        "state": ring.state(entry, now).value,
+        "created_at": entry.created_at.isoformat(),
+        "activates_at": entry.activates_at.isoformat(),
+        "signing_until": _isoformat(ring.signing_until(entry)),
+        "retirable_at": None
+        if entry.retired_at is not None
+        else _isoformat(ring.retirable_at(entry, lifetime)),
+        "retired_at": _isoformat(entry.retired_at),
+    }
 
 
 def _run(action: Callable[[HubSession], Awaitable[T]]) -> T:

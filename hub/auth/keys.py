@@ -1,8 +1,13 @@
-"""The hub's token-signing key: read from a PEM file, made on first use when the file is missing.
+"""One token-signing key of the hub: parsed from PEM, or made, and the key file of old.
 
-The key is asymmetric (EC P-256 signs ES256; an RSA key of 2048 bits or more signs RS256), so
+A key is asymmetric (EC P-256 signs ES256; an RSA key of 2048 bits or more signs RS256), so
 anyone can verify the hub's tokens from ``/.well-known/jwks.json`` while only the hub can make
 them. Its ``kid`` is the RFC 7638 thumbprint, stable for the key and different for the next.
+
+The keys themselves live in the database (``hub.auth.signing``). The file at
+``HUB_SIGNING_KEY_PATH`` only seeds it: the first process to find no key in the database
+imports the file's key, made here when the file is missing, so that the tokens it signed
+before the upgrade stay valid.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ RSA_MIN_BITS = 2048
 
 
 class SigningKeyError(Exception):
-    """The configured key file cannot be used; says why, never what it holds."""
+    """A signing key cannot be used; says why, never what it holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +54,9 @@ class SigningKey:
         jwk.update(kid=self.kid, alg=self.alg, use="sig")
         return jwk
 
-    def jwks(self) -> dict[str, Any]:
-        """The public JWK Set the hub publishes (RFC 7517)."""
-        return {"keys": [self.public_jwk()]}
+    def private_pem(self) -> str:
+        """PKCS#8 PEM of the private key, as the database keeps it."""
+        return self.private.as_pem(private=True).decode("ascii")
 
 
 def signing_key_from_pem(pem: bytes) -> SigningKey:
@@ -81,6 +86,13 @@ def signing_key_from_pem(pem: bytes) -> SigningKey:
 
 def _parameters(kid: str, alg: str) -> KeyParameters:
     return {"kid": kid, "alg": alg, "use": "sig"}
+
+
+def new_signing_key() -> SigningKey:
+    """A fresh EC P-256 key (ES256), made in memory."""
+    return signing_key_from_pem(
+        ECKey.generate_key("P-256", private=True, auto_kid=False).as_pem(private=True)
+    )
 
 
 def load_or_create(path: Path) -> SigningKey:
@@ -115,19 +127,3 @@ def _create(path: Path) -> None:
         log.warning("generated a new token signing key at %s", path)
     finally:
         staging.unlink(missing_ok=True)
-
-
-class SigningKeys:
-    """The process's signing key, read once on first use."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._key: SigningKey | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> SigningKey:
-        if self._key is None:
-            with self._lock:
-                if self._key is None:
-                    self._key = load_or_create(self.path)
-        return self._key

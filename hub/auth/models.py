@@ -1,10 +1,10 @@
-"""OAuth2 clients of the hub and the access tokens revoked before their expiry."""
+"""OAuth2 clients of the hub, the access tokens revoked before their expiry, the signing keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.auth.principal import Tier
@@ -56,3 +56,30 @@ class RevokedToken(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SigningKeyRecord(Base):
+    """A key that signs the hub's access tokens, in the order the keys were made.
+
+    ``serial`` is 1 for the first key and one more for each rotation. It is the primary key, so
+    two processes that both found no key (or two rotations at once) cannot both add one: the
+    second insert conflicts and that process takes the key that is there.
+
+    A key signs from ``activates_at`` until a newer key activates (``hub.auth.signing``), and is
+    published in the JWKS until ``retired_at``. Retiring erases the private key; the row stays,
+    so the key's history remains readable and its ``kid`` is never used again.
+    """
+
+    __tablename__ = "signing_key"
+    __table_args__ = (
+        CheckConstraint("private_pem IS NOT NULL OR retired_at IS NOT NULL", name="private_key"),
+    )
+
+    serial: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    alg: Mapped[str] = mapped_column(String(8))
+    #: PKCS#8 PEM, unencrypted: whoever can read this column can sign tokens (see the README).
+    private_pem: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activates_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]

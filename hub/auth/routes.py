@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from hub.auth.authenticate import Authenticator
 from hub.auth.errors import UnauthenticatedError
+from hub.auth.keys import SigningKey, SigningKeyError
 from hub.auth.repository import ClientRepository
 from hub.auth.scopes import SCOPES
 from hub.auth.server import (
@@ -40,6 +41,7 @@ from hub.auth.server import (
     Snapshot,
     error_response,
 )
+from hub.auth.signing import jwks_max_age
 from hub.auth.tokens import read_token
 from hub.db import HubSession, transaction
 from hub.kit.time import utcnow
@@ -56,8 +58,6 @@ INTROSPECTION_PATH = "/oauth/introspect"
 REVOCATION_PATH = "/oauth/revoke"
 JWKS_PATH = "/.well-known/jwks.json"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
-#: Verifiers refetch the JWKS on an unknown kid anyway; this only spares them a fetch per token.
-JWKS_MAX_AGE = 300
 
 
 class FormError(Exception):
@@ -73,7 +73,7 @@ class OAuthEndpoints:
         self.authenticator = authenticator
         self.settings = authenticator.settings
         self.sessionmaker = authenticator.sessionmaker
-        self._generator: AccessTokenGenerator | None = None
+        self.jwks_max_age = jwks_max_age(self.settings.signing_key_activation_delay_seconds)
 
     def routes(self) -> list[Route]:
         return [
@@ -90,9 +90,10 @@ class OAuthEndpoints:
             form_request = await _form_request(request)
             async with self.sessionmaker() as session:
                 snapshot = Snapshot(clients=await _candidate_clients(session, form_request))
+            signer = await _guarded(self.authenticator.signing_keys.signer())
         except _RefusedError as refusal:
             return refusal.response
-        response: Response = self._server(snapshot).create_token_response(form_request)
+        response: Response = self._server(snapshot, signer).create_token_response(form_request)
         return response
 
     async def introspect(self, request: Request) -> Response:
@@ -137,25 +138,35 @@ class OAuthEndpoints:
         return response
 
     async def jwks(self, _: Request) -> Response:
-        """The public keys that verify the hub's tokens (RFC 7517)."""
+        """The public keys that verify the hub's tokens (RFC 7517), pending ones too."""
+        try:
+            ring = await _guarded(self.authenticator.signing_keys.ring())
+        except _RefusedError as refusal:
+            return refusal.response
         return JSONResponse(
-            self.authenticator.signing_keys.get().jwks(),
-            headers={"cache-control": f"public, max-age={JWKS_MAX_AGE}"},
+            ring.jwks(), headers={"cache-control": f"public, max-age={self.jwks_max_age}"}
         )
 
     async def metadata(self, _: Request) -> Response:
         """Authorization server metadata (RFC 8414)."""
         return JSONResponse(authorization_server_metadata(self.settings.issuer))
 
-    def _server(self, snapshot: Snapshot) -> HubAuthorizationServer:
-        if self._generator is None:
-            self._generator = AccessTokenGenerator(
-                self.authenticator.signing_keys.get(),
+    def _server(
+        self, snapshot: Snapshot, signer: SigningKey | None = None
+    ) -> HubAuthorizationServer:
+        """Authlib's server; ``signer`` signs the tokens it issues (introspection and
+        revocation issue none)."""
+        generator = (
+            AccessTokenGenerator(
+                signer,
                 issuer=self.settings.issuer,
                 audience=self.settings.audience,
                 lifetime=self.settings.token_lifetime_seconds,
             )
-        return HubAuthorizationServer(self._generator, snapshot)
+            if signer is not None
+            else None
+        )
+        return HubAuthorizationServer(generator, snapshot)
 
     async def _presented_token(
         self,
@@ -177,7 +188,7 @@ class OAuthEndpoints:
             unverified = read_token(token_string)
             if unverified.issuer != self.settings.issuer:
                 return
-            hub_token = self.authenticator.verify_hub_token(unverified)
+            hub_token = await _guarded(self.authenticator.verify_hub_token(unverified))
         except UnauthenticatedError:
             return
         active = True
@@ -271,8 +282,12 @@ async def _candidate_clients(session: HubSession, request: FormRequest) -> dict[
 async def _guarded(awaitable: Awaitable[T]) -> T:
     try:
         return await awaitable
-    except SQLAlchemyError:
+    except (SQLAlchemyError, OSError):
         log.exception("the database failed during an OAuth2 request")
+        raise _RefusedError(_unavailable()) from None
+    except SigningKeyError:
+        # The first key could not be had from HUB_SIGNING_KEY_PATH: a configuration to fix.
+        log.exception("no usable signing key")
         raise _RefusedError(_unavailable()) from None
 
 

@@ -113,7 +113,11 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
 
 
 class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
-    """RFC 9068 JWT access tokens signed with the hub's key, carrying the client's tier."""
+    """RFC 9068 JWT access tokens signed with ``key``, carrying the client's tier.
+
+    Made per token request around the key that signs at that moment (``hub.auth.signing``),
+    whose algorithm the header names and whose ``kid`` joserfc writes into it.
+    """
 
     def __init__(self, key: SigningKey, *, issuer: str, audience: str, lifetime: int) -> None:
         super().__init__(issuer=issuer, alg=key.alg, expires_generator=lifetime)
@@ -226,10 +230,12 @@ def error_response(error: OAuth2Error) -> Response:
 class HubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     """Authlib's server for one request, answering its callbacks from ``snapshot``."""
 
-    def __init__(self, generator: AccessTokenGenerator, snapshot: Snapshot) -> None:
+    def __init__(self, generator: AccessTokenGenerator | None, snapshot: Snapshot) -> None:
         super().__init__(scopes_supported=sorted(SCOPES))
         self.snapshot = snapshot
-        self.register_token_generator("default", generator)
+        # Introspection and revocation issue no token, and need no signing key.
+        if generator is not None:
+            self.register_token_generator("default", generator)
         self.register_grant(ClientCredentials)
         self.register_endpoint(Introspection(snapshot))
         self.register_endpoint(Revocation(snapshot))

@@ -1,8 +1,10 @@
-"""The hub's signing key: made on first use, read from PEM, refused when unfit."""
+"""The hub's signing key: read from PEM or made, refused when unfit, imported into the database."""
 
 from __future__ import annotations
 
+import asyncio
 import stat
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -11,13 +13,27 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from hub.app import create_app
-from hub.auth.keys import SigningKeyError, _create, load_or_create, signing_key_from_pem
+from hub.auth.keys import (
+    SigningKeyError,
+    _create,
+    load_or_create,
+    new_signing_key,
+    signing_key_from_pem,
+)
+from hub.auth.models import SigningKeyRecord
+from hub.auth.signing import SigningKeyStore, new_record
+from hub.auth.signing_repository import SigningKeyRepository
+from hub.auth.tokens import read_token
 from hub.config import Settings
-from hub.db import HubSession
-from tests.fixtures.oauth import BASE_URL, access_token, oauth_client
+from hub.db import HubSession, create_engine, create_sessionmaker, transaction
+from hub.kit.time import utcnow
+from hub.migrate import upgrade
+from tests.fixtures.databases import empty_database
+from tests.fixtures.oauth import BASE_URL, access_token, graphql, hub_claims, oauth_client, sign
 
 
 def test_a_missing_key_is_made_private_to_its_owner(tmp_path: Path) -> None:
@@ -102,3 +118,98 @@ def _rsa_pem(bits: int) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+@pytest.fixture
+async def fresh_url(dialect: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of the test's own: what it writes is committed, as in a deployment."""
+    async with empty_database(dialect, tmp_path) as url:
+        yield url
+
+
+async def test_the_key_file_is_imported_on_upgrade_and_its_tokens_stay_valid(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    # given: a hub of before the upgrade, which signed a token with the key of its file
+    settings = Settings(signing_key_path=tmp_path / "signing-key.pem")
+    engine = create_engine(fresh_url)
+    try:
+        await upgrade(engine, "0005")
+        maker = create_sessionmaker(engine)
+        async with transaction(maker) as session:
+            credentials = await oauth_client(session)
+        file_key = load_or_create(settings.signing_key_path)
+        issued_before = sign(file_key.private, hub_claims(settings, credentials.client_id))
+
+        # when: upgraded, and the new version serves
+        await upgrade(engine)
+        app = create_app(settings, sessionmaker=maker)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE_URL
+        ) as hub:
+            accepted = await graphql(hub, issued_before)
+            jwks = (await hub.get("/.well-known/jwks.json")).json()
+            issued_after = await access_token(hub, credentials)
+        async with maker() as session:
+            stored = list(await session.scalars(select(SigningKeyRecord)))
+    finally:
+        await engine.dispose()
+
+    # then: the file's key is the first key of the database, and still signs
+    assert accepted.status_code == 200
+    assert [key["kid"] for key in jwks["keys"]] == [file_key.kid]
+    assert read_token(issued_after).header["kid"] == file_key.kid
+    assert [(r.serial, r.kid, r.alg, r.retired_at) for r in stored] == [
+        (1, file_key.kid, "ES256", None)
+    ]
+    (record,) = stored
+    assert record.activates_at == record.created_at
+    assert record.private_pem == file_key.private_pem()
+
+
+async def test_concurrent_first_starts_agree_on_one_key(fresh_url: str, tmp_path: Path) -> None:
+    # given: four processes (an engine each) on a migrated database holding no key, each with
+    # a key file of its own, as hosts on which nobody provisioned one
+    engines = [create_engine(fresh_url) for _ in range(4)]
+    try:
+        await upgrade(engines[0])
+        for engine in engines:  # connected already, so that their first reads run together
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        stores = [
+            SigningKeyStore(create_sessionmaker(engine), tmp_path / f"host-{number}" / "key.pem")
+            for number, engine in enumerate(engines)
+        ]
+
+        # when: they all start at once
+        signers = await asyncio.gather(*(store.signer() for store in stores))
+        async with create_sessionmaker(engines[0])() as session:
+            stored = list(await session.scalars(select(SigningKeyRecord.kid)))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+    # then: one key in the database, and every process signs with it
+    assert len(stored) == 1
+    assert [signer.kid for signer in signers] == stored * 4
+
+
+async def test_a_second_first_key_changes_nothing(
+    sessionmaker: async_sessionmaker[HubSession],
+) -> None:
+    # given: the first key, stored by one process
+    now = utcnow()
+    first, second = new_signing_key(), new_signing_key()
+    async with transaction(sessionmaker) as session:
+        await SigningKeyRepository(session).add_if_absent(
+            new_record(1, first, now=now, activates_at=now)
+        )
+
+    # when: another process, which also found no key, stores its own
+    async with transaction(sessionmaker) as session:
+        keys = SigningKeyRepository(session)
+        await keys.add_if_absent(new_record(1, second, now=now, activates_at=now))
+        stored = [(record.serial, record.kid) for record in await keys.all()]
+
+    # then
+    assert stored == [(1, first.kid)]
