@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -9,17 +10,34 @@ import strawberry
 
 from hub.auth.principal import Tier
 from hub.complaint.models import ComplaintStatus as ComplaintStatusEnum
-from hub.complaint.repository import ComplaintDimension, ComplaintFilter, ComplaintRepository
+from hub.complaint.repository import ComplaintCount as CountRow
+from hub.complaint.repository import (
+    ComplaintDimension,
+    ComplaintFilter,
+    ComplaintRepository,
+    TableFilter,
+    current_month,
+)
 from hub.errors import BadUserInputError
 from hub.kit.codes import parse_region_code
+from hub.kit.time import utcnow
 from schema.access import argument, input_field, resolver
 from schema.complaints.types import COMPLAINTS_SCOPE, Complaint, ComplaintCount
 from schema.context import Info
 from schema.credit.types import Region
 from schema.pagination import After, Connection, First, connection, request
 
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
-@strawberry.input(description="Which complaints to count or list; all conditions must hold.")
+GroupBy = Annotated[
+    list[ComplaintDimension] | None,
+    argument("Dimensions to group by, none to three; none or null: the grand total."),
+]
+
+
+@strawberry.input(
+    description="Which complaints to list or count exactly; all conditions must hold."
+)
 class ComplaintFilterInput:
     received_after: datetime | None = input_field(description="Received at or after this time.")
     received_before: datetime | None = input_field(description="Received before this time.")
@@ -30,6 +48,24 @@ class ComplaintFilterInput:
     status: ComplaintStatusEnum | None = input_field(
         description="Handling status.", tier=Tier.PARTNER
     )
+
+
+@strawberry.input(
+    description="Which cells of the published table of complaints to count: whole past months, "
+    "a province, a product category; all conditions must hold."
+)
+class ComplaintStatisticsFilterInput:
+    from_month: str | None = input_field(
+        description="First month counted, YYYY-MM (Asia/Shanghai), before the current month."
+    )
+    to_month: str | None = input_field(
+        description="Last month counted, YYYY-MM (Asia/Shanghai), before the current month: a "
+        "month is published once it is over."
+    )
+    region_code: str | None = input_field(
+        description="GB/T 2260 code of a province, e.g. 440000; cities are not published."
+    )
+    product_category: str | None = input_field(description="Product category, exactly.")
 
 
 def _filter(given: ComplaintFilterInput | None) -> ComplaintFilter:
@@ -43,6 +79,54 @@ def _filter(given: ComplaintFilterInput | None) -> ComplaintFilter:
         product_category=given.product_category,
         status=given.status,
     )
+
+
+def _table_filter(given: ComplaintStatisticsFilterInput | None, now: datetime) -> TableFilter:
+    given = given or ComplaintStatisticsFilterInput()
+    current = current_month(now)
+    first = _past_month(given.from_month, "filter.fromMonth", current)
+    last = _past_month(given.to_month, "filter.toMonth", current)
+    if first is not None and last is not None and first > last:
+        raise BadUserInputError("filter.fromMonth", f"{first} is after filter.toMonth ({last})")
+    province = None
+    if given.region_code is not None:
+        province = parse_region_code(given.region_code, "filter.regionCode")
+        if not province.endswith("0000"):
+            raise BadUserInputError(
+                "filter.regionCode",
+                "complaint statistics are published by province only: give a province code "
+                "such as 440000",
+            )
+    return TableFilter(first, last, province, given.product_category)
+
+
+def _past_month(value: str | None, argument: str, current: str) -> str | None:
+    if value is None:
+        return None
+    month = value.strip()
+    if not _MONTH.fullmatch(month):
+        raise BadUserInputError(argument, "a month is written YYYY-MM, e.g. 2025-04")
+    if month >= current:
+        raise BadUserInputError(
+            argument,
+            f"only months before the current one ({current}, Asia/Shanghai) are published: "
+            "a month's counts are published once it is over",
+        )
+    return month
+
+
+def _counts(rows: list[CountRow]) -> list[ComplaintCount]:
+    return [
+        ComplaintCount(
+            region=Region(code=c.region_code, name=c.region_name or "") if c.region_code else None,
+            category=c.category,
+            month=c.month,
+            count=c.count,
+            suppressed=c.withheld_cells > 0,
+            withheld_cells=c.withheld_cells,
+        )
+        for c in rows
+    ]
 
 
 @strawberry.type
@@ -65,30 +149,40 @@ class ComplaintsQuery:
         return connection(page, Complaint.from_row, lambda: repository.total(domain_filter))
 
     @resolver(
-        description="Counts of 12365 complaints grouped by province, product category and/or "
-        "month; groups of fewer than 10 complaints are suppressed."
+        description="Counts of 12365 complaints from the one published table: month × province "
+        "× product category, complete months before the current one (Asia/Shanghai), as "
+        "recorded when the current month began; the same table all month, for every caller. "
+        "A cell of fewer than 10 complaints is withheld, and so are the complementary cells "
+        "that keep it from being worked out from a row's or a column's total. Any other "
+        "grouping is the sum of the published cells it covers. Groups without complaints are "
+        "left out."
     )
     async def complaint_statistics(
         self,
         info: Info,
-        group_by: Annotated[
-            list[ComplaintDimension], argument("One to three dimensions to group by.")
-        ],
+        group_by: GroupBy = None,
+        filter: Annotated[
+            ComplaintStatisticsFilterInput | None, argument("Which cells of the table count.")
+        ] = None,
+    ) -> list[ComplaintCount]:
+        now = utcnow()
+        repository = ComplaintRepository(info.context.session, info.context.principal)
+        rows = await repository.statistics(set(group_by or ()), _table_filter(filter, now), now)
+        return _counts(rows)
+
+    @resolver(
+        description="Exact counts of 12365 complaints grouped by province, product category "
+        "and/or month (Asia/Shanghai), under any condition of the list, the current month "
+        "included: nothing is withheld from callers who may read the records themselves. "
+        "Groups without complaints are left out.",
+        tier=Tier.PARTNER,
+        scopes=[COMPLAINTS_SCOPE],
+    )
+    async def complaint_counts(
+        self,
+        info: Info,
+        group_by: GroupBy = None,
         filter: Annotated[ComplaintFilterInput | None, argument("Which complaints count.")] = None,
     ) -> list[ComplaintCount]:
-        if not group_by:
-            raise BadUserInputError("groupBy", "name at least one dimension")
         repository = ComplaintRepository(info.context.session, info.context.principal)
-        cells = await repository.statistics(set(group_by), _filter(filter))
-        return [
-            ComplaintCount(
-                region=Region(code=c.region_code, name=c.region_name or "")
-                if c.region_code
-                else None,
-                category=c.category,
-                month=c.month,
-                count=c.count,
-                suppressed=c.count is None,
-            )
-            for c in cells
-        ]
+        return _counts(await repository.counts(set(group_by or ()), _filter(filter)))

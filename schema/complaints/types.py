@@ -155,15 +155,25 @@ async def _complaint(context: Context, pk: int) -> Complaint | None:
 
 
 @strawberry.type(
-    description="The number of complaints in one group. Groups of fewer than 10 complaints "
-    "are suppressed: their count is null, so that no count can point at a person."
+    description="The complaints of one group: a cell of the published table (grouped by "
+    "month, region and category) or a sum of cells. A withheld cell counts in no group, and "
+    "each group says how many cells it leaves out; exact counts leave out none."
 )
 class ComplaintCount:
     region: Region | None = field(description="Province, when grouped by region.")
     category: str | None = field(description="Product category, when grouped by category.")
     month: str | None = field(description="Month as YYYY-MM, when grouped by month.")
-    count: int | None = field(description="Number of complaints; null when suppressed.")
-    suppressed: bool = field(description="Whether the count is withheld (fewer than 10).")
+    count: int | None = field(
+        description="Number of complaints in the group's published cells; null when every "
+        "cell of the group is withheld."
+    )
+    suppressed: bool = field(
+        description="Whether any cell of the group is withheld, so that count leaves it out."
+    )
+    withheld_cells: int = field(
+        description="How many cells of the group are withheld: cells, not complaints, since "
+        "the number of complaints left out would give them away."
+    )
 
 
 async def complaints_of_product(

@@ -12,6 +12,7 @@ from tests.federation.peers import ROOT, inspector_diff
 
 RELEASED = ROOT / "schema" / "released" / "public.graphql"
 CURRENT = ROOT / "schema" / "public.graphql"
+RECORD = ROOT / "schema" / "released" / "deliberate-breaking-changes.json"
 
 
 def _without_field(type_name: str, field_name: str, directory: Path) -> Path:
@@ -34,8 +35,10 @@ def _without_field(type_name: str, field_name: str, directory: Path) -> Path:
 
 
 def _record(directory: Path, *entries: dict[str, str]) -> Path:
+    """The committed record plus ``entries``: the breaks already recorded stay declared."""
+    committed = json.loads(RECORD.read_text(encoding="utf-8"))
     path = directory / "deliberate-breaking-changes.json"
-    path.write_text(json.dumps(list(entries)), encoding="utf-8")
+    path.write_text(json.dumps([*committed, *entries]), encoding="utf-8")
     return path
 
 

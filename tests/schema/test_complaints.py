@@ -120,7 +120,7 @@ async def test_partner_without_the_scope_gets_nothing(
     assert allowed == {"data": {"node": {"id": global_id}}}
 
 
-async def test_public_sees_only_suppressed_counts(
+async def test_public_sees_only_the_suppressed_table(
     session: HubSession, sessionmaker: async_sessionmaker[HubSession]
 ) -> None:
     # given: 12 dairy complaints in Shenzhen, 3 in Guangzhou (April), 10 toys in Shanghai;
@@ -137,31 +137,96 @@ async def test_public_sees_only_suppressed_counts(
     by_region = await run_as(
         PUBLIC,
         sessionmaker,
-        "{ complaintStatistics(groupBy: [REGION]) { region { code name } count suppressed } }",
+        """{ complaintStatistics(groupBy: [REGION]) {
+               region { code name } count suppressed withheldCells } }""",
     )
-    by_city_month = await run_as(
+    by_category_month = await run_as(
         PUBLIC,
         sessionmaker,
         """{ complaintStatistics(groupBy: [CATEGORY, MONTH], filter: { regionCode: "440000" }) {
-               category month count suppressed } }""",
+               category month count suppressed withheldCells } }""",
     )
     records = await run_as(PUBLIC, sessionmaker, "{ complaints { totalCount } }")
+    exact = await run_as(PUBLIC, sessionmaker, "{ complaintCounts { count } }")
 
+    # then: Guangdong's May cell (1) is withheld, and so is its April cell (14), which shares
+    # its line: April's 14 and Guangdong's total 15 would give the 1 away
     assert by_region == {
         "data": {
             "complaintStatistics": [
-                {"region": {"code": "310000", "name": "上海市"}, "count": 10, "suppressed": False},
-                {"region": {"code": "440000", "name": "广东省"}, "count": 15, "suppressed": False},
+                {
+                    "region": {"code": "310000", "name": "上海市"},
+                    "count": 10,
+                    "suppressed": False,
+                    "withheldCells": 0,
+                },
+                {
+                    "region": {"code": "440000", "name": "广东省"},
+                    "count": None,
+                    "suppressed": True,
+                    "withheldCells": 2,
+                },
             ]
         }
     }
-    assert by_city_month == {
+    assert by_category_month == {
         "data": {
             "complaintStatistics": [
-                {"category": "乳制品", "month": "2025-04", "count": 14, "suppressed": False},
-                {"category": "乳制品", "month": "2025-05", "count": None, "suppressed": True},
+                {
+                    "category": "乳制品",
+                    "month": "2025-04",
+                    "count": None,
+                    "suppressed": True,
+                    "withheldCells": 1,
+                },
+                {
+                    "category": "乳制品",
+                    "month": "2025-05",
+                    "count": None,
+                    "suppressed": True,
+                    "withheldCells": 1,
+                },
             ]
         }
     }
     assert records["data"] is None
     assert records["errors"][0]["message"] == "Cannot query field 'complaints' on type 'Query'."
+    assert exact["data"] is None
+    assert exact["errors"][0]["message"] == "Cannot query field 'complaintCounts' on type 'Query'."
+
+
+async def test_partners_with_the_scope_count_exactly(
+    session: HubSession, sessionmaker: async_sessionmaker[HubSession]
+) -> None:
+    # given: 3 complaints in Guangzhou, one of them a second later than the others
+    await make_complaint(session, region_code="440100")
+    await make_complaint(session, region_code="440100")
+    await make_complaint(
+        session, region_code="440100", received_at=datetime(2025, 4, 10, 2, 0, 1, tzinfo=UTC)
+    )
+    await make_complaint(session)
+    await session.commit()
+    document = """{ complaintCounts(groupBy: [REGION, MONTH], filter: {
+        regionCode: "440100", receivedAfter: "2025-04-10T02:00:01Z" }) {
+        region { code } month count suppressed withheldCells } }"""
+
+    exact = await run_as(PARTNER, sessionmaker, document)
+    total = await run_as(PARTNER, sessionmaker, "{ complaintCounts { count } }")
+    bare = await run_as(PARTNER_WITHOUT_SCOPES, sessionmaker, document)
+
+    assert exact == {
+        "data": {
+            "complaintCounts": [
+                {
+                    "region": {"code": "440000"},
+                    "month": "2025-04",
+                    "count": 1,
+                    "suppressed": False,
+                    "withheldCells": 0,
+                }
+            ]
+        }
+    }
+    assert total == {"data": {"complaintCounts": [{"count": 4}]}}
+    assert bare["data"] is None
+    assert [e["extensions"]["code"] for e in bare["errors"]] == ["FORBIDDEN"]
