@@ -7,22 +7,36 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
 
 from hub.auth.authenticate import Authenticator
+from hub.auth.principal import ANONYMOUS, Tier
 from hub.auth.routes import OAuthEndpoints
 from hub.config import Settings, get_settings
 from hub.db import HubSession, create_engine, create_sessionmaker
-from hub.ratelimit import create_rate_limiter
+from hub.portal.pages import Portal
+from hub.portal.reads import Admission, Answer, PublicBudget, PublicReads
+from hub.portal.reports import ReportPages
+from hub.ratelimit import Rate, RateLimiter, create_rate_limiter
+from hub.report.font import missing_font_message
+from hub.report.service import CreditReportLedger
+from hub.report.signing import LazySigner
 from search.indexer import sync_forever
 from search.service import SearchService
+
+if TYPE_CHECKING:
+    from schema.guard import Guard
+    from schema.http import GraphQLEndpoint
 
 log = logging.getLogger("hub")
 
@@ -39,6 +53,7 @@ def create_app(
     alone, for a router; without it, the whole graph.
     """
     from schema.federation import Subgraph
+    from schema.guard import TrustedRouters
     from schema.http import GraphQLEndpoint
 
     settings = settings or get_settings()
@@ -91,9 +106,6 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "reachable"})
 
-    async def root(_: Request) -> RedirectResponse:
-        return RedirectResponse("/graphql")
-
     authenticator = Authenticator(settings, maker)
     graphql = GraphQLEndpoint(
         maker,
@@ -103,18 +115,117 @@ def create_app(
         settings=settings,
         limiter=limiter,
     )
+    # The portal's pages are the whole graph's; a subgraph serves /graphql for a router only.
+    # GraphiQL's scripts are under /static, so every process serves those.
+    portal = (
+        Portal(
+            _public_reads(graphql, maker),
+            _public_budget(graphql.guard),
+            sdl=graphql.views[Tier.PUBLIC].schema.as_str() + "\n",
+            limits=settings.limits.public,
+            production=settings.is_production,
+        )
+        if subgraph is None
+        else None
+    )
+    pages: list[BaseRoute] = portal.routes() if portal is not None else []
+    if portal is not None:
+        pages += _report_pages(portal, maker, limiter, settings).routes()
     app = Starlette(
         routes=[
-            Route("/", root),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            *pages,
+            # Every method reaches the endpoint, which answers the ones it does not serve with JSON.
+            Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *OAuthEndpoints(authenticator).routes(),
+            Portal.assets(),
         ],
+        exception_handlers={404: portal.not_found} if portal is not None else {},
+        # The whole app: the OAuth endpoints need the scheme a trusted proxy forwards, too.
+        middleware=[Middleware(TrustedRouters, routers=settings.trusted_routers)],
         lifespan=lifespan,
     )
     app.state.search = search
     return app
+
+
+def _public_reads(
+    graphql: GraphQLEndpoint, sessionmaker: async_sessionmaker[HubSession]
+) -> PublicReads:
+    """The portal's reads: the public tier's schema, as an anonymous /graphql request runs it.
+
+    Compiled first where /graphql compiles (PostgreSQL), then Strawberry with its extensions
+    (limits, input rules, error masking, the operation's session): never a wider read.
+    """
+    from schema.context import Context
+
+    schema = graphql.views[Tier.PUBLIC].schema
+    compiled = graphql.compiled
+
+    async def read(request: Request, document: str, variables: Mapping[str, Any]) -> Answer:
+        if compiled is not None:
+            body = await compiled.answer(Tier.PUBLIC, document, dict(variables))
+            if body is not None:
+                return Answer(orjson.loads(body)["data"])
+        context = Context(principal=ANONYMOUS, sessionmaker=sessionmaker, request=request)
+        result = await schema.execute(
+            document, variable_values=dict(variables), context_value=context
+        )
+        return Answer(result.data, tuple(error.formatted for error in result.errors or ()))
+
+    return read
+
+
+def _public_budget(guard: Guard) -> PublicBudget:
+    """A page spends what an anonymous /graphql request from its address spends."""
+
+    async def admit(request: Request) -> Admission:
+        admission = await guard.admit(request, ANONYMOUS)
+        decision = admission.decision
+        return Admission(decision.allowed, admission.headers, decision.retry_after)
+
+    return admit
+
+
+def _report_pages(
+    portal: Portal,
+    sessionmaker: async_sessionmaker[HubSession],
+    limiter: RateLimiter,
+    settings: Settings,
+) -> ReportPages:
+    """Credit reports and /verify: the portal's public reads, the report ledger in the
+    database, and two budgets per address of their own, in the limiter of the API's budgets."""
+    reports = settings.reports
+    if not reports.font_path.is_file():
+        # The rest of the hub works without it; reports answer 503 with the same message.
+        log.warning("credit reports are unavailable: %s", missing_font_message(reports.font_path))
+    return ReportPages(
+        portal,
+        CreditReportLedger(sessionmaker),
+        report_budget=_address_budget(
+            limiter, Rate(reports.rate_limit, reports.rate_window), "report"
+        ),
+        verify_budget=_address_budget(
+            limiter, Rate(reports.verify_rate_limit, reports.verify_rate_window), "verify"
+        ),
+        base_url=settings.base_url,
+        settings=reports,
+        signer=LazySigner(settings.report_signing_key_path),
+    )
+
+
+def _address_budget(limiter: RateLimiter, rate: Rate, name: str) -> PublicBudget:
+    """A budget of ``rate`` per caller address (the address the API's public budget counts,
+    proxies believed as there), apart from the API's: ``name`` keeps the keys apart."""
+    from schema.guard import Admission as RateAdmission
+    from schema.guard import budget_key
+
+    async def admit(request: Request) -> Admission:
+        decision = await limiter.hit(f"{name}:{budget_key(request, None)}", rate)
+        return Admission(decision.allowed, RateAdmission(decision).headers, decision.retry_after)
+
+    return admit
 
 
 #: The subgraph ``create_subgraph_app`` serves; ``hub serve --subgraph NAME`` sets it.

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.auth.cli import clients
+from hub.auth.cli import clients, keys
 from hub.config import get_settings
 from hub.db import create_engine
 from hub.demo.cli import demo
@@ -79,6 +79,9 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,
+        # The app believes forwarded headers from HUB_TRUSTED_ROUTERS only (schema.guard);
+        # uvicorn's own default would believe any process on 127.0.0.1 first.
+        proxy_headers=False,
     )
 
 
@@ -185,4 +188,5 @@ def _run_on_engine(action: Callable[[AsyncEngine], Awaitable[None]]) -> None:
 main.add_command(demo)
 main.add_command(import_command)
 main.add_command(clients)
+main.add_command(keys)
 main.add_command(search)

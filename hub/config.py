@@ -6,11 +6,12 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.auth.issuers import TrustedIssuer
 from hub.limits import Limits
+from hub.report.settings import ReportSettings
 
 
 class Environment(StrEnum):
@@ -41,14 +42,27 @@ class Settings(BaseSettings):
     )
     env: Environment = Environment.DEVELOPMENT
     issuer: str = "http://127.0.0.1:8000"
+    public_url: str | None = Field(
+        default=None,
+        description="the hub's public base URL, which credit reports print and link to from "
+        "their QR code (/verify); unset: HUB_ISSUER",
+    )
     audience: str = Field(
         default="quality-credit-hub", description="`aud` of the hub's tokens; others are refused"
     )
     signing_key_path: Path = Field(
         default=Path(".hub/signing-key.pem"),
-        description="PEM private key (EC P-256 or RSA) signing tokens; made (EC) when missing",
+        description="PEM private key (EC P-256 or RSA) that becomes the first signing key in "
+        "the database; made (EC) when missing",
     )
     token_lifetime_seconds: int = Field(default=300, ge=30, le=3600)
+    signing_key_activation_delay_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=30 * 86400,
+        description="Seconds from `hub keys rotate` until the new key signs; it is published "
+        "at once, so make this longer than any verifier caches the JWKS",
+    )
     trusted_issuers: list[TrustedIssuer] = Field(
         default_factory=list,
         description="JSON list of partner issuers whose tokens the hub accepts (hub.auth.issuers)",
@@ -59,6 +73,11 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL: hub processes share rate budgets; unset: in-process"
+    )
+    trusted_routers: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="JSON list of the addresses and networks (CIDR) of the federation routers and "
+        "proxies in front of the hub, whose X-Forwarded-For the hub believes; nobody else's",
     )
     database_pool_size: int = Field(
         default=20, ge=1, le=200, description="PostgreSQL connections per hub process"
@@ -75,11 +94,26 @@ class Settings(BaseSettings):
         description="On PostgreSQL, answer common reads with one compiled SQL statement "
         "(schema.compiled); false: the resolvers answer everything",
     )
+    reports: ReportSettings = Field(
+        default=ReportSettings(),
+        description="credit reports' rate budgets, signing key and font (hub.report.settings)",
+    )
     sql_echo: bool = False
 
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def base_url(self) -> str:
+        """Where the public reaches the hub, without a trailing slash."""
+        return (self.public_url or self.issuer).rstrip("/")
+
+    @property
+    def report_signing_key_path(self) -> Path:
+        """The report signing file: as configured, or beside the token signing key."""
+        configured = self.reports.signing_key_path
+        return configured or self.signing_key_path.with_name("report-signing.pem")
 
 
 @lru_cache(maxsize=1)

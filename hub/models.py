@@ -10,6 +10,7 @@ from hub.enterprise.models import CreditGrade, Enterprise, EnterpriseStatus, Ind
 from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
 from hub.quality.models import CheckLevel, CheckResult, FailedItem, Product, SpotCheck
 from hub.recall.models import Recall, RecallKind, RecallStatus
+from hub.report.models import CreditReport
 from hub.warning.models import ConsumerWarning, Severity, warning_product, warning_recall
 from search.models import OutboxEntry, SearchDocument  # noqa: F401  (tables of the search)
 
@@ -26,6 +27,7 @@ __all__ = [
     "ConsumerWarning",
     "CreditEvaluation",
     "CreditGrade",
+    "CreditReport",
     "Enterprise",
     "EnterpriseStatus",
     "FailedItem",

@@ -10,6 +10,13 @@ window's edge, and unlike a log of timestamps it stores one integer per caller.
 Times are integer microseconds, so the in-process and the Redis implementation (a Lua script
 that reads the clock of the Redis server, the one clock that every hub process shares) compute
 exactly the same answers.
+
+A ``Batch`` makes several requests spend one: behind a federation router one client operation
+becomes a request to each subgraph it touches (and to some several times), and the caller
+should pay for the operation, not for the way the graph is cut. The first request of a batch
+is counted as any other; the next ones, up to ``size`` in all and within ``seconds`` of the
+first, are admitted without spending anything, with the budget as it stands. A batch that was
+refused leaves nothing behind, so its next request is counted again.
 """
 
 from __future__ import annotations
@@ -78,6 +85,20 @@ def decide(rate: Rate, allowed: bool, used: int) -> Decision:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Requests that spend one request of a budget together: up to ``size`` requests with the
+    same ``key``, within ``seconds`` of the first."""
+
+    key: str
+    size: int
+    seconds: int
+
+    def __post_init__(self) -> None:
+        if self.size < 1 or self.seconds < 1:
+            raise ValueError(f"a batch needs a positive size and duration, got {self}")
+
+
 def gcra(rate: Rate, tat: int | None, now: int) -> tuple[Decision, int | None]:
     """One request at ``now`` against the stored ``tat``: the decision and the TAT to store.
 
@@ -90,9 +111,14 @@ def gcra(rate: Rate, tat: int | None, now: int) -> tuple[Decision, int | None]:
     return decide(rate, True, new_tat - now), new_tat
 
 
+def standing(rate: Rate, tat: int | None, now: int) -> Decision:
+    """An admitted request that spends nothing: the budget as it stands at ``now``."""
+    return decide(rate, True, 0 if tat is None else max(0, tat - now))
+
+
 class RateLimiter(Protocol):
-    async def hit(self, key: str, rate: Rate) -> Decision:
-        """Count one request of ``key`` against ``rate``."""
+    async def hit(self, key: str, rate: Rate, batch: Batch | None = None) -> Decision:
+        """Count one request of ``key`` against ``rate``, once per ``batch`` if there is one."""
         ...
 
     async def aclose(self) -> None: ...
@@ -104,22 +130,36 @@ class InProcessRateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._tats: dict[str, int] = {}
+        # batch key -> (requests it may still admit for free, when it ends)
+        self._batches: dict[str, tuple[int, int]] = {}
         self._prune_at = 1024
 
-    async def hit(self, key: str, rate: Rate) -> Decision:
+    async def hit(self, key: str, rate: Rate, batch: Batch | None = None) -> Decision:
+        # No await in here: one request's read and write of the tables cannot interleave
+        # with another's.
         now = round(self._clock() * MICROSECONDS)
-        decision, new_tat = gcra(rate, self._tats.get(key), now)
+        tat = self._tats.get(key)
+        if batch is not None:
+            left, ends = self._batches.get(batch.key, (0, now))
+            if left > 0 and ends > now:
+                self._batches[batch.key] = (left - 1, ends)
+                return standing(rate, tat, now)
+        decision, new_tat = gcra(rate, tat, now)
         if new_tat is not None:
             self._tats[key] = new_tat
-            if len(self._tats) >= self._prune_at:
+            if batch is not None:
+                self._batches[batch.key] = (batch.size - 1, now + batch.seconds * MICROSECONDS)
+            if len(self._tats) + len(self._batches) >= self._prune_at:
                 self._prune(now)
         return decision
 
     def _prune(self, now: int) -> None:
-        # A TAT in the past is a full budget, the same as no entry: forget those. Pruning again
-        # only once the table has doubled keeps the cost per request constant.
+        # A TAT in the past is a full budget, the same as no entry: forget those, and batches
+        # that ended. Pruning again only once the tables have doubled keeps the cost per
+        # request constant.
         self._tats = {key: tat for key, tat in self._tats.items() if tat > now}
-        self._prune_at = max(1024, 2 * len(self._tats))
+        self._batches = {key: b for key, b in self._batches.items() if b[1] > now and b[0] > 0}
+        self._prune_at = max(1024, 2 * (len(self._tats) + len(self._batches)))
 
     @property
     def tracked(self) -> int:
@@ -130,10 +170,11 @@ class InProcessRateLimiter:
         """Nothing to release: the table is plain memory."""
 
 
-# KEYS[1]: the caller's key; ARGV: interval and capacity in microseconds. Returns whether the
-# request is admitted and the budget in use afterwards (TAT - now) in microseconds. The TAT is
-# written with %.0f: Redis would format a Lua number with 14 significant digits, too few for
-# microseconds since 1970.
+# KEYS[1]: the caller's key; ARGV: interval and capacity in microseconds. With a batch, also
+# KEYS[2]: the batch's key, holding how many requests it may still admit for free, and ARGV:
+# its size and its duration in milliseconds. Returns whether the request is admitted and the
+# budget in use afterwards (TAT - now) in microseconds. The TAT is written with %.0f: Redis
+# would format a Lua number with 14 significant digits, too few for microseconds since 1970.
 _GCRA_SCRIPT = """
 local interval = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
@@ -143,11 +184,21 @@ local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then
   tat = now
 end
+if #KEYS == 2 then
+  local left = tonumber(redis.call('GET', KEYS[2]))
+  if left and left > 0 then
+    redis.call('DECR', KEYS[2])
+    return {1, tat - now}
+  end
+end
 local new_tat = tat + interval
 if new_tat - now > capacity then
   return {0, tat - now}
 end
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+if #KEYS == 2 then
+  redis.call('SET', KEYS[2], tonumber(ARGV[3]) - 1, 'PX', tonumber(ARGV[4]))
+end
 return {1, new_tat - now}
 """
 
@@ -187,20 +238,23 @@ class RedisRateLimiter:
         """Whether requests are being counted by the fallback because Redis failed."""
         return self._down_until is not None
 
-    async def hit(self, key: str, rate: Rate) -> Decision:
+    async def hit(self, key: str, rate: Rate, batch: Batch | None = None) -> Decision:
         if self._down_until is not None and self._clock() < self._down_until:
-            return await self._fallback.hit(key, rate)
+            return await self._fallback.hit(key, rate, batch)
+        keys: list[str] = [self._prefix + key]
+        args: list[int] = [rate.interval, rate.capacity]
+        if batch is not None:
+            keys.append(self._prefix + batch.key)
+            args += [batch.size, batch.seconds * 1000]
         try:
-            allowed, used = await self._script(
-                keys=[self._prefix + key], args=[rate.interval, rate.capacity]
-            )
+            allowed, used = await self._script(keys=keys, args=args)
         except (RedisError, OSError) as error:
             if self._down_until is None:
                 log.warning(
                     "rate limiting falls back to per-process budgets: Redis failed (%s)", error
                 )
             self._down_until = self._clock() + self._retry_after_failure
-            return await self._fallback.hit(key, rate)
+            return await self._fallback.hit(key, rate, batch)
         if self._down_until is not None:
             log.warning("rate limiting shares budgets through Redis again")
             self._down_until = None

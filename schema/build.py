@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
@@ -19,6 +19,7 @@ from schema.access import access_of, argument, resolver
 from schema.complaints.queries import ComplaintsQuery
 from schema.context import Info
 from schema.credit.queries import CreditQuery
+from schema.documents import DocumentParsing, DocumentValidation
 from schema.enterprise import Enterprise
 from schema.errors import InputRules, publish_errors
 from schema.licensing.queries import LicensingQuery
@@ -98,8 +99,8 @@ def extensions() -> list[Callable[[], SchemaExtension]]:
     """The extensions of every schema the hub serves: the tier schemas and the subgraphs."""
     return [
         InputRules,
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
+        DocumentParsing,
+        DocumentValidation,
         OperationSession,
         SearchBackendReport,
     ]
@@ -119,7 +120,7 @@ def build_schema(
         extensions=[
             *extensions(),
             *production_extensions(tier, production),
-            # Last: its validation step replaces what the validation cache found.
+            # Last: its validation step replaces what DocumentValidation found.
             lambda: QueryLimits(tier_limits),
         ],
     )

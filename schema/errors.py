@@ -3,7 +3,7 @@
 Expected errors (HubError) pass their code and details on. Anything else is logged with its
 traceback and replaced by a masked INTERNAL error, so no SQL, driver message or stack trace
 reaches the response. This runs in ``Schema.process_errors``, the one hook Strawberry calls for
-every error of every phase (a syntax error raised by the parser cache never reaches an
+every error of every phase (a syntax error raised by ``DocumentParsing`` never reaches an
 extension's ``on_operation``).
 """
 
@@ -77,7 +77,7 @@ class ValuesOfCorrectTypeWithCode(ValuesOfCorrectTypeRule):
 class InputRules(SchemaExtension):
     """Swaps graphql-core's literal-value rule for one that marks its errors BAD_USER_INPUT.
 
-    Listed before the validation cache, so the cache validates with the swapped rule.
+    Listed before ``DocumentValidation``, which validates with the rules it leaves.
     """
 
     def on_validate(self) -> Iterator[None]:
@@ -90,6 +90,12 @@ class InputRules(SchemaExtension):
 
 
 def _code_of(error: GraphQLError) -> str:
+    """The code of ``error``, as the place that raised it decided.
+
+    Each phase codes its own errors where they arise (schema.documents: the operation's
+    choice, validation by the rule that failed, the variables; schema.limits: the limits), so
+    nothing here reads a message. An error nobody coded is a bug: logged, and masked.
+    """
     original = error.original_error
     if isinstance(original, HubError):
         return original.code
@@ -99,10 +105,6 @@ def _code_of(error: GraphQLError) -> str:
         return str(error.extensions["code"])
     if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable '$"):
-        return BAD_USER_INPUT
-    if error.path is None:
-        return "GRAPHQL_VALIDATION_FAILED"
     return "INTERNAL"
 
 

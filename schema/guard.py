@@ -9,26 +9,95 @@ Budgets are kept per tier and per caller: the OAuth client of a partner or an in
 caller, the IP address of the public (an IPv6 caller by its /64, the block one subscriber
 gets, so that rotating addresses inside it does not buy a new budget). Credentials that prove
 nothing spend the public budget of their address, so guessing tokens is rate-limited too.
-Behind a reverse proxy the address is the client's only when the server trusts the proxy's
-forwarding headers (uvicorn's ``--forwarded-allow-ips``).
+
+Behind federation routers and proxies, every request comes from a router's address. The
+routers listed in ``HUB_TRUSTED_ROUTERS`` (``TrustedRouters``) are believed about the client
+they forward in ``X-Forwarded-For``, and about the client operation a request belongs to
+(``X-Hub-Operation-Id``): the requests of one operation, one per subgraph it touches, spend
+one request of the caller's budget together (``hub.ratelimit.Batch``). From any other address
+both headers are ignored: a caller cannot pick the address it is counted by, nor name an
+operation to ride on.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub.auth.principal import Principal, Tier
 from hub.limits import Limits
-from hub.ratelimit import Decision, Rate, RateLimiter
+from hub.ratelimit import Batch, Decision, Rate, RateLimiter
 
 RATE_LIMITED = "RATE_LIMITED"
+
+OPERATION_HEADER = "x-hub-operation-id"
+"""The header in which a trusted router names the client operation a request belongs to."""
+
+OPERATION_REQUESTS = 10
+"""Requests of one operation that spend one request: a query plan of the hub's graph has
+fewer fetches; past this many, the operation pays again. If a router let its clients choose
+the operation id, a client could make one request buy this many, never more."""
+
+OPERATION_SECONDS = 10
+"""How long after its first request an operation's later requests are free."""
+
+_OPERATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+_ROUTER = "router"
+"""Key of the request's ASGI state that holds the trusted router's address, if it came
+through one."""
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TrustedRouters:
+    """ASGI middleware: a request from a trusted router is the client's that it forwards.
+
+    The client's address comes from ``X-Forwarded-For`` (read right to left, past the trusted
+    routers, as each proxy appends the address it was called from) and the scheme from
+    ``X-Forwarded-Proto``, by uvicorn's own middleware; the router's address stays in the
+    request's state, for the guard and for the choice of limits. One header only: a hub that
+    also read ``Forwarded`` would believe whichever of the two a router passes through
+    untouched from its client.
+    """
+
+    def __init__(self, app: ASGIApp, routers: Sequence[Network]) -> None:
+        self.app = app
+        self.routers = tuple(routers)
+        self.forwarded = ProxyHeadersMiddleware(
+            app,  # type: ignore[arg-type]  # uvicorn's own ASGI types, the same protocol
+            trusted_hosts=[str(router) for router in self.routers],
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and self.trusts(client[0]):
+            scope.setdefault("state", {})[_ROUTER] = client[0]
+            await self.forwarded(scope, receive, send)  # type: ignore[arg-type]
+            return
+        await self.app(scope, receive, send)
+
+    def trusts(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in router for router in self.routers)
+
+
+def router_of(request: Request) -> str | None:
+    """The address of the trusted router the request came through, if it did."""
+    router: str | None = request.scope.get("state", {}).get(_ROUTER)
+    return router
 
 
 def client_address(request: Request) -> str:
@@ -45,9 +114,20 @@ def client_address(request: Request) -> str:
     return str(address)
 
 
+def _forwards_no_client(request: Request) -> bool:
+    router = router_of(request)
+    return router is not None and request.client is not None and request.client.host == router
+
+
 def budget_key(request: Request, principal: Principal | None) -> str:
-    """Whose budget a request spends; ``principal`` is None for credentials that failed."""
+    """Whose budget a request spends; ``principal`` is None for credentials that failed.
+
+    A trusted router that forwards no client (its health checks, its schema fetches) spends
+    a budget of its own, at the router's rate, rather than a public caller's.
+    """
     if principal is None or principal.tier is Tier.PUBLIC:
+        if _forwards_no_client(request):
+            return f"router:ip:{client_address(request)}"
         return f"public:ip:{client_address(request)}"
     caller = principal.client_id or principal.subject
     if caller is None:
@@ -98,38 +178,32 @@ class Admission:
         return stamped
 
 
+def operation_of(request: Request, key: str) -> Batch | None:
+    """The routed operation ``request`` belongs to, as a batch of ``key``'s budget.
+
+    Only a trusted router names operations; the batch is the caller's, so that an id seen
+    with one caller is worth nothing to another.
+    """
+    operation = request.headers.get(OPERATION_HEADER)
+    if router_of(request) is None or operation is None or not _OPERATION_ID.fullmatch(operation):
+        return None
+    return Batch(f"op:{key}:{operation}", OPERATION_REQUESTS, OPERATION_SECONDS)
+
+
 class Guard:
-    """Counts each request against its caller's budget."""
+    """Counts each request against its caller's budget, each routed operation once."""
 
     def __init__(self, limiter: RateLimiter, limits: Limits) -> None:
         self.limiter = limiter
         self.rates = {
             tier: Rate(limits.of(tier).rate_limit, limits.of(tier).rate_window) for tier in Tier
         }
+        self.router_rate = Rate(limits.router.rate_limit, limits.router.rate_window)
 
     async def admit(self, request: Request, principal: Principal | None) -> Admission:
+        key = budget_key(request, principal)
         tier = Tier.PUBLIC if principal is None else principal.tier
-        decision = await self.limiter.hit(budget_key(request, principal), self.rates[tier])
+        own = tier is Tier.PUBLIC and _forwards_no_client(request)
+        rate = self.router_rate if own else self.rates[tier]
+        decision = await self.limiter.hit(key, rate, operation_of(request, key))
         return Admission(decision)
-
-
-def unsupported_media_type(request: Request) -> Response | None:
-    """415 for a POST whose body is not JSON.
-
-    Form-encoded, multipart and plain-text bodies are what a page on another site can make a
-    browser POST without a CORS preflight: refusing them shuts cross-site request forgery
-    out before any GraphQL runs.
-    """
-    if request.method != "POST":
-        return None
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type == "application/json":
-        return None
-    message = "A GraphQL POST must be JSON: send Content-Type: application/json."
-    body = {"errors": [{"message": message, "extensions": {"code": "UNSUPPORTED_MEDIA_TYPE"}}]}
-    return Response(
-        orjson.dumps(body),
-        status_code=415,
-        media_type="application/json",
-        headers={"Accept-Post": "application/json"},
-    )

@@ -1,35 +1,72 @@
-"""The /graphql endpoint: authenticate, pick the caller's tier schema, run Strawberry's view."""
+"""The /graphql endpoint: authenticate, read the request, answer from the caller's tier schema.
+
+Every answer is JSON with ``errors[].extensions.code``, refusals included (schema.transport).
+"""
 
 from __future__ import annotations
 
 import logging
 
 import orjson
+from cross_web import HTTPException, StarletteRequestAdapter
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from hub.auth.authenticate import Authenticator
 from hub.auth.errors import UnauthenticatedError
 from hub.auth.principal import ANONYMOUS, Tier
 from hub.config import Settings
 from hub.db import HubSession
+from hub.limits import TierLimits
+from hub.portal.graphiql import graphiql_html
 from hub.ratelimit import RateLimiter
 from schema.build import build_schema
 from schema.compiled.endpoint import CompiledReads
 from schema.context import Context
 from schema.federation import Subgraph
 from schema.federation.schema import build_subgraph
-from schema.guard import Guard, unsupported_media_type
+from schema.guard import Guard, router_of
+from schema.transport import (
+    BAD_REQUEST,
+    JSON,
+    METHOD_NOT_ALLOWED,
+    GraphQLRequest,
+    RequestError,
+    answer,
+    read_request,
+    remember,
+    request_of,
+)
 
 log = logging.getLogger("hub.auth")
+failures = logging.getLogger("hub.graphql")
+
+
+class _ReadRequest(StarletteRequestAdapter):
+    """Strawberry's view of a request that schema.transport has already read."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.read = request_of(request.scope)
 
 
 class TierGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view over one tier's schema."""
+    """Strawberry's ASGI view over one tier's schema, for requests schema.transport has read.
+
+    It takes the request's parameters from that reading, never from the body again, and
+    answers with the status and media type that GraphQL over HTTP gives the result.
+    """
+
+    request_adapter_class = _ReadRequest
 
     def __init__(
         self,
@@ -39,8 +76,10 @@ class TierGraphQL(GraphQL[Context, None]):
         graphiql: bool,
         subgraph: Subgraph | None = None,
         settings: Settings,
+        limits: TierLimits | None = None,
     ) -> None:
-        production, limits = settings.is_production, settings.limits.of(tier)
+        production, limits = settings.is_production, limits or settings.limits.of(tier)
+        self.limits = limits
         schema = (
             build_schema(tier, production=production, limits=limits)
             if subgraph is None
@@ -49,10 +88,83 @@ class TierGraphQL(GraphQL[Context, None]):
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
-            # Cacheable reads over GET; Strawberry refuses a mutation sent by GET before it runs.
+            # Cacheable reads over GET; a mutation sent by GET is refused before it runs (405).
             allow_queries_via_get=True,
         )
         self.sessionmaker = sessionmaker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await self.run(Request(scope, receive))
+        except RequestError as error:
+            response = error.response()
+        except HTTPException as error:
+            # Strawberry's own refusal: GraphiQL asked for where there is none.
+            code = "NOT_FOUND" if error.status_code == 404 else BAD_REQUEST
+            response = RequestError(error.status_code, code, error.reason).response()
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request_adapter: object) -> GraphQLRequestData:
+        assert isinstance(request_adapter, _ReadRequest)
+        read = request_adapter.read
+        if not isinstance(read, GraphQLRequest):  # pragma: no cover - a page never gets here
+            raise RequestError(400, BAD_REQUEST, "The request has no query.")
+        return GraphQLRequestData(
+            query=read.query,
+            variables=read.variables,
+            operation_name=read.operation_name,
+            extensions=read.extensions,
+        )
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: _ReadRequest,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        media_type = request_adapter.read.media_type
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=OperationType.from_http(request_adapter.method),
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError:
+            raise RequestError(
+                405,
+                METHOD_NOT_ALLOWED,
+                "A mutation must be sent by POST; GET serves queries only.",
+                media_type=media_type,
+                headers={"Allow": "POST"},
+            ) from None
+        except (CannotGetOperationTypeError, MissingQueryError) as error:
+            # schema.transport and schema.documents refuse these first; kept as a backstop.
+            raise RequestError(400, BAD_REQUEST, str(error), media_type=media_type) from None
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        response = await super().get_sub_response(request)
+        response.media_type = request_of(request.scope).media_type
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        assert not isinstance(response_data, list)  # schema.transport refuses batches
+        media_type = sub_response.media_type or JSON
+        status, body = answer(response_data, media_type)
+        response = Response(self.encode_json(body), status_code=status, media_type=media_type)
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
@@ -66,6 +178,10 @@ class TierGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads GraphiQL from a CDN, which an intranet cannot reach.
+        return HTMLResponse(graphiql_html())
 
 
 class GraphQLEndpoint:
@@ -94,6 +210,24 @@ class GraphQLEndpoint:
             )
             for tier in Tier
         }
+        # A trusted router enforces the caller's limits on the whole document; the part of it
+        # a subgraph gets, rewritten by the router, is held to the router's (hub.limits).
+        # Visibility still follows the caller's tier.
+        self.routed_views = (
+            {
+                tier: TierGraphQL(
+                    tier,
+                    sessionmaker,
+                    graphiql=False,
+                    subgraph=subgraph,
+                    settings=settings,
+                    limits=settings.limits.router,
+                )
+                for tier in Tier
+            }
+            if subgraph is not None
+            else self.views
+        )
         engine = sessionmaker.kw["bind"]
         self.compiled = (
             CompiledReads(
@@ -107,7 +241,26 @@ class GraphQLEndpoint:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.serve(scope, receive, tracked)
+        except ClientDisconnect:
+            return
+        except Exception:
+            # Whatever went wrong, the caller gets JSON with a code, never a bare 500 page.
+            failures.exception("unexpected failure answering /graphql")
+            if started:
+                raise
+            await _internal()(scope, receive, send)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
         try:
             principal = await self.authenticator.authenticate(request.headers.get("authorization"))
         except UnauthenticatedError as error:
@@ -122,18 +275,39 @@ class GraphQLEndpoint:
             await _unavailable()(scope, receive, send)
             return
         admission = await self.guard.admit(request, principal)
-        refusal = admission.refusal or unsupported_media_type(request)
-        if refusal is not None:
-            await refusal(scope, receive, admission.stamp(send))
+        send = admission.stamp(send)
+        if admission.refusal is not None:
+            await admission.refusal(scope, receive, send)
+            return
+        views = self.views if router_of(request) is None else self.routed_views
+        view = views[principal.tier]
+        try:
+            read = await read_request(request, view.limits)
+        except RequestError as error:
+            await error.response()(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        send = admission.stamp(send)
-        if self.compiled is not None and scope["method"] in ("GET", "POST"):
-            replay = await self.compiled.serve(principal.tier, scope, receive, send)
-            if replay is None:
+        remember(scope, read)
+        if self.compiled is not None and isinstance(read, GraphQLRequest):
+            body = await self.compiled.answer(
+                principal.tier, read.query, read.variables or {}, read.operation_name
+            )
+            if body is not None:
+                await Response(body, media_type=read.media_type)(scope, receive, send)
                 return
-            receive = replay
-        await self.views[principal.tier](scope, receive, send)
+        await view(scope, receive, send)
+
+
+def _internal() -> Response:
+    body = {
+        "errors": [
+            {
+                "message": "Internal error. It has been logged; please try again later.",
+                "extensions": {"code": "INTERNAL"},
+            }
+        ]
+    }
+    return Response(orjson.dumps(body), status_code=500, media_type=JSON)
 
 
 def _unavailable() -> Response:

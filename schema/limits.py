@@ -51,6 +51,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    is_leaf_type,
 )
 from graphql.utilities import value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
@@ -108,6 +109,50 @@ def _is_list(type_: GraphQLOutputType) -> bool:
     if isinstance(type_, GraphQLNonNull):
         type_ = type_.of_type
     return isinstance(type_, GraphQLList)
+
+
+@dataclass(frozen=True, slots=True)
+class ListSize:
+    """How many items a field multiplies the cost of its selection by.
+
+    The one declaration of the rule's multipliers: ``measure`` computes with it, and the
+    subgraphs publish it to routers as ``@listSize`` (``schema.federation.directives``).
+    """
+
+    assumed: int
+    """The count without the slicing argument (or for a list that has none)."""
+    slicing: str | None = None
+    """The argument that gives the count: a connection's ``first``."""
+    maximum: int | None = None
+    """The most the slicing argument counts for: more is refused by the field itself."""
+    sized: tuple[str, ...] = ()
+    """The lists of the returned object that hold those items (a connection's ``edges`` and
+    ``nodes``): they multiply nothing more."""
+
+
+def list_size(definition: GraphQLField, parent: GraphQLNamedType | None) -> ListSize | None:
+    """How many items ``definition``, a field of ``parent``, counts for; None: one.
+
+    A connection counts for its ``first`` items, any other list of objects for
+    ``LIST_FACTOR``; a list inside a connection is the connection's items, and a list of
+    scalars has no selection to multiply.
+    """
+    named = get_named_type(definition.type)
+    if (
+        isinstance(named, GraphQLObjectType)
+        and "first" in definition.args
+        and _is_connection(named)
+    ):
+        default = definition.args["first"].default_value
+        return ListSize(
+            assumed=default if isinstance(default, int) else DEFAULT_PAGE_SIZE,
+            slicing="first",
+            maximum=MAX_PAGE_SIZE,
+            sized=tuple(name for name, field in named.fields.items() if _is_list(field.type)),
+        )
+    if _is_list(definition.type) and not _is_connection(parent) and not is_leaf_type(named):
+        return ListSize(assumed=LIST_FACTOR)
+    return None
 
 
 def _spreads(selection_set: SelectionSetNode) -> Iterator[str]:
@@ -221,16 +266,16 @@ class _Measurer:
     ) -> int:
         if definition is None:
             return 1  # an unknown field: validation refuses the document anyway
-        if "first" in definition.args and _is_connection(get_named_type(definition.type)):
-            return self.first(node, definition)
-        if _is_list(definition.type) and not _is_connection(parent):
-            return LIST_FACTOR
-        return 1
+        size = list_size(definition, parent)
+        if size is None:
+            return 1
+        if size.slicing is None:
+            return size.assumed
+        return self.sliced(node, size)
 
-    def first(self, node: FieldNode, definition: GraphQLField) -> int:
-        default = definition.args["first"].default_value
-        value: Any = default if isinstance(default, int) else DEFAULT_PAGE_SIZE
-        given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
+    def sliced(self, node: FieldNode, size: ListSize) -> int:
+        value: Any = size.assumed
+        given = next((a.value for a in node.arguments or () if a.name.value == size.slicing), None)
         if isinstance(given, VariableNode):
             name = given.name.value
             if name in self.variables:
@@ -240,10 +285,11 @@ class _Measurer:
         elif given is not None:
             value = value_from_ast_untyped(given)
         if value is None:
-            value = DEFAULT_PAGE_SIZE  # an explicit null means the default page
+            value = size.assumed  # an explicit null means the default page
         if not isinstance(value, int) or isinstance(value, bool):
-            return DEFAULT_PAGE_SIZE  # not a number: the field refuses it before any work
-        return min(max(value, 0), MAX_PAGE_SIZE)
+            return size.assumed  # not a number: the field refuses it before any work
+        count: int = max(value, 0)
+        return count if size.maximum is None else min(count, size.maximum)
 
 
 def _too_complex(message: str, node: OperationDefinitionNode, **extensions: int) -> GraphQLError:
@@ -299,8 +345,8 @@ def check(
 class QueryLimits(SchemaExtension):
     """Enforces one tier's ``TierLimits`` on every operation, before execution.
 
-    Must come after the validation cache in the schema's extensions: its ``on_validate``
-    replaces the errors that validation found, which the cache sets when it runs first.
+    Must come after ``DocumentValidation`` in the schema's extensions: its ``on_validate``
+    replaces the errors that validation found, which that extension sets when it runs first.
     """
 
     def __init__(self, limits: TierLimits) -> None:
@@ -312,13 +358,13 @@ class QueryLimits(SchemaExtension):
         try:
             yield
         except GraphQLSyntaxError as error:
-            # The parser cache parses in its own hook, so its errors come up through here.
+            # DocumentParsing parses in its own hook, so its errors come up through here.
             self._mark_parse_limit(error)
             raise
 
     def on_parse(self) -> Iterator[None]:
         yield
-        # Without a parser cache, Strawberry parses in between the hooks and keeps the error.
+        # Without DocumentParsing, Strawberry parses in between the hooks and keeps the error.
         for error in self.execution_context.pre_execution_errors or ():
             self._mark_parse_limit(error)
 
@@ -347,6 +393,6 @@ class QueryLimits(SchemaExtension):
             measured = measure(context.schema._schema, document, operation, context.variables)
             errors = check(self.limits, measured, operation)
             if errors:
-                # A new list: the validation cache returns its own, shared by later requests.
+                # A new list, never the one validation returned: that may be cached.
                 context.pre_execution_errors = errors
         yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from hub.app import create_app
@@ -44,6 +45,31 @@ async def test_graphiql_in_development(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_an_unexpected_failure_at_the_edge_is_answered_in_json(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: reading the request fails the way a bug would
+    async def broken(*_: object) -> object:
+        raise RuntimeError("a bug, with details nobody outside may see")
+
+    monkeypatch.setattr("schema.http.read_request", broken)
+
+    # when
+    response = await client.post("/graphql", json={"query": "{ __typename }"})
+
+    # then: JSON with a code, not Starlette's plain-text page; the log has the rest
+    assert (response.status_code, response.headers["content-type"]) == (500, "application/json")
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Internal error. It has been logged; please try again later.",
+                "extensions": {"code": "INTERNAL"},
+            }
+        ]
+    }
+    assert "a bug, with details nobody outside may see" in caplog.text
 
 
 async def test_queries_over_get(client: httpx.AsyncClient) -> None:

@@ -3,7 +3,8 @@
 ``CompiledQueries`` keeps a plan per document and operation name: parsed, validated against
 the tier's schema and measured against its limits once, then compiled, or remembered as not
 compilable. A plan binds each request's variables to the statement's parameters; what it
-cannot bind, or any request over the tier's limits, goes to the resolvers instead.
+cannot bind, or any request over the tier's limits, goes to the resolvers instead. The plans
+are kept by their weight in memory, like the resolvers' documents (schema.documents).
 """
 
 from __future__ import annotations
@@ -12,16 +13,22 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse, validate
 
 from hub.limits import TierLimits
 from schema.compiled.compiler import Compiler, FallbackError, NotCompilableError, Operation
 from schema.compiled.render import Getter, Renderer, signature
+from schema.documents import weight
 from schema.limits import check, measure, operation_of
 
 log = logging.getLogger("hub.compiled")
 
-PLANS_PER_TIER = 1024
+PLAN_CACHE_BYTES = 16 * 2**20
+"""The weight of the plans one tier keeps (see ``Plan.weight``)."""
+
+REFUSAL_CACHE_BYTES = 4 * 2**20
+"""The weight of the texts one tier remembers as not compiled."""
 
 
 class Plan:
@@ -29,6 +36,7 @@ class Plan:
         self,
         operation: Operation,
         *,
+        query: str,
         sees_unpublished: bool,
         limits: TierLimits,
         schema: Any,
@@ -42,6 +50,9 @@ class Plan:
         self.document = document
         self.node = node
         self.statements: dict[tuple[Any, ...], tuple[str, list[Getter]]] = {}
+        # With its compiled operation and statements, a plan measured (tracemalloc, on the
+        # tests' documents) up to about twice its document's weight.
+        self.weight = 2 * weight(query, document)
 
     def bind(self, variables: Mapping[str, Any]) -> tuple[str, list[Any]]:
         """The statement and parameters of a request; FallbackError: the resolvers answer it."""
@@ -69,16 +80,25 @@ class CompiledQueries:
         self.schema = schema
         self.limits = limits
         self.sees_unpublished = sees_unpublished
-        self.plans: dict[tuple[str, str | None], Plan | None] = {}
+        self.plans: LRUCache[tuple[str, str | None], Plan] = LRUCache(
+            maxsize=PLAN_CACHE_BYTES, getsizeof=_weight_of
+        )
+        # A document not compiled is remembered by its text alone: the weight of the key.
+        self.refused: LRUCache[tuple[str, str | None], int] = LRUCache(
+            maxsize=REFUSAL_CACHE_BYTES, getsizeof=int
+        )
 
     def plan(self, query: str, operation_name: str | None) -> Plan | None:
         key = (query, operation_name)
-        if key in self.plans:
-            return self.plans[key]
+        found = self.plans.get(key)
+        if found is not None or key in self.refused:
+            return found
         made = self._make(query, operation_name)
-        if len(self.plans) >= PLANS_PER_TIER:
-            del self.plans[next(iter(self.plans))]
-        self.plans[key] = made
+        if made is None:
+            if len(query) <= self.refused.maxsize:
+                self.refused[key] = len(query)
+        elif made.weight <= self.plans.maxsize:
+            self.plans[key] = made
         return made
 
     def reason(self, query: str, operation_name: str | None = None) -> str | None:
@@ -113,9 +133,14 @@ class CompiledQueries:
             raise NotCompilableError("over the tier's limits")
         return Plan(
             operation,
+            query=query,
             sees_unpublished=self.sees_unpublished,
             limits=self.limits,
             schema=self.schema,
             document=document,
             node=node,
         )
+
+
+def _weight_of(plan: Plan) -> int:
+    return plan.weight

@@ -3,8 +3,9 @@
 A subgraph schema is a tier schema (``TierSchema``: hidden fields do not exist) that keeps, on
 the root ``Query`` and on entities, only the fields its subgraph serves (``plan.owner``). It
 swaps every reference to a Node type for that type's entity form (``entities.entity``) and adds
-the directives a router reads: ``@key`` (on the entity forms), ``@shareable`` and the
-authorization directives of each field's access declaration.
+the directives a router reads: ``@key`` (on the entity forms), ``@shareable``, the
+authorization directives of each field's access declaration and the cost directives of the
+limits' cost rule (``directives``).
 
 Which value types several subgraphs share is only known once every subgraph's types are: the
 schemas are therefore built twice per tier, once to learn the types of each, once for real.
@@ -20,7 +21,7 @@ from functools import cache
 from typing import Any
 
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.annotation import StrawberryAnnotation
 from strawberry.federation.schema_directives import Shareable
 from strawberry.types.base import (
@@ -37,13 +38,13 @@ from hub.limits import TierLimits
 from schema.access import access_of
 from schema.build import Query, TierSchema, build_schema
 from schema.federation import Subgraph, plan
-from schema.federation.directives import authorization
+from schema.federation.directives import authorization, cost
 from schema.federation.entities import entity
 from schema.node import Node
 
-#: The Federation spec the subgraphs link: the first with ``@authenticated`` and
-#: ``@requiresScopes``, so that routers as old as that can compose them.
-FEDERATION_VERSION = "2.5"
+#: The Federation spec the subgraphs link: the first with the cost directives (``@cost``,
+#: ``@listSize``); ``@authenticated`` and ``@requiresScopes`` came in 2.5.
+FEDERATION_VERSION = "2.9"
 
 Owner = Callable[[StrawberryField], Subgraph | None]
 
@@ -63,9 +64,13 @@ class SubgraphSchema(TierSchema, strawberry.federation.Schema):
         owner: Owner = plan.owner,
         extensions: Iterable[Any] = (),
         production: bool = False,
+        costed: GraphQLSchema | None = None,
     ) -> None:
         self.subgraph = subgraph
         self.owner = owner
+        # The composed graph's schema: the cost rule reads its GraphQL types, which the
+        # subgraph's own are not yet while they are being built.
+        self.costed = costed
         self.entity_forms = dict(entities or {})
         self.shared_types = shared
         self._forms = frozenset(self.entity_forms.values())
@@ -94,6 +99,9 @@ class SubgraphSchema(TierSchema, strawberry.federation.Schema):
         keys = set(plan.key_of(name).split()) if is_entity else set()
         cut = is_entity or name == "Query"
         shareable = not type_definition.is_interface and not cut and name in self.shared_types
+        costed = self.costed.type_map.get(name) if self.costed is not None else None
+        if type_definition.is_interface or not isinstance(costed, GraphQLObjectType):
+            costed = None
         kept = []
         for field in fields:
             serving = self.owner(field)
@@ -106,6 +114,10 @@ class SubgraphSchema(TierSchema, strawberry.federation.Schema):
             access = access_of(field)
             if access is not None:
                 directives += authorization(access)
+            if costed is not None:
+                definition = costed.fields.get(self.config.name_converter.get_graphql_name(field))
+                if definition is not None:
+                    directives += cost(definition, costed)
             kept.append(self._adapt(field, directives))
         return kept
 
@@ -196,4 +208,5 @@ def build_subgraph(
         shared=shared_value_types(tier),
         extensions=composed.extensions,
         production=composed.production,
+        costed=composed._schema,
     )

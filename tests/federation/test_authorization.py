@@ -117,13 +117,20 @@ def test_a_router_composes_them_into_the_supergraph() -> None:
     assert f"scopedPublic: String! {scopes('a:read')}" in fields
 
 
+COST = "@cost(weight: 1)"  # every leaf field's, beside the access directives (test_limits.py)
+PAGE = (
+    '@listSize(assumedSize: 20, slicingArguments: ["first"], sizedFields: ["edges", "nodes"], '
+    "requireOneSlicingArgument: false)"
+)
+
+
 def test_the_partner_subgraphs_mark_their_partner_fields() -> None:
     credit = directives(build_subgraph(Subgraph.CREDIT, Tier.PARTNER).as_str(), "Enterprise")
-    assert credit["legalRepresentativeIdNumber"] == [AUTHENTICATED, scopes("personal:read")]
-    assert credit["legalRepresentativePhone"] == [AUTHENTICATED, scopes("personal:read")]
-    assert credit["name"] == []
+    assert credit["legalRepresentativeIdNumber"] == [AUTHENTICATED, scopes("personal:read"), COST]
+    assert credit["legalRepresentativePhone"] == [AUTHENTICATED, scopes("personal:read"), COST]
+    assert credit["name"] == [COST]
     quality = directives(build_subgraph(Subgraph.QUALITY, Tier.PARTNER).as_str(), "Product")
-    assert quality["complaints"] == [AUTHENTICATED, scopes("complaints:read")]
+    assert quality["complaints"] == [AUTHENTICATED, scopes("complaints:read"), PAGE]
 
 
 def test_the_public_subgraphs_have_no_partner_fields() -> None:

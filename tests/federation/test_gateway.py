@@ -1,15 +1,18 @@
-"""End to end: each subgraph in a process of its own, @apollo/gateway in front of them.
+"""End to end: each subgraph in a process of its own, two routers in front of them.
 
 The subgraphs run ``hub serve --subgraph NAME`` on one SQLite file (several processes on one
 database is what the test needs to show; the dialect does not matter to federation, and the
-entity batching is tested on both dialects in test_entities.py). The gateway runs the
-supergraph that @apollo/composition makes of the SDL the subgraphs publish. Every document is
-sent to the gateway and to the single-process hub over the same data: the answers must be
-equal, value for value, every list in the same order.
+entity batching is tested on both dialects in test_entities.py), share their rate budgets
+through Redis and trust the routers on 127.0.0.1. The routers, @apollo/gateway (gateway.js)
+and Hive Gateway (hive.config.js), run the supergraph that @apollo/composition makes of the
+SDL the subgraphs publish, and hold documents to the public tier's limits. Every document is
+sent to a router and to the single-process hub over the same data: the answers must be equal,
+value for value, every list in the same order, refusals included.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from hub.auth.scopes import COMPLAINTS_READ, CREDIT_READ, PERSONAL_READ
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
 from hub.enterprise.models import Enterprise
+from hub.limits import TierLimits
 from hub.migrate import upgrade
 from schema.federation import Subgraph
 from tests.federation.graph import Keys, seed
@@ -40,6 +44,7 @@ from tests.federation.peers import (
     start,
     wait_until_ready,
 )
+from tests.fixtures.limits import random_address, redis_url
 from tests.fixtures.oauth import hub_claims, oauth_client, sign
 
 STARTUP_SECONDS = 90
@@ -58,6 +63,22 @@ class Data:
 class Federation:
     gateway: str
     subgraphs: dict[Subgraph, str]
+    supergraph: Path
+    limits: Path
+
+
+def router_limits(directory: Path, name: str, limits: TierLimits) -> Path:
+    """The limits of one tier as the test routers read them (limits.js), in a file."""
+    path = directory / f"{name}-limits.json"
+    numbers = {
+        "maxDepth": limits.max_depth,
+        "maxAliases": limits.max_aliases,
+        "maxDirectives": limits.max_directives,
+        "maxTokens": limits.max_tokens,
+        "maxCost": limits.max_cost,
+    }
+    path.write_text(json.dumps(numbers), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +136,12 @@ async def hub(data: Data) -> AsyncIterator[httpx.AsyncClient]:
 def federation(data: Data) -> Iterator[Federation]:
     ports = free_ports(len(Subgraph) + 1)
     urls = {s: f"http://127.0.0.1:{port}/graphql" for s, port in zip(Subgraph, ports, strict=False)}
-    env = {"HUB_DATABASE_URL": data.url, "HUB_SIGNING_KEY_PATH": str(data.signing_key)}
+    env = {
+        "HUB_DATABASE_URL": data.url,
+        "HUB_SIGNING_KEY_PATH": str(data.signing_key),
+        "HUB_REDIS_URL": redis_url(),
+        "HUB_TRUSTED_ROUTERS": '["127.0.0.1"]',
+    }
     with peers() as started:
         for subgraph, url in urls.items():
             port = url.split(":")[2].split("/")[0]
@@ -135,15 +161,48 @@ def federation(data: Data) -> Iterator[Federation]:
         supergraph = data.directory / "supergraph.graphql"
         supergraph.write_text(composition.supergraph_sdl, encoding="utf-8")
 
+        limits = router_limits(data.directory, "public", Settings().limits.public)
         gateway_url = f"http://127.0.0.1:{ports[-1]}/"
         gateway = start(
             "gateway",
-            [node(), str(HERE / "gateway.js"), str(supergraph), str(ports[-1])],
+            [node(), str(HERE / "gateway.js"), str(supergraph), str(ports[-1]), str(limits)],
             data.directory,
         )
         started.append(gateway)
         wait_until_ready(gateway, gateway_url, deadline=deadline, graphql=True)
-        yield Federation(gateway_url, urls)
+        yield Federation(gateway_url, urls, supergraph, limits)
+
+
+@pytest.fixture(scope="module")
+def hive(federation: Federation, data: Data) -> Iterator[str]:
+    """Hive Gateway on the same supergraph, with the same limits."""
+    [port] = free_ports(1)
+    command = [
+        node(),
+        str(HERE / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.cjs"),
+        "supergraph",
+        *("--config-path", str(HERE / "hive.config.js")),
+        *("--host", "127.0.0.1", "--port", str(port)),
+    ]
+    env = {"ROUTER_SUPERGRAPH": str(federation.supergraph), "ROUTER_LIMITS": str(federation.limits)}
+    with peers() as started:
+        hive = start("hive-gateway", command, data.directory, env)
+        started.append(hive)
+        url = f"http://127.0.0.1:{port}/graphql"
+        wait_until_ready(hive, url, deadline=time.monotonic() + STARTUP_SECONDS, graphql=True)
+        yield url
+
+
+ROUTERS = ["@apollo/gateway", "Hive Gateway"]
+
+
+@pytest.fixture(params=ROUTERS)
+def router(request: pytest.FixtureRequest, federation: Federation) -> str:
+    """The URL of each router in turn."""
+    if request.param == "Hive Gateway":
+        url: str = request.getfixturevalue("hive")
+        return url
+    return federation.gateway
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +218,11 @@ def partner_gateway(data: Data, federation: Federation) -> Iterator[str]:
     supergraph = data.directory / "partner-supergraph.graphql"
     supergraph.write_text(composition.supergraph_sdl, encoding="utf-8")
     [port] = free_ports(1)
+    limits = router_limits(data.directory, "partner", Settings().limits.partner)
     with peers() as started:
         gateway = start(
             "partner-gateway",
-            [node(), str(HERE / "gateway.js"), str(supergraph), str(port)],
+            [node(), str(HERE / "gateway.js"), str(supergraph), str(port), str(limits)],
             data.directory,
         )
         started.append(gateway)
@@ -180,11 +240,12 @@ def _service_sdl(url: str, token: str | None = None) -> str:
 
 
 async def _both(
-    federation: Federation, hub: httpx.AsyncClient, query: str, variables: dict[str, Any]
+    router: str | Federation, hub: httpx.AsyncClient, query: str, variables: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    url = router.gateway if isinstance(router, Federation) else router
     body = {"query": query, "variables": variables}
     async with httpx.AsyncClient(timeout=30) as client:
-        through_gateway = await client.post(federation.gateway, json=body)
+        through_gateway = await client.post(url, json=body)
     single = await hub.post("/graphql", json=body)
     assert (through_gateway.status_code, single.status_code) == (200, 200), through_gateway.text
     gateway_answer: dict[str, Any] = through_gateway.json()
@@ -267,11 +328,11 @@ DOCUMENTS: dict[str, tuple[str, Any]] = {
 
 @pytest.mark.parametrize("name", list(DOCUMENTS))
 async def test_the_gateway_answers_what_the_hub_answers(
-    name: str, data: Data, federation: Federation, hub: httpx.AsyncClient
+    name: str, data: Data, router: str, hub: httpx.AsyncClient
 ) -> None:
     query, variables = DOCUMENTS[name]
     # when
-    through_gateway, single = await _both(federation, hub, query, variables(data.keys))
+    through_gateway, single = await _both(router, hub, query, variables(data.keys))
     # then
     assert "errors" not in single, single
     assert through_gateway == single
@@ -410,3 +471,121 @@ async def test_a_partner_token_through_the_gateway_gets_what_the_hub_gives(
     assert answer["data"]["enterprise"]["legalRepresentativeIdNumber"] == "1101**********1234"
     assert answer["data"]["enterprise"]["complaints"]["totalCount"] == 12
     assert through_gateway.json() == answer
+
+
+# Several processes, one behaviour: rate budgets and limits behind a router.
+
+
+async def test_a_routed_operation_spends_the_callers_budget_once(
+    data: Data, federation: Federation, router: str
+) -> None:
+    # given a caller the router forwards (the test's client stands for a trusted proxy)
+    caller = random_address()
+    forwarded = {"x-forwarded-for": caller}
+    body = {"query": CREDIT_FILE, "variables": {"u": data.keys.milk}}
+    async with httpx.AsyncClient(timeout=30) as client:
+        # when its one document needs the credit, licensing, quality and recalls subgraphs
+        answer = (await client.post(router, json=body, headers=forwarded)).json()
+        assert "errors" not in answer, answer
+        # then it paid for one request, in every subgraph process: a second one, sent to a
+        # subgraph the document used and another, finds the budget one request short
+        for subgraph in (Subgraph.LICENSING, Subgraph.WARNINGS):
+            direct = await client.post(
+                federation.subgraphs[subgraph], json={"query": "{ __typename }"}, headers=forwarded
+            )
+            assert direct.headers["x-ratelimit-limit"] == "120"
+            assert direct.headers["x-ratelimit-remaining"] == (
+                "118" if subgraph is Subgraph.LICENSING else "117"
+            )
+
+
+DEEP = """{ enterprises { nodes { licences { nodes { enterprise { recalls { nodes {
+  product { enterprise { region { name } } } } } } } } } } }"""
+
+# 1 + 100 × (1 + 4 + 1 + 100 × (1 + 8)): an enterprise page with a page of licences each,
+# which the licensing subgraph answers in one entity request that counts 1 + 100 × 9 alone.
+COSTLY = """{ enterprises(first: 100) { nodes { uscc name status creditGrade
+  licences(first: 100) { nodes { id number product status validFrom validUntil publishedAt
+    issuedBy } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("document", "refusal"),
+    [
+        (DEEP, {"code": "QUERY_TOO_COMPLEX", "depth": 11, "maxDepth": 10}),
+        (COSTLY, {"code": "QUERY_TOO_COMPLEX", "cost": 90601, "maxCost": 50000}),
+    ],
+    ids=["depth 11", "cost 90,601"],
+)
+async def test_the_routers_refuse_what_the_hub_refuses(
+    document: str, refusal: dict[str, Any], router: str, hub: httpx.AsyncClient
+) -> None:
+    # when
+    through_router, single = await _both(router, hub, document, {})
+    # then each refuses the whole document, in the same words, before anything runs
+    assert [error["extensions"] for error in single["errors"]] == [refusal]
+    assert single["data"] is None
+    assert through_router == single
+
+
+def _aliases(keys: Keys) -> str:
+    """20 aliases, the public limit, and a root field without one, all of the credit subgraph:
+    Hive Gateway merges them into one request to it, with a `_vN_` alias each (21)."""
+    aliased = " ".join(f'e{i}: enterprise(uscc: "{keys.milk}") {{ name }}' for i in range(20))
+    return "{ " + aliased + " enterprises(first: 1) { totalCount } }"
+
+
+def _tokens(keys: Keys) -> str:
+    """430 tokens (20 aliases): Hive Gateway sends the credit subgraph 2,016 tokens (21
+    aliases), every root field with its own copy of the fragments, and a variable for each of
+    its arguments."""
+    roots = " ".join(
+        f"e{i}: enterprises(first: {i}, order: NAME) {{ nodes {{ ...E }} }}" for i in range(1, 21)
+    )
+    return (
+        "{ " + roots + " blacklist(first: 2) { nodes { reason enterprise { ...E } } } }\n"
+        "fragment E on Enterprise { id uscc name legalRepresentative status creditGrade\n"
+        "  blacklisted establishedOn publishedAt region { code name } industry { code name }\n"
+        "  ...R }\n"
+        "fragment R on Enterprise { creditHistory(first: 2) { totalCount nodes { id grade score\n"
+        "  evaluatedAt authority basis } } }"
+    )
+
+
+@pytest.mark.parametrize("document", [_aliases, _tokens], ids=["20 aliases", "430 tokens"])
+async def test_the_routers_answer_what_the_hub_answers(
+    document: Any, data: Data, router: str, hub: httpx.AsyncClient
+) -> None:
+    # when
+    through_router, single = await _both(router, hub, document(data.keys), {})
+    # then
+    assert "errors" not in single, single
+    assert through_router == single
+
+
+# What each router answers to a document one token over the public limit; Hive Gateway's own
+# maxTokens (graphql-armor) speaks for itself.
+TOO_MANY_TOKENS = {
+    "@apollo/gateway": {"code": "QUERY_TOO_COMPLEX", "maxTokens": 2000},
+    "Hive Gateway": {"code": "GRAPHQL_PARSE_FAILED"},
+}
+
+
+@pytest.mark.parametrize("tokens", [2000, 2001])
+async def test_the_routers_stop_reading_where_the_hub_does(
+    tokens: int, router: str, hub: httpx.AsyncClient, request: pytest.FixtureRequest
+) -> None:
+    # given a document of 2,000 tokens (an argument that does not exist) and one of 2,001
+    body = {"query": "{ __typename(a: [" + " 1" * (tokens - 9) + " ]) }"}
+    # when
+    single = (await hub.post("/graphql", json=body)).json()
+    async with httpx.AsyncClient(timeout=30) as client:
+        through_router = (await client.post(router, json=body)).json()
+    # then all read the first to its end, and stop reading the second at its last token
+    codes = [[e["extensions"]["code"] for e in a["errors"]] for a in (single, through_router)]
+    if tokens == 2000:
+        assert codes == [["GRAPHQL_VALIDATION_FAILED"]] * 2
+    else:
+        assert [e["extensions"] for e in single["errors"]] == [TOO_MANY_TOKENS["@apollo/gateway"]]
+        name = request.node.callspec.params["router"]
+        assert [e["extensions"] for e in through_router["errors"]] == [TOO_MANY_TOKENS[name]]

@@ -38,7 +38,7 @@ async def clients(
     "query",
     [
         "{ __schema { types { name } } }",
-        '{ __type(name: "Enterprise") { name } }',
+        "{ __schema { queryType { name } } }",
         '{ enterprize(uscc: "91110000600037341L") { name } }',  # no "Did you mean"
         '{ enterprise(uscc: "91110000600037341L") { nmae } }',
     ],

@@ -53,6 +53,82 @@ async def test_a_bad_variable_is_bad_input(client: httpx.AsyncClient) -> None:
     assert got["message"].startswith("Variable '$n'")
 
 
+@pytest.mark.parametrize(
+    ("query", "variables", "message"),
+    [
+        (
+            "query($n: Int, $unused: String) { enterprises(first: $n) { totalCount } }",
+            {"n": 1},
+            "Variable '$unused' is never used.",
+        ),
+        (
+            "query { enterprises(first: $n) { totalCount } }",
+            {"n": 1},
+            "Variable '$n' is not defined.",
+        ),
+        (
+            "query($n: Int) { enterprises(first: $n) { totalCount } }",
+            None,
+            None,
+        ),
+    ],
+)
+async def test_variables_the_document_misuses_fail_validation(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, int] | None,
+    message: str | None,
+) -> None:
+    # the mistake is in the document, not in the caller's data: a validation failure
+    if message is None:  # an optional variable left out is no mistake at all
+        assert await post(client, query, variables) == {"data": {"enterprises": {"totalCount": 0}}}
+        return
+    got = await error(client, query, variables)
+    assert (got["message"], got["extensions"]) == (
+        message,
+        {"code": "GRAPHQL_VALIDATION_FAILED"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"n": "many", "u": "91110000600037341L"},
+            "Variable '$n' has invalid value: Int cannot represent non-integer value: 'many'",
+        ),
+        (
+            {},
+            "Variable '$u' has invalid value: Expected a value of non-null type 'String!' to "
+            "be provided.",
+        ),
+        (
+            {"u": None},
+            "Variable '$u' has invalid value: Expected value of non-null type 'String!' not "
+            "to be None.",
+        ),
+    ],
+)
+async def test_variable_values_that_do_not_coerce_are_bad_input(
+    client: httpx.AsyncClient, variables: dict[str, object], message: str
+) -> None:
+    query = (
+        "query($n: Int, $u: String!) "
+        "{ enterprise(uscc: $u) { name } enterprises(first: $n) { totalCount } }"
+    )
+    result = await post(client, query, variables)
+    assert result == {
+        "data": None,
+        "errors": [
+            {
+                "message": message,
+                "locations": result["errors"][0]["locations"],
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
+
+
 async def test_a_syntax_error_is_a_parse_failure(client: httpx.AsyncClient) -> None:
     got = await error(client, "{ enterprises { ")
     assert got["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
@@ -92,18 +168,26 @@ async def test_an_unexpected_failure_is_masked(
     assert "SELECT secret" in caplog.text
 
 
-async def test_malformed_requests_are_4xx_not_5xx(client: httpx.AsyncClient) -> None:
-    bodies: list[tuple[bytes, str]] = [
-        (b"{not json", "application/json"),
-        (b'{"query": 42}', "application/json"),
-        (b'{"variables": {}}', "application/json"),
-        (b'{"query": "{ enterprises { totalCount } }", "variables": "x"}', "application/json"),
-        (b"\xff\xfe", "application/json"),
-        (b"query=1", "text/plain"),
+async def test_malformed_requests_are_coded_4xx_json_not_5xx(client: httpx.AsyncClient) -> None:
+    bodies: list[tuple[bytes, str, int, str]] = [
+        (b"{not json", "application/json", 400, "BAD_REQUEST"),
+        (b'{"query": 42}', "application/json", 400, "BAD_REQUEST"),
+        (b'{"variables": {}}', "application/json", 400, "BAD_REQUEST"),
+        (
+            b'{"query": "{ enterprises { totalCount } }", "variables": "x"}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
+        (b"\xff\xfe", "application/json", 400, "BAD_REQUEST"),
+        (b'"x"', "application/json", 400, "BAD_REQUEST"),
+        (b"null", "application/json", 400, "BAD_REQUEST"),
+        (b"query=1", "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
     ]
-    for body, content_type in bodies:
+    for body, content_type, status, code in bodies:
         response = await client.post(
             "/graphql", content=body, headers={"content-type": content_type}
         )
-        assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
-        assert "Traceback" not in response.text
+        assert response.status_code == status, (body, response.status_code, response.text)
+        assert response.headers["content-type"] == "application/json"
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == [code], body

@@ -112,7 +112,7 @@ async def test_two_character_chinese_query_ranks_name_matches_first(
         "industries": [("C39", 4)],
         "blacklisted": [(False, 3), (True, 1)],
     }
-    assert answer.backend == service.elastic.name if service.elastic else "embedded"
+    assert answer.backend == (service.elastic.name if service.elastic else "embedded")
 
 
 async def test_internal_callers_find_drafts(
