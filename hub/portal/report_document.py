@@ -1,6 +1,6 @@
 """A credit report's PDF: the credit page's public credit file, set with ReportLab.
 
-The data is what the public tier's read answered (``queries/report.graphql``), in Chinese as
+The data is what the public tier's read answered (``queries/enterprise.graphql``), in Chinese as
 it is kept; the labels follow the reader's language, from the portal's catalog. The first page
 carries the report's number, instant and verification code, and a QR code of ``/verify`` with
 the number filled in.
@@ -226,7 +226,7 @@ def _sections(e: Mapping[str, Any], styles: _Styles, _: Gettext) -> list[Flowabl
         _("Credit evaluations"),
         history["totalCount"],
         [_("Evaluated at"), _("Grade"), _("Score"), _("Authority"), _("Basis")],
-        [0.14, 0.16, 0.08, 0.24, 0.38],
+        [0.13, 0.22, 0.07, 0.22, 0.36],
         [
             [
                 _text(row["evaluatedAt"][:10]),

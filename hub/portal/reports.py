@@ -1,11 +1,12 @@
 """Credit reports and their verification: ``/reports/{uscc}.pdf``, ``/verify`` and the signing
 certificate at ``/reports/certificate.pem``.
 
-A report is made from the public tier's read of the credit page (``queries/report.graphql``,
-through the portal's ``read``, which spends the caller's public budget as any page does), so
-it can hold nothing an anonymous API caller could not read. Making one is expensive (a PDF
-set and signed), so reports also spend a budget of their own per address, and ``/verify``
-has one as well: with it and codes of 100 bits, the form cannot be used to guess codes, and
+A report is made from the public tier's read of the credit page (``queries/enterprise.graphql``
+with ``MAX_PAGE_SIZE`` records of each kind where the page shows 20), through the portal's
+``read``, which spends the caller's public budget as any page does, so it can hold nothing an
+anonymous API caller could not read. Making one is expensive (a PDF set and signed), so
+reports also spend a budget of their own per address, and ``/verify`` has one as well: with it
+and codes of 100 bits, the form cannot be used to guess codes, and
 since an unknown number and a wrong code get the same answer, nor to find numbers.
 """
 
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from hub.kit.pagination import MAX_PAGE_SIZE
 from hub.portal.language import Choice, choose
 from hub.portal.pages import Portal
 from hub.portal.reads import PublicBudget
@@ -89,9 +91,16 @@ class ReportPages:
         choice = choose(request)
         uscc = request.path_params["uscc"]
         # The read first: a malformed or unknown USCC costs a page's budget, not a report's.
-        read = await self.portal.read(request, choice, "report", {"uscc": uscc}, uscc=uscc)
+        read = await self.portal.read(
+            request, choice, "enterprise", {"uscc": uscc, "first": MAX_PAGE_SIZE}, uscc=uscc
+        )
         if isinstance(read, Response):
             return read
+        if request.method == "HEAD":
+            # A link checker's or a prefetcher's look: no report is issued for it.
+            return Response(
+                media_type="application/pdf", headers={**read.headers, "Cache-Control": "no-store"}
+            )
         admission = await self.report_budget(request)
         headers = dict(admission.headers)
         if not admission.allowed:

@@ -4,7 +4,7 @@ that it shows only what an anonymous API caller may read, and how bad input is a
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,18 +15,15 @@ from hub.blacklist.models import ListType
 from hub.config import Settings
 from hub.db import HubSession
 from hub.enterprise.models import CreditGrade, Enterprise
-from hub.quality.models import CheckResult
 from hub.recall.models import RecallStatus
 from hub.warning.models import Severity
 from search.indexer import reindex
 from search.outbox import EMBEDDED
-from tests.fixtures.blacklist import make_entry, make_removal
+from tests.fixtures.blacklist import make_entry
 from tests.fixtures.codes import uscc
-from tests.fixtures.credit import make_evaluation
+from tests.fixtures.credit_file import full_credit_file
 from tests.fixtures.enterprise import make_enterprise
-from tests.fixtures.licence import make_licence
 from tests.fixtures.limits import hub_client, limits
-from tests.fixtures.quality import make_product, make_spot_check
 from tests.fixtures.recall import make_recall
 from tests.fixtures.warning import make_warning
 
@@ -91,32 +88,7 @@ async def test_the_credit_page_shows_the_public_credit_file(
     client: httpx.AsyncClient, session: HubSession
 ) -> None:
     # given an enterprise with a full public record, and records the public may not see
-    enterprise = await make_enterprise(
-        session, name="北京健宝乳业有限公司", credit_grade=CreditGrade.C
-    )
-    await make_evaluation(
-        session, enterprise, CreditGrade.C, datetime(2025, 5, 6, 2, tzinfo=UTC), basis="抽检不合格"
-    )
-    await listed(session, enterprise, 30, decision_number="京市监信黑〔2025〕7号")
-    removed = await make_entry(
-        session,
-        enterprise,
-        listed_on=TODAY - timedelta(days=400),
-        publicity_ends_on=TODAY + timedelta(days=300),
-        decision_number="京市监信黑〔2024〕1号",
-    )
-    await make_removal(session, removed, TODAY - timedelta(days=100))
-    await make_licence(session, enterprise, number="XK13-101-00042")
-    product = await make_product(session, enterprise, name="健宝婴儿奶粉", brand="健宝")
-    await make_spot_check(
-        session,
-        product,
-        CheckResult.FAIL,
-        failed=[("蛋白质", "GB 10765-2021", "≥1.8 g/100kJ", "1.2 g/100kJ")],
-        report_number="GJCC-2025-77777",
-    )
-    await make_spot_check(session, product, report_number="GJCC-2025-88888", published=False)
-    await make_recall(session, enterprise, product, notice_number="ZH-2025-9999")
+    enterprise = await full_credit_file(session)
     await session.commit()
     # when
     response = await client.get(f"/enterprises/{enterprise.uscc}")

@@ -21,20 +21,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from hub.config import Settings
 from hub.db import HubSession
-from hub.enterprise.models import CreditGrade, Enterprise
+from hub.enterprise.models import Enterprise
 from hub.kit.time import SHANGHAI
-from hub.quality.models import CheckResult
 from hub.report.codes import CODE_BITS, hash_code
 from hub.report.models import CreditReport
 from hub.report.settings import ReportSettings
-from tests.fixtures.blacklist import make_entry, make_removal
 from tests.fixtures.codes import uscc
-from tests.fixtures.credit import make_evaluation
+from tests.fixtures.credit_file import full_credit_file
 from tests.fixtures.enterprise import make_enterprise
-from tests.fixtures.licence import make_licence
 from tests.fixtures.limits import hub_client
-from tests.fixtures.quality import make_product, make_spot_check
-from tests.fixtures.recall import make_recall
 
 TODAY = date.today()
 HTML = {"accept": "text/html"}
@@ -59,44 +54,6 @@ def verdict_of(page: str) -> str:
     found = re.search(r'<section aria-labelledby="verdict".*?</section>', page, re.DOTALL)
     assert found is not None, page
     return found.group(0)
-
-
-async def full_record(session: HubSession) -> Enterprise:
-    """An enterprise with something in every section, and records the public may not see."""
-    enterprise = await make_enterprise(
-        session, name="北京健宝乳业有限公司", credit_grade=CreditGrade.C
-    )
-    await make_evaluation(
-        session, enterprise, CreditGrade.C, datetime(2025, 5, 6, 2, tzinfo=UTC), basis="抽检不合格"
-    )
-    await make_entry(
-        session,
-        enterprise,
-        listed_on=TODAY - timedelta(days=30),
-        publicity_ends_on=TODAY + timedelta(days=365),
-        decision_number="京市监信黑〔2025〕7号",
-    )
-    removed = await make_entry(
-        session,
-        enterprise,
-        listed_on=TODAY - timedelta(days=400),
-        publicity_ends_on=TODAY + timedelta(days=300),
-        decision_number="京市监信黑〔2024〕1号",
-    )
-    await make_removal(session, removed, TODAY - timedelta(days=100))
-    await make_licence(session, enterprise, number="XK13-101-00042")
-    product = await make_product(session, enterprise, name="健宝婴儿奶粉", brand="健宝")
-    await make_spot_check(
-        session,
-        product,
-        CheckResult.FAIL,
-        failed=[("蛋白质", "GB 10765-2021", "≥1.8 g/100kJ", "1.2 g/100kJ")],
-        report_number="GJCC-2025-77777",
-    )
-    await make_spot_check(session, product, report_number="GJCC-2025-88888", published=False)
-    await make_recall(session, enterprise, product, notice_number="ZH-2025-9999")
-    await session.commit()
-    return enterprise
 
 
 async def download(client: httpx.AsyncClient, enterprise: Enterprise) -> httpx.Response:
@@ -124,7 +81,7 @@ async def test_a_report_is_the_public_credit_file_at_an_instant_and_is_recorded(
     client: httpx.AsyncClient, session: HubSession
 ) -> None:
     # given
-    enterprise = await full_record(session)
+    enterprise = await full_credit_file(session)
     # when
     response = await download(client, enterprise)
     # then a PDF to keep, made now
@@ -180,6 +137,18 @@ async def test_every_download_is_a_new_report(
         select(func.count()).select_from(CreditReport).where(CreditReport.uscc == enterprise.uscc)
     )
     assert count == 2
+
+
+async def test_a_head_request_issues_no_report(
+    client: httpx.AsyncClient, session: HubSession
+) -> None:
+    enterprise = await make_enterprise(session)
+    await session.commit()
+    response = await client.head(f"/reports/{enterprise.uscc}.pdf")
+    assert (response.status_code, response.content) == (200, b"")
+    assert response.headers["content-type"] == "application/pdf"
+    count = await session.scalar(select(func.count()).select_from(CreditReport))
+    assert count == 0
 
 
 async def test_labels_follow_the_language_and_the_data_stays_chinese(
