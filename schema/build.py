@@ -31,6 +31,7 @@ from schema.recalls.queries import RecallsQuery
 from schema.search.extension import SearchBackendReport
 from schema.search.queries import SearchQuery
 from schema.session import OperationSession
+from schema.statistics.queries import StatisticsQuery
 from schema.warnings.queries import WarningsQuery
 from schema.warnings.types import ConsumerWarning
 
@@ -39,6 +40,7 @@ MAX_NODES = 100
 
 @strawberry.type(description="The Quality Credit Hub: national product-quality credit data.")
 class Query(
+    StatisticsQuery,
     SearchQuery,
     ComplaintsQuery,
     WarningsQuery,

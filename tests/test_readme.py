@@ -58,7 +58,7 @@ async def demo_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
 
 
 def test_the_readme_has_its_examples() -> None:
-    assert len(EXAMPLES) == 13
+    assert len(EXAMPLES) == 14
 
 
 def _sizes(data: Any) -> list[int]:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, select, true
 
+from hub.auth.principal import ANONYMOUS
 from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
 from hub.kit.codes import region_range
+from hub.kit.months import MonthCount, last_complete_month, month_of, month_start, monthly_series
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.kit.time import NOW_SQL, TODAY_SQL, today, utcnow
 
 
@@ -131,3 +134,33 @@ class BlacklistRepository(Repository):
             select(BlacklistRemoval).where(BlacklistRemoval.entry_id.in_(list(entry_ids)))
         )
         return {row.entry_id: row for row in rows}
+
+    async def counts_by_month(
+        self, first: str | None, last: str | None, now: datetime
+    ) -> list[MonthCount]:
+        """Listings the public sees (in force) by the month they were listed (YYYY-MM), from
+        ``first`` to ``last``, in the months before the one under way at ``now``
+        (Asia/Shanghai).
+
+        The same figures for every caller: a removed, lapsed or unpublished listing counts in
+        no month. A month of fewer than ``SUPPRESSION_THRESHOLD`` listings is withheld, with
+        a complementary month, as in the public complaint statistics (``hub.kit.months``).
+        """
+        public = BlacklistRepository(self.session, ANONYMOUS)
+        year = extract("year", BlacklistEntry.listed_on).label("year")
+        month = extract("month", BlacklistEntry.listed_on).label("month")
+        stmt = (
+            public._select(BlacklistFilter())
+            .with_only_columns(year, month, func.count())
+            .where(BlacklistEntry.listed_on < month_start(now))
+            .group_by(year, month)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        counts = {month_of(int(y), int(m)): int(n) for y, m, n in rows}
+        newest = last_complete_month(now)
+        return monthly_series(
+            counts,
+            SUPPRESSION_THRESHOLD,
+            first=first,
+            last=newest if last is None else min(last, newest),
+        )

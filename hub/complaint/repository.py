@@ -19,11 +19,8 @@ from hub.enterprise.models import Region
 from hub.kit.codes import region_range
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
-from hub.kit.suppression import Cell, SuppressedTable
+from hub.kit.suppression import SUPPRESSION_THRESHOLD, Cell, SuppressedTable
 from hub.kit.time import SHANGHAI
-
-#: Below this, a count could point at a person; it is published as withheld, not as a number.
-SUPPRESSION_THRESHOLD = 10
 
 
 class ComplaintDimension(StrEnum):

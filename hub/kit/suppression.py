@@ -44,6 +44,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
+SUPPRESSION_THRESHOLD = 10
+"""Below this, a published count could point at a person: it is withheld, not shown. Every
+public statistic (complaints, spot checks, recalls, listings) uses this one threshold."""
+
 Cell = tuple[str, ...]
 """The coordinates of a cell, one per dimension of the table."""
 

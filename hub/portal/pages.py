@@ -13,8 +13,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from hub.db import RETRY_AFTER_SECONDS
 from hub.enterprise.reference import PROVINCES
+from hub.errors import BadUserInputError
+from hub.kit.months import last_complete_month, parse_month, shift
+from hub.kit.suppression import SUPPRESSION_THRESHOLD
+from hub.kit.time import utcnow
 from hub.limits import TierLimits
+from hub.portal import figures
 from hub.portal.assets import Assets
 from hub.portal.language import Choice, choose
 from hub.portal.reads import Answer, PublicBudget, PublicReads
@@ -83,6 +89,7 @@ class Portal:
             Route("/blacklist", self.blacklist, name="blacklist"),
             Route("/recalls", self.recalls, name="recalls"),
             Route("/warnings", self.warnings, name="warnings"),
+            Route("/statistics", self.statistics, name="statistics"),
             Route("/api", self.api, name="api"),
             Route("/api/public.graphql", self.public_sdl, name="public_sdl"),
         ]
@@ -170,6 +177,29 @@ class Portal:
         }
         return await self._page(request, "warnings", variables, "warnings.html")
 
+    async def statistics(self, request: Request) -> Response:
+        choice = choose(request)
+        params = request.query_params
+        try:
+            last = _month(params, "to_month") or last_complete_month(utcnow())
+            first = _month(params, "from_month") or shift(last, 1 - figures.DEFAULT_MONTHS)
+        except BadParameterError as error:
+            return self.problem(request, choice, 400, {}, problems=[str(error)])
+        read = await self.read(request, choice, "statistics", {"fromMonth": first, "toMonth": last})
+        if isinstance(read, Response):
+            return read
+        found = read.data["statistics"]
+        context = {
+            "threshold": SUPPRESSION_THRESHOLD,
+            "from_month": first,
+            "to_month": last,
+            "by_region": figures.rates(found["spotChecksByRegion"], "region"),
+            "by_category": figures.rates(found["spotChecksByCategory"], "category"),
+            "recalls": figures.monthly(found["recallsByMonth"]),
+            "listings": figures.monthly(found["blacklistListingsByMonth"]),
+        }
+        return self.pages.render(request, choice, "statistics.html", context, headers=read.headers)
+
     async def api(self, request: Request) -> Response:
         # No read, so no rate budget: the page must work when GraphiQL is off (production).
         return self.pages.render(
@@ -252,6 +282,10 @@ class Portal:
             return self.problem(request, choice, 400, headers, problems=messages)
         if code == "RATE_LIMITED":
             return self.problem(request, choice, 429, headers, retry_after=60)
+        if code == "UNAVAILABLE":
+            # The database is away; hub.db has logged it, once.
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return self.problem(request, choice, 503, headers)
         log.error("a portal page's read failed: %s", list(answer.errors))
         return self.problem(request, choice, 503, headers)
 
@@ -279,6 +313,17 @@ def _present(**values: Any) -> dict[str, Any] | None:
     """The filter made of the values given, None when every one is empty."""
     kept = {name: value for name, value in values.items() if value not in (None, "")}
     return kept or None
+
+
+def _month(params: Mapping[str, str], name: str) -> str | None:
+    """A month of the page's address, YYYY-MM (what a month field sends), None when empty."""
+    value = params.get(name)
+    if not value:
+        return None
+    try:
+        return parse_month(value, name)
+    except BadUserInputError as error:
+        raise BadParameterError(name, error.reason) from None
 
 
 def _boolean(params: Mapping[str, str], name: str) -> bool | None:

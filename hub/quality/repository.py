@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, func, select
 
+from hub.auth.principal import ANONYMOUS
 from hub.kit.codes import region_range
+from hub.kit.months import month_start
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.suppression import SUPPRESSION_THRESHOLD, SuppressedTable
 from hub.quality.models import CheckLevel, CheckResult, FailedItem, Product, SpotCheck
 
 
@@ -28,6 +32,34 @@ class SpotCheckFilter:
     sampled_after: date | None = None
     sampled_before: date | None = None
     category: str | None = None
+
+
+class RateGrouping(StrEnum):
+    """What spot-check failure rates are grouped by."""
+
+    PROVINCE = "PROVINCE"
+    CATEGORY = "CATEGORY"
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRate:
+    """The published spot checks of one province or product category, and how many failed.
+
+    ``checks`` and ``failed`` are None when withheld; ``withheld_cells`` counts the group's
+    withheld cells (passed, failed), never the checks in them.
+    """
+
+    key: str
+    checks: int | None
+    failed: int | None
+    withheld_cells: int
+
+    @property
+    def rate(self) -> float | None:
+        """``failed / checks``, None unless both are published."""
+        if self.checks is None or self.failed is None or self.checks == 0:
+            return None
+        return self.failed / self.checks
 
 
 class ProductRepository(Repository):
@@ -132,6 +164,45 @@ class SpotCheckRepository(Repository):
         self, product_ids: Collection[int], filter: SpotCheckFilter
     ) -> dict[int, int]:
         return await self.counts_by_parent(self._select(filter), SpotCheck.product_id, product_ids)
+
+    async def failure_rates(self, by: RateGrouping, now: datetime) -> list[FailureRate]:
+        """Spot checks sampled in the months before the one under way at ``now``
+        (Asia/Shanghai), by province of sampling or by product category, and how many failed.
+
+        The same figures for every caller: the public's spot checks, as the public list
+        counts them. They are the cells of a table (group × passed/failed); a cell of fewer
+        than ``SUPPRESSION_THRESHOLD`` checks is withheld, with complementary cells
+        (``hub.kit.suppression``), as in the public complaint statistics. Ordered by group.
+        """
+        public = SpotCheckRepository(self.session, ANONYMOUS)
+        key = (
+            func.substr(SpotCheck.region_code, 1, 2, type_=String) + "0000"
+            if by is RateGrouping.PROVINCE
+            else Product.category
+        ).label("grp")
+        stmt = (
+            public._select()
+            .with_only_columns(key, SpotCheck.result, func.count())
+            .where(SpotCheck.sampled_on < month_start(now))
+            .group_by(key, SpotCheck.result)
+        )
+        if by is RateGrouping.CATEGORY:
+            stmt = stmt.join(Product, Product.id == SpotCheck.product_id)
+        rows = (await self.session.execute(stmt)).all()
+        table = SuppressedTable(
+            {(group, CheckResult(result).value): int(n) for group, result, n in rows},
+            SUPPRESSION_THRESHOLD,
+        )
+        return [
+            FailureRate(
+                key=group,
+                checks=total.count if total.withheld == 0 else None,
+                failed=table.published((group, CheckResult.FAIL.value)),
+                withheld_cells=total.withheld,
+            )
+            for total in table.totals([0])
+            if (group := total.key[0]) is not None
+        ]
 
     async def failed_items(self, check_ids: Collection[int]) -> dict[int, list[FailedItem]]:
         rows = await self.session.scalars(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, extract, func, select
 
+from hub.auth.principal import ANONYMOUS
 from hub.enterprise.models import Enterprise
 from hub.kit.codes import region_range
+from hub.kit.months import MonthCount, last_complete_month, month_of, month_start, monthly_series
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.recall.models import Recall, RecallKind, RecallStatus
 
 
@@ -78,3 +81,32 @@ class RecallRepository(Repository):
 
     async def counts_by_product(self, product_ids: Collection[int]) -> dict[int, int]:
         return await self.counts_by_parent(self._select(), Recall.product_id, product_ids)
+
+    async def counts_by_month(
+        self, first: str | None, last: str | None, now: datetime
+    ) -> list[MonthCount]:
+        """Recalls by the month they started (YYYY-MM), from ``first`` to ``last``, in the
+        months before the one under way at ``now`` (Asia/Shanghai).
+
+        The same figures for every caller: the public's recalls, as the public list counts
+        them. A month of fewer than ``SUPPRESSION_THRESHOLD`` recalls is withheld, with a
+        complementary month, as in the public complaint statistics (``hub.kit.months``).
+        """
+        public = RecallRepository(self.session, ANONYMOUS)
+        year = extract("year", Recall.started_on).label("year")
+        month = extract("month", Recall.started_on).label("month")
+        stmt = (
+            public._select()
+            .with_only_columns(year, month, func.count())
+            .where(Recall.started_on < month_start(now))
+            .group_by(year, month)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        counts = {month_of(int(y), int(m)): int(n) for y, m, n in rows}
+        newest = last_complete_month(now)
+        return monthly_series(
+            counts,
+            SUPPRESSION_THRESHOLD,
+            first=first,
+            last=newest if last is None else min(last, newest),
+        )

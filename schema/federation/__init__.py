@@ -23,3 +23,4 @@ class Subgraph(StrEnum):
     WARNINGS = "warnings"
     COMPLAINTS = "complaints"
     SEARCH = "search"
+    STATISTICS = "statistics"

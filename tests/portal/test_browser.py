@@ -13,6 +13,7 @@ import base64
 import hashlib
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +26,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
+
+from hub.kit.months import last_complete_month, shift
 
 #: axe-core's rule sets for WCAG 2.1 levels A and AA, plus its best practices (landmarks,
 #: one main, headings in order...).
@@ -67,6 +70,7 @@ def pages(keys: dict[str, str]) -> dict[str, tuple[str, int]]:
         ),
         "recalls": ("/recalls", 200),
         "warnings": ("/warnings", 200),
+        "statistics": ("/statistics", 200),
         "api": ("/api", 200),
         "verify": ("/verify?number=QCR-20250101-0123456789", 200),
         "not-found": ("/enterprises/91110000013609763T", 404),
@@ -76,8 +80,8 @@ def pages(keys: dict[str, str]) -> dict[str, tuple[str, int]]:
 
 PAGE_NAMES = [
     "home", "search", "search-empty", "enterprise-listed", "enterprise-failed-check",
-    "blacklist", "blacklist-filtered", "recalls", "warnings", "api", "verify", "not-found",
-    "bad-input",
+    "blacklist", "blacklist-filtered", "recalls", "warnings", "statistics", "api", "verify",
+    "not-found", "bad-input",
 ]  # fmt: skip
 
 
@@ -299,6 +303,71 @@ def test_the_blacklist_filters_and_pages_by_cursor(browser: webdriver.Chrome, hu
     selected = Select(browser.find_element(By.ID, "list_type")).first_selected_option
     assert selected.get_attribute("value") == "SERIOUS_VIOLATION"
     assert console_errors(browser, 200) == []
+
+
+STATISTICS = """query($from: String, $to: String) { statistics {
+  spotChecksByRegion { region { name } failureRate }
+  spotChecksByCategory { category failureRate }
+  recallsByMonth(fromMonth: $from, toMonth: $to) { month count }
+  blacklistListingsByMonth(fromMonth: $from, toMonth: $to) { month count }
+} }"""
+
+#: Each chart of the statistics page: its section, the API's field, and a group's name in it.
+CHARTS = {
+    "by-region": ("spotChecksByRegion", lambda g: g["region"]["name"], "failureRate"),
+    "by-category": ("spotChecksByCategory", lambda g: g["category"], "failureRate"),
+    "recalls-by-month": ("recallsByMonth", lambda g: g["month"], "count"),
+    "listings-by-month": ("blacklistListingsByMonth", lambda g: g["month"], "count"),
+}
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_statistics_charts_show_the_api_figures_with_their_tables(
+    browser: webdriver.Chrome, hub_url: str, language: str
+) -> None:
+    # given the figures of the API, for the months the page shows by default
+    last = last_complete_month(datetime.now(UTC))
+    months = {"from": shift(last, -23), "to": last}
+    answer = httpx.post(
+        f"{hub_url}/graphql", json={"query": STATISTICS, "variables": months}, timeout=30
+    ).json()
+    assert "errors" not in answer, answer
+    # when the reader opens the page
+    browser.get_log("browser")
+    browser.get(f"{hub_url}/statistics?from_month={months['from']}&to_month={last}&lang={language}")
+    # then each chart is drawn, named by its title, and followed by its data table
+    for id, (field, name_of, value) in CHARTS.items():
+        figures = answer["data"]["statistics"][field]
+        section = browser.find_element(By.CSS_SELECTOR, f"section[aria-labelledby='{id}']")
+        heading = section.find_element(By.TAG_NAME, "h2").text
+        chart = section.find_element(By.CSS_SELECTOR, "svg.chart[role=img]")
+        assert chart.get_attribute("aria-labelledby") == f"{id}-chart-title {id}-chart-desc"
+        title = section.find_element(By.ID, f"{id}-chart-title")
+        assert title.get_attribute("textContent") == heading
+        assert chart.size["width"] > 400 and chart.size["height"] > 100
+        drawn = {
+            bar.get_attribute("data-label"): float(bar.get_attribute("data-value") or "nan")
+            for bar in chart.find_elements(By.CSS_SELECTOR, "rect.bar")
+        }
+        hatched = [
+            bar.get_attribute("data-label")
+            for bar in chart.find_elements(By.CSS_SELECTOR, "rect.withheld")
+        ]
+        assert drawn == {name_of(g): g[value] for g in figures if g[value] is not None}
+        assert sorted(hatched) == sorted(name_of(g) for g in figures if g[value] is None)
+        # the table right after the chart, for screen readers, has every figure
+        table = chart.find_element(By.XPATH, "following-sibling::table[1]")
+        assert table.find_element(By.TAG_NAME, "caption").text != ""
+        headers = table.find_elements(By.CSS_SELECTOR, "tbody th[scope=row]")
+        assert [h.text for h in headers] == [name_of(g) for g in _in_chart_order(figures, value)]
+    assert console_errors(browser, 200) == []
+
+
+def _in_chart_order(figures: list[dict[str, Any]], value: str) -> list[dict[str, Any]]:
+    """Rates highest first and withheld last, as the page orders them; months as they come."""
+    if value != "failureRate":
+        return figures
+    return sorted(figures, key=lambda g: (g[value] is None, -(g[value] or 0.0)))
 
 
 def test_the_language_switch_is_remembered(browser: webdriver.Chrome, hub_url: str) -> None:
