@@ -12,26 +12,49 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.auth.authenticate import Authenticator
+from hub.auth.errors import UnauthenticatedError
 from hub.auth.principal import ANONYMOUS, Tier
 from hub.auth.routes import OAuthEndpoints
 from hub.config import Settings, get_settings
-from hub.db import HubSession, create_engine, create_sessionmaker
+from hub.db import (
+    RETRY_AFTER_SECONDS,
+    DatabaseTimeouts,
+    DatabaseUnavailableError,
+    HubSession,
+    create_engine,
+    create_sessionmaker,
+    health_of,
+)
+from hub.kit.breaker import Breaker
+from hub.kit.time import utcnow
+from hub.observability.metrics import (
+    CONTENT_TYPE,
+    OutboxLag,
+    Sampler,
+    exposition,
+    multiprocess,
+    process_exits,
+    watch_pool,
+)
+from hub.observability.requests import Observed
+from hub.observability.tracing import install_tracing, otlp_endpoint
 from hub.portal.pages import Portal
 from hub.portal.reads import Admission, Answer, PublicBudget, PublicReads
 from hub.portal.reports import ReportPages
-from hub.ratelimit import Rate, RateLimiter, create_rate_limiter
+from hub.ratelimit import Rate, RateLimiter, RedisRateLimiter, create_rate_limiter
 from hub.report.font import missing_font_message
 from hub.report.service import CreditReportLedger
 from hub.report.signing import LazySigner
 from search.indexer import sync_forever
+from search.outbox import ELASTICSEARCH, EMBEDDED, lag
 from search.service import SearchService
 
 if TYPE_CHECKING:
@@ -60,12 +83,25 @@ def create_app(
     engine = None
     if sessionmaker is None:
         engine = create_engine(
-            settings.database_url, echo=settings.sql_echo, pool_size=settings.database_pool_size
+            settings.database_url,
+            echo=settings.sql_echo,
+            pool_size=settings.database_pool_size,
+            timeouts=DatabaseTimeouts(
+                connect=settings.database_connect_timeout,
+                acquire=settings.database_acquire_timeout,
+                statement=settings.database_statement_timeout,
+                retry_interval=settings.database_retry_interval,
+            ),
         )
         sessionmaker = create_sessionmaker(engine)
     maker = sessionmaker
     limiter = create_rate_limiter(settings.redis_url)
     search = SearchService.from_settings(settings)
+    bound = _engine_of(maker)
+    watch_pool(bound)
+    sampler = Sampler(engines=[bound], breakers=_breakers(bound, limiter, search))
+    endpoint = otlp_endpoint(settings.otlp_endpoint)
+    tracing = install_tracing(bound, endpoint) if endpoint is not None else None
 
     # The search outbox relay: changes reach the indexes after their commit. The whole graph
     # and the search subgraph run one; the other subgraphs leave it to them.
@@ -83,30 +119,48 @@ def create_app(
             if relays
             else None
         )
+        # With several workers, each reports its pool and breakers for the one that is scraped.
+        sampling = asyncio.create_task(_sample_forever(sampler)) if multiprocess() else None
         try:
             yield
         finally:
-            if relay is not None:
-                relay.cancel()
-                await asyncio.gather(relay, return_exceptions=True)
+            for task in (relay, sampling):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await search.close()
             await limiter.aclose()
             if engine is not None:
                 await engine.dispose()
+            if tracing is not None:
+                tracing.close()
+            process_exits()
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> JSONResponse:
+        # Within the database timeouts, like any request; an outage is logged by hub.db, once.
         try:
             async with maker() as session:
                 await session.execute(text("SELECT 1"))
+        except DatabaseUnavailableError as error:
+            return _not_ready(error.outage.kind.value)
         except Exception:
             log.exception("readiness check failed")
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+            return _not_ready("unreachable")
         return JSONResponse({"status": "ok", "database": "reachable"})
 
     authenticator = Authenticator(settings, maker)
+
+    async def metrics(request: Request) -> Response:
+        refusal = await _internal_only(authenticator, request)
+        if refusal is not None:
+            return refusal
+        sampler.refresh()
+        lags = await _outbox_lags(maker, search)
+        return Response(exposition(lags), media_type=CONTENT_TYPE)
+
     graphql = GraphQLEndpoint(
         maker,
         authenticator,
@@ -138,15 +192,22 @@ def create_app(
             Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             *OAuthEndpoints(authenticator).routes(),
             Portal.assets(),
         ],
         exception_handlers={404: portal.not_found} if portal is not None else {},
-        # The whole app: the OAuth endpoints need the scheme a trusted proxy forwards, too.
-        middleware=[Middleware(TrustedRouters, routers=settings.trusted_routers)],
+        middleware=[
+            # Outermost: every response carries its request id, whoever wrote it.
+            Middleware(Observed),
+            *([tracing.middleware()] if tracing is not None else []),
+            # The whole app: the OAuth endpoints need the scheme a trusted proxy forwards, too.
+            Middleware(TrustedRouters, routers=settings.trusted_routers),
+        ],
         lifespan=lifespan,
     )
     app.state.search = search
+    app.state.tracing = tracing
     return app
 
 
@@ -165,7 +226,13 @@ def _public_reads(
 
     async def read(request: Request, document: str, variables: Mapping[str, Any]) -> Answer:
         if compiled is not None:
-            body = await compiled.answer(Tier.PUBLIC, document, dict(variables))
+            try:
+                body = await compiled.answer(Tier.PUBLIC, document, dict(variables))
+            except DatabaseUnavailableError as error:
+                # What the resolvers would answer: the portal shows its 503 page.
+                return Answer(
+                    None, ({"message": error.message, "extensions": {"code": error.code}},)
+                )
             if body is not None:
                 return Answer(orjson.loads(body)["data"])
         context = Context(principal=ANONYMOUS, sessionmaker=sessionmaker, request=request)
@@ -175,6 +242,14 @@ def _public_reads(
         return Answer(result.data, tuple(error.formatted for error in result.errors or ()))
 
     return read
+
+
+def _not_ready(database: str) -> JSONResponse:
+    return JSONResponse(
+        {"status": "unavailable", "database": database},
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _public_budget(guard: Guard) -> PublicBudget:
@@ -226,6 +301,68 @@ def _address_budget(limiter: RateLimiter, rate: Rate, name: str) -> PublicBudget
         return Admission(decision.allowed, RateAdmission(decision).headers, decision.retry_after)
 
     return admit
+
+
+def _engine_of(sessionmaker: async_sessionmaker[HubSession]) -> AsyncEngine:
+    """The engine behind the sessions (a test binds them to one connection of it)."""
+    bind = sessionmaker.kw["bind"]
+    return bind if isinstance(bind, AsyncEngine) else bind.engine
+
+
+def _breakers(engine: AsyncEngine, limiter: RateLimiter, search: SearchService) -> list[Breaker]:
+    """The app's circuit breakers in front of other services, for ``hub_breaker_state``."""
+    found = [search.breaker] if search.elastic is not None else []
+    if isinstance(limiter, RedisRateLimiter):
+        found.append(limiter.breaker)
+    health = health_of(engine)
+    if health is not None:
+        found.append(health.breaker)
+    return found
+
+
+async def _sample_forever(sampler: Sampler, interval: float = 5.0) -> None:
+    while True:
+        sampler.refresh()
+        await asyncio.sleep(interval)
+
+
+async def _internal_only(authenticator: Authenticator, request: Request) -> Response | None:
+    """/metrics is the internal tier's: 401 without valid credentials, 403 for a partner."""
+    try:
+        principal = await authenticator.authenticate(request.headers.get("authorization"))
+    except UnauthenticatedError as error:
+        return _refusal(401, error.code, error.message, {"WWW-Authenticate": "Bearer"})
+    except Exception as error:
+        if not isinstance(error, DatabaseUnavailableError):  # an outage hub.db logs, once
+            log.exception("could not check the credentials of a scrape")
+        message = "Credentials cannot be checked right now; try again shortly."
+        return _refusal(503, "UNAVAILABLE", message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if principal.tier is Tier.PUBLIC:
+        message = "Metrics need a bearer token of the internal tier."
+        return _refusal(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": "Bearer"})
+    if principal.tier < Tier.INTERNAL:
+        return _refusal(403, "FORBIDDEN", "Metrics are for the internal tier only.", {})
+    return None
+
+
+def _refusal(status: int, code: str, message: str, headers: dict[str, str]) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status, headers=headers)
+
+
+async def _outbox_lags(
+    sessionmaker: async_sessionmaker[HubSession], search: SearchService
+) -> list[OutboxLag]:
+    """Each search backend's outbox, read for a scrape; none while the database is away."""
+    targets = [EMBEDDED, *([ELASTICSEARCH] if search.elastic is not None else [])]
+    try:
+        async with sessionmaker() as session:
+            found = [await lag(session, target) for target in targets]
+    except Exception as error:
+        log.warning("metrics: the search outbox could not be read (%s)", type(error).__name__)
+        return []
+    now = utcnow()
+    return [OutboxLag(f.target, f.pending, f.seconds(now)) for f in found]
 
 
 #: The subgraph ``create_subgraph_app`` serves; ``hub serve --subgraph NAME`` sets it.

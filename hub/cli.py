@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import FrameType
 
 import click
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.cli import clients, keys
-from hub.config import get_settings
+from hub.config import Settings, get_settings
 from hub.db import create_engine
 from hub.demo.cli import demo
 from hub.demo.codes import MAX_ENTERPRISES
 from hub.errors import HubError
 from hub.importer.cli import import_command
 from hub.migrate import current, downgrade, upgrade
+from hub.observability.logs import log_config
+from hub.observability.metrics import MULTIPROC_ENV
 from schema.federation import Subgraph
 from search.cli import search
 
@@ -43,11 +53,27 @@ def main() -> None:
     type=click.Choice([s.value for s in Subgraph]),
     help="Serve this federation subgraph alone, for a router (default: the whole graph).",
 )
+@click.option(
+    "--shutdown-timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(0, 3600),
+    help="Seconds that requests in flight get to finish after SIGTERM.",
+)
 def serve(
-    host: str, port: int, workers: int, with_demo: bool, enterprises: int, subgraph: str | None
+    host: str,
+    port: int,
+    workers: int,
+    with_demo: bool,
+    enterprises: int,
+    subgraph: str | None,
+    shutdown_timeout: int,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development)."""
+    import logging.config
+
     import uvicorn
+    from sqlalchemy.exc import ArgumentError
 
     from hub.app import SUBGRAPH_ENV
     from hub.db import create_sessionmaker
@@ -55,8 +81,17 @@ def serve(
     from search.indexer import reindex
     from search.outbox import EMBEDDED
 
+    settings = _valid_settings()
+    logs = log_config(settings.logs_as, settings.log_level)
+    logging.config.dictConfig(logs)
+
     async def prepare() -> None:
-        engine = create_engine(get_settings().database_url)
+        try:
+            engine = create_engine(settings.database_url)
+        except ArgumentError as error:
+            raise click.ClickException(
+                f"invalid configuration: HUB_DATABASE_URL: {error}"
+            ) from None
         try:
             await upgrade(engine)
             # The seed bulk-loads without the outbox: index everything once instead.
@@ -71,18 +106,73 @@ def serve(
         raise click.ClickException(error.message) from None
     if subgraph is not None:
         os.environ[SUBGRAPH_ENV] = subgraph
-    uvicorn.run(
-        "hub.app:create_app" if subgraph is None else "hub.app:create_subgraph_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-        # The app believes forwarded headers from HUB_TRUSTED_ROUTERS only (schema.guard);
-        # uvicorn's own default would believe any process on 127.0.0.1 first.
-        proxy_headers=False,
-    )
+    made = _metrics_directory(workers)
+    # uvicorn finishes the requests in flight on SIGTERM, then raises the signal again for
+    # the handler it found: this one makes that a clean exit (0), not a death by signal.
+    signal.signal(signal.SIGTERM, _stopped)
+    try:
+        uvicorn.run(
+            "hub.app:create_app" if subgraph is None else "hub.app:create_subgraph_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=logs,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            timeout_graceful_shutdown=shutdown_timeout,
+            # The app believes forwarded headers from HUB_TRUSTED_ROUTERS only (schema.guard);
+            # uvicorn's own default would believe any process on 127.0.0.1 first.
+            proxy_headers=False,
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _valid_settings() -> Settings:
+    """The settings, or a one-line message that names each variable that is wrong."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{_variable(problem['loc'])}: {problem['msg']}" for problem in error.errors()
+        )
+        raise click.ClickException(f"invalid configuration: {problems}") from None
+    except SettingsError as error:
+        found = re.search(r'field "(\w+)"', str(error))
+        name = _variable((found.group(1),)) if found else "a HUB_ variable"
+        raise click.ClickException(f"invalid configuration: {name}: {error}") from None
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    """The environment variable of a settings field (nested fields joined by ``__``)."""
+    names: list[str] = []
+    for part in location:
+        if not isinstance(part, str):
+            break  # an item of a JSON list: the variable is the list's
+        names.append(part.upper())
+    return "HUB_" + "__".join(names)
+
+
+def _metrics_directory(workers: int) -> str | None:
+    """Several workers keep their metrics in files that any of them adds up for a scrape:
+    in ``PROMETHEUS_MULTIPROC_DIR`` as given, emptied of a previous run's files, or else in a
+    fresh temporary directory, which is returned to be removed at exit."""
+    configured = os.environ.get(MULTIPROC_ENV)
+    if configured:
+        for old in Path(configured).glob("*.db"):
+            old.unlink()
+        return None
+    if workers == 1:
+        return None
+    made = tempfile.mkdtemp(prefix="hub-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    return made
 
 
 @main.group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,7 +37,25 @@ class Settings(BaseSettings):
     )
     search_url: str | None = Field(default=None, description="Elasticsearch URL; unset: embedded")
     search_index_prefix: str = Field(default="hub", description="Prefix of the index aliases")
-    search_timeout: float = Field(default=5.0, gt=0, description="Elasticsearch request timeout")
+    search_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Elasticsearch request timeout of indexing (the outbox relay, reindexing)",
+    )
+    search_query_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="seconds a search waits for Elasticsearch before it answers from the "
+        "embedded index",
+    )
+    search_retry_interval: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="after Elasticsearch failed a search, seconds until one search tries it "
+        "again; the others answer from the embedded index meanwhile",
+    )
     search_sync_interval: float = Field(
         default=1.0, gt=0, description="Seconds between outbox relays in `hub serve`"
     )
@@ -82,6 +101,33 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=20, ge=1, le=200, description="PostgreSQL connections per hub process"
     )
+    database_connect_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="seconds `hub serve` waits to open a PostgreSQL connection (TCP and start-up)",
+    )
+    database_acquire_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="seconds a request waits for a pooled connection (or its turn for a compiled "
+        "read) before it is answered 503",
+    )
+    database_statement_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="seconds a request waits for a statement; PostgreSQL's statement_timeout is "
+        "set to 90% of it, so a server that answers cancels a slow statement itself",
+    )
+    database_retry_interval: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="once the database is found unreachable, requests are answered 503 at once; "
+        "every this many seconds one request is let through to try it again",
+    )
     database_concurrency: int | None = Field(
         default=None,
         ge=1,
@@ -99,10 +145,28 @@ class Settings(BaseSettings):
         description="credit reports' rate budgets, signing key and font (hub.report.settings)",
     )
     sql_echo: bool = False
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="`json` (one object per line) or `text`; unset: json in production, text "
+        "in development",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="the least severe level `hub serve` logs"
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="base URL of an OTLP/HTTP collector (http://127.0.0.1:4318): tracing on; "
+        "unset: OTEL_EXPORTER_OTLP_ENDPOINT, else tracing off (hub.observability.tracing)",
+    )
 
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def logs_as(self) -> Literal["json", "text"]:
+        """The log format: as configured, or json in production and text in development."""
+        return self.log_format or ("json" if self.is_production else "text")
 
     @property
     def base_url(self) -> str:

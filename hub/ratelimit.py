@@ -31,6 +31,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hub.kit.breaker import Breaker, State
+
 log = logging.getLogger("hub.ratelimit")
 
 MICROSECONDS = 1_000_000
@@ -206,11 +208,13 @@ return {1, new_tat - now}
 class RedisRateLimiter:
     """Budgets in Redis, so that every hub process spends from the same one.
 
-    If Redis fails, requests are counted by ``fallback`` (the process's own budgets) for
-    ``retry_after_failure`` seconds before Redis is tried again: the hub keeps answering and
-    keeps a limit, only per process. A limiter that refused every request while Redis is down
-    would take the whole API down with a cache; one that let everything through would leave
-    the database unprotected exactly when something is already wrong.
+    If Redis fails, requests are counted by ``fallback`` (the process's own budgets), and
+    every ``retry_after_failure`` seconds one request tries Redis again (hub.kit.breaker): the
+    hub keeps answering and keeps a limit, only per process, and a Redis that hangs costs one
+    request ``timeout`` seconds per retry, not every request that arrives meanwhile. A
+    limiter that refused every request while Redis is down would take the whole API down with
+    a cache; one that let everything through would leave the database unprotected exactly
+    when something is already wrong.
     """
 
     def __init__(
@@ -229,17 +233,15 @@ class RedisRateLimiter:
         self._script = self._redis.register_script(_GCRA_SCRIPT)
         self._prefix = prefix
         self._fallback = fallback if fallback is not None else InProcessRateLimiter()
-        self._retry_after_failure = retry_after_failure
-        self._clock = clock
-        self._down_until: float | None = None
+        self.breaker = Breaker("redis", cooldown=retry_after_failure, clock=clock)
 
     @property
     def degraded(self) -> bool:
         """Whether requests are being counted by the fallback because Redis failed."""
-        return self._down_until is not None
+        return self.breaker.state is not State.CLOSED
 
     async def hit(self, key: str, rate: Rate, batch: Batch | None = None) -> Decision:
-        if self._down_until is not None and self._clock() < self._down_until:
+        if not self.breaker.allow():
             return await self._fallback.hit(key, rate, batch)
         keys: list[str] = [self._prefix + key]
         args: list[int] = [rate.interval, rate.capacity]
@@ -249,15 +251,13 @@ class RedisRateLimiter:
         try:
             allowed, used = await self._script(keys=keys, args=args)
         except (RedisError, OSError) as error:
-            if self._down_until is None:
+            if self.breaker.failed(f"{type(error).__name__}: {error}"):
                 log.warning(
                     "rate limiting falls back to per-process budgets: Redis failed (%s)", error
                 )
-            self._down_until = self._clock() + self._retry_after_failure
             return await self._fallback.hit(key, rate, batch)
-        if self._down_until is not None:
+        if self.breaker.succeeded() is not None:
             log.warning("rate limiting shares budgets through Redis again")
-            self._down_until = None
         return decide(rate, bool(allowed), int(used))
 
     async def aclose(self) -> None:

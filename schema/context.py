@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 from hub.auth.audit import PersonalRead
 from hub.auth.principal import Principal
 from hub.db import HubSession
+from hub.observability.logs import current_request_id
 
 L = TypeVar("L", bound=DataLoader[Any, Any])
 
@@ -24,7 +24,8 @@ class Context:
     principal: Principal
     sessionmaker: async_sessionmaker[HubSession]
     request: Request | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The HTTP request's id (its X-Request-Id), which its log lines and audit records carry.
+    request_id: str = field(default_factory=current_request_id)
     personal_reads: list[PersonalRead] = field(default_factory=list)
     _session: HubSession | None = None
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)

@@ -35,6 +35,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hub.auth.principal import Principal, Tier
 from hub.limits import Limits
+from hub.observability.metrics import count_admission
 from hub.ratelimit import Batch, Decision, Rate, RateLimiter
 
 RATE_LIMITED = "RATE_LIMITED"
@@ -206,4 +207,5 @@ class Guard:
         own = tier is Tier.PUBLIC and _forwards_no_client(request)
         rate = self.router_rate if own else self.rates[tier]
         decision = await self.limiter.hit(key, rate, operation_of(request, key))
+        count_admission(tier.label, decision.allowed)
         return Admission(decision)

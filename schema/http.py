@@ -9,6 +9,7 @@ import logging
 
 import orjson
 from cross_web import HTTPException, StarletteRequestAdapter
+from graphql import GraphQLError, Lexer, Source, TokenKind
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
@@ -25,8 +26,9 @@ from hub.auth.authenticate import Authenticator
 from hub.auth.errors import UnauthenticatedError
 from hub.auth.principal import ANONYMOUS, Tier
 from hub.config import Settings
-from hub.db import HubSession
+from hub.db import RETRY_AFTER_SECONDS, DatabaseUnavailableError, HubSession
 from hub.limits import TierLimits
+from hub.observability.requests import COMPILED, NO_PLAN, RESOLVERS, note
 from hub.portal.graphiql import graphiql_html
 from hub.ratelimit import RateLimiter
 from schema.build import build_schema
@@ -40,6 +42,7 @@ from schema.transport import (
     JSON,
     METHOD_NOT_ALLOWED,
     GraphQLRequest,
+    PageRequest,
     RequestError,
     answer,
     read_request,
@@ -49,6 +52,8 @@ from schema.transport import (
 
 log = logging.getLogger("hub.auth")
 failures = logging.getLogger("hub.graphql")
+
+UNAVAILABLE = DatabaseUnavailableError.code
 
 
 class _ReadRequest(StarletteRequestAdapter):
@@ -160,6 +165,13 @@ class TierGraphQL(GraphQL[Context, None]):
     ) -> Response:
         assert not isinstance(response_data, list)  # schema.transport refuses batches
         media_type = sub_response.media_type or JSON
+        unavailable = _unavailable_error(response_data)
+        if unavailable is not None:
+            # The database could not serve the request: the caller may try again (503), which
+            # a 200 with a masked error would not tell it.
+            response = _unavailable(unavailable, media_type)
+            response.headers.raw.extend(sub_response.headers.raw)
+            return response
         status, body = answer(response_data, media_type)
         response = Response(self.encode_json(body), status_code=status, media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
@@ -235,6 +247,7 @@ class GraphQLEndpoint:
                 {tier: view.schema for tier, view in self.views.items()},
                 settings.limits,
                 concurrency=settings.database_concurrency or settings.database_pool_size,
+                acquire_timeout=settings.database_acquire_timeout,
             )
             if settings.compile_queries and subgraph is None and engine.dialect.name == "postgresql"
             else None
@@ -252,6 +265,11 @@ class GraphQLEndpoint:
             await self.serve(scope, receive, tracked)
         except ClientDisconnect:
             return
+        except DatabaseUnavailableError as error:
+            # hub.db has logged the outage, once; a traceback per request would flood the log.
+            if started:
+                raise
+            await _unavailable(error.message)(scope, receive, send)
         except Exception:
             # Whatever went wrong, the caller gets JSON with a code, never a bare 500 page.
             failures.exception("unexpected failure answering /graphql")
@@ -268,12 +286,14 @@ class GraphQLEndpoint:
             answer = admission.refusal or _unauthenticated(error)
             await answer(scope, receive, admission.stamp(send))
             return
-        except Exception:
+        except Exception as error:
             # Checking a token needs the database (revocations, the client's status); when it
             # is down the caller may retry, and must not be served as the public instead.
-            log.exception("could not check credentials")
-            await _unavailable()(scope, receive, send)
+            if not isinstance(error, DatabaseUnavailableError):
+                log.exception("could not check credentials")
+            await _unavailable(CREDENTIALS_UNCHECKED)(scope, receive, send)
             return
+        note(scope).tier = principal.tier.label
         admission = await self.guard.admit(request, principal)
         send = admission.stamp(send)
         if admission.refusal is not None:
@@ -288,14 +308,34 @@ class GraphQLEndpoint:
             return
         scope.setdefault("state", {})["principal"] = principal
         remember(scope, read)
+        note(scope).operation = operation_name(read)
         if self.compiled is not None and isinstance(read, GraphQLRequest):
             body = await self.compiled.answer(
                 principal.tier, read.query, read.variables or {}, read.operation_name
             )
             if body is not None:
+                note(scope).plan = COMPILED
                 await Response(body, media_type=read.media_type)(scope, receive, send)
                 return
+        note(scope).plan = RESOLVERS if isinstance(read, GraphQLRequest) else NO_PLAN
         await view(scope, receive, send)
+
+
+def operation_name(read: GraphQLRequest | PageRequest) -> str | None:
+    """The operation a request runs, for metrics: the one it names, else its document's
+    first operation's name, read from at most its first three tokens, never parsed whole."""
+    if not isinstance(read, GraphQLRequest):
+        return None
+    if read.operation_name is not None:
+        return read.operation_name
+    try:
+        lexer = Lexer(Source(read.query))
+        keyword, name = lexer.advance(), lexer.advance()
+    except GraphQLError:
+        return None
+    if keyword.kind is TokenKind.NAME and keyword.value in ("query", "mutation", "subscription"):
+        return name.value if name.kind is TokenKind.NAME else None
+    return None
 
 
 def _internal() -> Response:
@@ -310,20 +350,24 @@ def _internal() -> Response:
     return Response(orjson.dumps(body), status_code=500, media_type=JSON)
 
 
-def _unavailable() -> Response:
-    body = {
-        "errors": [
-            {
-                "message": "Credentials cannot be checked right now; try again shortly.",
-                "extensions": {"code": "UNAVAILABLE"},
-            }
-        ]
-    }
+CREDENTIALS_UNCHECKED = "Credentials cannot be checked right now; try again shortly."
+
+
+def _unavailable_error(result: GraphQLHTTPResponse) -> str | None:
+    """The message of the result's error that says the database was unavailable, if any."""
+    for error in result.get("errors") or ():
+        if isinstance(error, dict) and (error.get("extensions") or {}).get("code") == UNAVAILABLE:
+            return str(error.get("message", ""))
+    return None
+
+
+def _unavailable(message: str, media_type: str = JSON) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": UNAVAILABLE}}]}
     return Response(
         orjson.dumps(body),
         status_code=503,
-        media_type="application/json",
-        headers={"Retry-After": "5"},
+        media_type=media_type,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

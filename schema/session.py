@@ -10,6 +10,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from hub.auth.audit import AuditRepository
+from hub.db import DatabaseUnavailableError
 from schema.context import Context
 
 log = logging.getLogger("hub.audit")
@@ -38,14 +39,17 @@ class OperationSession(SchemaExtension):
                         context.principal, context.request_id, context.personal_reads
                     )
                     await session.commit()
-                except Exception:
-                    log.exception("audit write failed; withholding the answer")
+                except Exception as error:
+                    # An outage is the caller's to retry (503), and hub.db logs it once.
+                    outage = isinstance(error, DatabaseUnavailableError)
+                    if not outage:
+                        log.exception("audit write failed; withholding the answer")
                     await session.rollback()
                     result.data = None
                     result.errors = [
                         GraphQLError(
                             "The read could not be audited, so it was not answered.",
-                            extensions={"code": "INTERNAL"},
+                            extensions={"code": "UNAVAILABLE" if outage else "INTERNAL"},
                         )
                     ]
                 return

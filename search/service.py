@@ -3,14 +3,15 @@ and Elasticsearch trouble falls back to the embedded backend instead of failing 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-import time
 from dataclasses import dataclass
 
 from hub.config import Settings
 from hub.db import HubSession
 from hub.errors import BadUserInputError
+from hub.kit.breaker import Breaker, State
 from hub.kit.codes import parse_gtin, parse_licence_number, parse_uscc
 from hub.kit.pagination import encode_cursor, page_request
 from search.backend import (
@@ -102,13 +103,25 @@ class Answer:
 
 
 class SearchService:
-    """One per process: holds the Elasticsearch client and remembers when it failed."""
+    """One per process: holds the Elasticsearch client and a breaker in front of it.
 
-    def __init__(self, elastic: ElasticBackend | None = None, *, cooldown: float = 5.0) -> None:
+    A search waits ``timeout`` seconds for Elasticsearch at most, then answers from the
+    embedded index. The first failure opens the breaker: searches answer from the embedded
+    index at once, and every ``retry_interval`` seconds one of them tries Elasticsearch again
+    (hub.kit.breaker), so a node that hangs costs one slow search, not every search that
+    starts while another is waiting.
+    """
+
+    def __init__(
+        self,
+        elastic: ElasticBackend | None = None,
+        *,
+        timeout: float = 1.0,
+        retry_interval: float = 5.0,
+    ) -> None:
         self.elastic = elastic
-        self.cooldown = cooldown
-        self._down_until = 0.0
-        self._down_reason = ""
+        self.timeout = timeout
+        self.breaker = Breaker("elasticsearch", cooldown=retry_interval)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchService:
@@ -119,17 +132,42 @@ class SearchService:
                 settings.search_url,
                 prefix=settings.search_index_prefix,
                 timeout=settings.search_timeout,
-            )
+            ),
+            timeout=settings.search_query_timeout,
+            retry_interval=settings.search_retry_interval,
         )
+
+    @property
+    def degraded(self) -> bool:
+        """Whether searches answer from the embedded index because Elasticsearch failed."""
+        return self.elastic is not None and self.breaker.state is not State.CLOSED
 
     async def close(self) -> None:
         if self.elastic is not None:
             await self.elastic.close()
 
-    def _elastic_usable(self) -> ElasticBackend | None:
-        if self.elastic is None or time.monotonic() < self._down_until:
+    async def _from_elastic(self, request: SearchRequest) -> SearchResult | None:
+        """Elasticsearch's answer, or None when the embedded index must answer instead."""
+        elastic = self.elastic
+        if elastic is None or not self.breaker.allow():
             return None
-        return self.elastic
+        try:
+            async with asyncio.timeout(self.timeout):
+                result = await elastic.search(request)
+        except BackendUnavailableError as error:
+            self._failed(str(error))
+            return None
+        except TimeoutError:
+            self._failed(f"search: no answer within {self.timeout:g} s")
+            return None
+        down_for = self.breaker.succeeded()
+        if down_for is not None:
+            log.warning("elasticsearch answers searches again after %.1f s", down_for)
+        return result
+
+    def _failed(self, reason: str) -> None:
+        if self.breaker.failed(reason):
+            log.warning("elasticsearch failed, searches answer from the embedded index: %s", reason)
 
     async def search(
         self,
@@ -171,17 +209,11 @@ class SearchService:
             with_facets=with_facets,
         )
         reason: str | None = None
-        elastic = self._elastic_usable()
-        if elastic is not None:
-            try:
-                result = await elastic.search(request)
-                return Answer(kind, result, elastic.name, query=request.query)
-            except BackendUnavailableError as error:
-                self._down_until = time.monotonic() + self.cooldown
-                self._down_reason = str(error)
-                log.warning("elasticsearch failed, answering from the embedded index: %s", error)
         if self.elastic is not None:
-            reason = f"elasticsearch unavailable: {self._down_reason}"
+            found = await self._from_elastic(request)
+            if found is not None:
+                return Answer(kind, found, self.elastic.name, query=request.query)
+            reason = f"elasticsearch unavailable: {self.breaker.reason}"
         result = await embedded.search(request)
         return Answer(kind, result, embedded.name, reason, query=request.query)
 

@@ -6,6 +6,7 @@ become savepoints inside it, so tests see their writes and leave nothing behind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +17,35 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from hub.db import HubSession, create_engine, recorded_statements
 from hub.migrate import upgrade
 from tests.fixtures.databases import empty_database
+
+
+class _Records(logging.Handler):
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def compiled_errors() -> Iterator[list[logging.LogRecord]]:
+    """Fails every test during which a compiled statement failed (an ERROR of ``hub.compiled``).
+
+    Such a failure is a bug of the compiler even when the resolvers then answer correctly, and
+    the caller would never see it. A test that makes one on purpose asks for this fixture,
+    checks the records and clears them.
+    """
+    handler = _Records(logging.ERROR)
+    logger = logging.getLogger("hub.compiled")
+    logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+    if handler.records:
+        failures = "\n".join(handler.format(record) for record in handler.records)
+        pytest.fail(f"a compiled statement failed:\n{failures}", pytrace=False)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -29,6 +29,7 @@ from hub.auth.signing import SigningKeyStore
 from hub.auth.tokens import UnverifiedToken, VerifiedToken, read_token, verify_token
 from hub.config import Settings
 from hub.db import HubSession
+from hub.observability.metrics import count_verifications
 
 #: The hub's own claim for the tier of the client a token was issued to.
 TIER_CLAIM = "hub_tier"
@@ -55,6 +56,7 @@ class Authenticator:
             if trusted.issuer != settings.issuer
         }
 
+    @count_verifications(refused=UnauthenticatedError)
     async def authenticate(self, authorization: str | None) -> Principal:
         if authorization is None or not authorization.strip():
             return ANONYMOUS

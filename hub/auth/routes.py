@@ -43,7 +43,7 @@ from hub.auth.server import (
 )
 from hub.auth.signing import jwks_max_age
 from hub.auth.tokens import read_token
-from hub.db import HubSession, transaction
+from hub.db import RETRY_AFTER_SECONDS, DatabaseUnavailableError, HubSession, transaction
 from hub.kit.time import utcnow
 
 log = logging.getLogger("hub.auth")
@@ -132,6 +132,8 @@ class OAuthEndpoints:
                             datetime.fromtimestamp(verified.expires_at, UTC),
                             utcnow(),
                         )
+            except DatabaseUnavailableError:
+                return _unavailable()
             except SQLAlchemyError:
                 log.exception("cannot store a token revocation")
                 return _unavailable()
@@ -282,6 +284,9 @@ async def _candidate_clients(session: HubSession, request: FormRequest) -> dict[
 async def _guarded(awaitable: Awaitable[T]) -> T:
     try:
         return await awaitable
+    except DatabaseUnavailableError:
+        # hub.db has said so in the log, once for the whole outage.
+        raise _RefusedError(_unavailable()) from None
     except (SQLAlchemyError, OSError):
         log.exception("the database failed during an OAuth2 request")
         raise _RefusedError(_unavailable()) from None
@@ -295,5 +300,5 @@ def _unavailable() -> Response:
     return JSONResponse(
         {"error": "temporarily_unavailable", "error_description": "Try again later."},
         status_code=503,
-        headers={"cache-control": "no-store", "retry-after": "5"},
+        headers={"cache-control": "no-store", "retry-after": str(RETRY_AFTER_SECONDS)},
     )

@@ -47,7 +47,7 @@ from hub.auth.keys import (
 from hub.auth.models import SigningKeyRecord
 from hub.auth.signing_repository import SigningKeyRepository
 from hub.auth.tokens import LEEWAY_SECONDS
-from hub.db import HubSession, transaction
+from hub.db import DatabaseUnavailableError, HubSession, transaction
 from hub.errors import HubError, NotFoundError
 from hub.kit.time import utcnow
 
@@ -261,10 +261,14 @@ class SigningKeyStore:
                 if entry.key is not None
             }
             ring = key_ring(records, parsed)
-        except (SQLAlchemyError, OSError, SigningKeyError):
+        except (SQLAlchemyError, OSError, SigningKeyError) as error:
             if self._ring is None:
                 raise
-            log.warning("cannot read the signing keys; using those read before", exc_info=True)
+            # An outage is logged once by hub.db; anything else deserves its traceback.
+            log.warning(
+                "cannot read the signing keys; using those read before",
+                exc_info=not isinstance(error, DatabaseUnavailableError),
+            )
             return
         self._ring = ring
 

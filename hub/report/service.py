@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from hub.db import HubSession, transaction
+from hub.db import DatabaseUnavailableError, HubSession, transaction
 from hub.kit.time import utcnow
 from hub.report.codes import hash_code, new_code, new_number, normalise_number
 from hub.report.errors import ReportUnavailableError
@@ -107,7 +107,8 @@ class CreditReportLedger:
                     issue, uscc=uscc, enterprise_name=enterprise_name, sha256=sha256
                 )
         except SQLAlchemyError as error:
-            log.exception("a credit report could not be recorded")
+            if not isinstance(error, DatabaseUnavailableError):  # hub.db logs an outage once
+                log.exception("a credit report could not be recorded")
             raise ReportUnavailableError(_LEDGER_DOWN) from error
 
     async def verify(self, number: str, code: str) -> IssuedReport | None:
@@ -115,5 +116,6 @@ class CreditReportLedger:
             async with transaction(self.sessionmaker) as session:
                 return await CreditReportService(session).verify(number, code)
         except SQLAlchemyError as error:
-            log.exception("a credit report could not be looked up")
+            if not isinstance(error, DatabaseUnavailableError):  # hub.db logs an outage once
+                log.exception("a credit report could not be looked up")
             raise ReportUnavailableError(_LEDGER_DOWN) from error

@@ -9,6 +9,7 @@ are kept by their weight in memory, like the resolvers' documents (schema.docume
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -113,7 +114,9 @@ class CompiledQueries:
         try:
             return self._compile(query, operation_name)
         except NotCompilableError as error:
-            log.debug("not compiled: %s", error)
+            # Once per document while it is remembered as not compiled (``refused``).
+            about = {"reason": str(error), **_about(query, operation_name)}
+            log.info("not compiled, the resolvers answer: %s", error, extra=about)
             return None
 
     def _compile(self, query: str, operation_name: str | None) -> Plan:
@@ -140,6 +143,12 @@ class CompiledQueries:
             document=document,
             node=node,
         )
+
+
+def _about(query: str, operation_name: str | None) -> dict[str, str | None]:
+    """What a log line says of a document: its operation and a digest, not its whole text."""
+    digest = hashlib.sha256(query.encode()).hexdigest()[:16]
+    return {"operation": operation_name, "document_sha256": digest}
 
 
 def _weight_of(plan: Plan) -> int:

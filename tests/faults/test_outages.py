@@ -1,0 +1,98 @@
+"""What the hub calls a database outage (hub.db.outage_of), from the drivers' real errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from hub.db import (
+    DatabaseTimeouts,
+    DatabaseUnavailableError,
+    OutageKind,
+    create_engine,
+    create_sessionmaker,
+    health_of,
+)
+from hub.errors import HubError
+from hub.kit.breaker import State
+from tests.faults.services import free_port
+from tests.fixtures.databases import postgres_admin_url
+
+
+async def _select_one(url: str, **options: object) -> None:
+    engine = create_engine(url, **options)  # type: ignore[arg-type]
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_refused_connection_is_an_unreachable_database(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none"
+    with pytest.raises(DatabaseUnavailableError) as raised:
+        await _select_one(url)
+    outage = raised.value.outage
+    assert outage.kind is OutageKind.UNREACHABLE
+    assert outage.reason.startswith("ConnectionRefusedError: "), outage.reason
+    # It is what callers already survive (SQLAlchemyError), with the code GraphQL passes on.
+    assert isinstance(raised.value, SQLAlchemyError)
+    assert isinstance(raised.value, HubError)
+    assert raised.value.code == "UNAVAILABLE"
+    assert str(raised.value) == f"database unavailable: {outage.reason}"
+    assert [r.getMessage() for r in caplog.records if r.name == "hub.db"] == [
+        f"database unreachable: {outage.reason}; requests are answered 503 until it answers again"
+    ]
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_an_unreachable_database(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(DatabaseUnavailableError) as raised:
+        await _select_one(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'hub.db'}")
+    assert raised.value.outage.kind is OutageKind.UNREACHABLE
+    assert "unable to open database file" in raised.value.outage.reason
+
+
+async def test_an_error_of_the_statement_is_no_outage(tmp_path: Path) -> None:
+    with pytest.raises(OperationalError) as raised:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+        try:
+            async with create_sessionmaker(engine)() as session:
+                await session.execute(text("SELECT * FROM no_such_table"))
+        finally:
+            await engine.dispose()
+    assert not isinstance(raised.value, DatabaseUnavailableError)
+
+
+async def test_no_pooled_connection_in_time_is_a_busy_database(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hub.db")
+    engine = create_engine(
+        postgres_admin_url(), pool_size=1, timeouts=DatabaseTimeouts(acquire=0.2)
+    )
+    try:
+        async with engine.connect() as held:
+            await held.execute(text("SELECT 1"))
+            # when: the only connection is taken
+            with pytest.raises(DatabaseUnavailableError) as raised:
+                async with engine.connect() as second:
+                    await second.execute(text("SELECT 1"))
+        # then: the database is busy, not away; the breaker stays closed
+        assert raised.value.outage.kind is OutageKind.BUSY
+        assert raised.value.outage.reason == "no pooled connection came free within 0.2 s"
+        health = health_of(engine)
+        assert health is not None
+        assert health.breaker.state is State.CLOSED
+        assert [r.getMessage() for r in caplog.records if r.name == "hub.db"] == [
+            "database busy: no pooled connection came free within 0.2 s"
+        ]
+    finally:
+        await engine.dispose()
