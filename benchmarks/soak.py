@@ -354,6 +354,10 @@ def _start(arguments: argparse.Namespace, database_url: str, directory: Path) ->
     raise SystemExit("hub serve did not start in time")
 
 
+LAST_LINE_GRACE = 1.0
+"""Seconds the clients keep sending after the last line is sampled."""
+
+
 async def _soak(
     arguments: argparse.Namespace, process: Any, port: int, database: tuple[str, str | None]
 ) -> dict[str, Any]:
@@ -363,8 +367,10 @@ async def _soak(
     counts = Counts()
     started = time.monotonic()
     until = started + arguments.duration
+    # The clients go on a moment past the last line, so that it is sampled while every one of
+    # them is still connected, not as they hang up.
     clients = [
-        asyncio.create_task(_client(url, keys, tokens, until, counts, seed))
+        asyncio.create_task(_client(url, keys, tokens, until + LAST_LINE_GRACE, counts, seed))
         for seed in range(arguments.connections)
     ]
     intervals: list[Interval] = []

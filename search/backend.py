@@ -105,6 +105,14 @@ class SearchBackend(Protocol):
 
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None: ...
 
+    async def refresh(self) -> None:
+        """Make what was written visible to searches."""
+        ...
+
+    async def versions(self, kind: Kind, ids: Sequence[int]) -> dict[int, int]:
+        """The version of each indexed document among ``ids``; missing ones are left out."""
+        ...
+
     async def status(self) -> BackendStatus: ...
 
 

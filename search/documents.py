@@ -4,6 +4,13 @@ Text fields are listed per kind in ``PROFILES`` with the weight a match in them 
 attributes (region, grade, dates...) are what Elasticsearch filters and counts on; the embedded
 backend reads them from the live tables instead, so only the text goes through its index.
 
+Every document carries the version of the database it was built from (``version``): the
+record's ``search_version``, which each change raises in its transaction (``search.outbox``).
+A recall's document also shows its enterprise's name and region, so its version is the sum of
+the two records' versions: it grows whenever either changes. The version is read with the
+record's row, before anything else of the document, so a document is never older than its
+version says; Elasticsearch keeps it as the external version and refuses an older one.
+
 Time-dependent facts are stored as periods, not as flags, so that a document stays right as the
 days pass: an enterprise is blacklisted *now* when now falls in one of its ``blacklisted``
 periods (published, listed, not past its publicity, not removed), and holds a valid licence when
@@ -19,7 +26,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, any_, literal, select
+from sqlalchemy.dialects import postgresql
 
 from hub.blacklist.models import BlacklistEntry, BlacklistRemoval
 from hub.db import HubSession
@@ -79,6 +87,8 @@ class Document:
     texts: dict[str, list[str]]
     # Smaller ranks first among equal scores: deterministic ties.
     rank: int
+    # The record's version when the document was built (see the module's docstring).
+    version: int
     attributes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -141,17 +151,51 @@ def _group(rows: Sequence[Any]) -> dict[int, list[Any]]:
 Owned = Callable[[Any], ColumnElement[bool]]
 
 
-def _among(ids: Collection[int]) -> Owned:
+def among(session: HubSession, column: Any, ids: Collection[int]) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL ``column = ANY(:ids)``, one array parameter.
+
+    An IN list is a parameter per id, rendered and cast for every statement: with the 2,000
+    ids of a relay batch, that took a good part of the relay's time.
+    """
     wanted = list(ids)
-    return lambda column: column.in_(wanted)
+    condition: ColumnElement[bool] = (
+        column == any_(literal(wanted, type_=postgresql.ARRAY(BigInteger())))
+        if session.get_bind().dialect.name == "postgresql"
+        else column.in_(wanted)
+    )
+    return condition
+
+
+def _among(session: HubSession, ids: Collection[int]) -> Owned:
+    return lambda column: among(session, column, ids)
 
 
 def _between(low: int, high: int) -> Owned:
     return lambda column: and_(column >= low, column <= high)
 
 
+MODELS: dict[Kind, Any] = {
+    Kind.ENTERPRISE: Enterprise,
+    Kind.RECALL: Recall,
+    Kind.WARNING: ConsumerWarning,
+}
+# A recall's document version: its own and its enterprise's (its producer name and region).
+RECALL_VERSION = (Recall.search_version + Enterprise.search_version).label("version")
+
+
+def record_versions(kind: Kind) -> Select[int, int]:
+    """(id, version) of each record of ``kind``: the version its document must carry."""
+    if kind is Kind.RECALL:
+        return select(Recall.id, RECALL_VERSION).join(
+            Enterprise, Enterprise.id == Recall.enterprise_id
+        )
+    model = MODELS[kind]
+    return select(model.id, model.search_version.label("version"))
+
+
 _ENTERPRISE_COLUMNS = (
     Enterprise.id,
+    Enterprise.search_version,
     Enterprise.name,
     Enterprise.uscc,
     Enterprise.region_code,
@@ -244,6 +288,7 @@ async def _enterprise_documents(
                     "products": list(dict.fromkeys(p.name for p in own)),
                 },
                 rank=len(enterprise.name),
+                version=enterprise.search_version,
                 attributes={
                     "uscc": enterprise.uscc,
                     "region_code": enterprise.region_code,
@@ -268,19 +313,19 @@ async def enterprise_documents(session: HubSession, ids: Collection[int]) -> lis
     Brands and product names come from published products only: a draft product must not make
     its producer findable by the public.
     """
-    owned = _among(ids)
+    owned = _among(session, ids)
     rows = (await session.execute(select(*_ENTERPRISE_COLUMNS).where(owned(Enterprise.id)))).all()
     return await _enterprise_documents(session, rows, owned)
 
 
-def _recall_select() -> Select[Recall, str, str]:
-    return select(Recall, Enterprise.name, Enterprise.region_code).join(
+def _recall_select() -> Select[Recall, str, str, int]:
+    return select(Recall, Enterprise.name, Enterprise.region_code, RECALL_VERSION).join(
         Enterprise, Enterprise.id == Recall.enterprise_id
     )
 
 
 async def recall_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
-    rows = (await session.execute(_recall_select().where(Recall.id.in_(list(ids))))).all()
+    rows = (await session.execute(_recall_select().where(among(session, Recall.id, ids)))).all()
     return _recall_documents(rows)
 
 
@@ -296,6 +341,7 @@ def _recall_documents(rows: Sequence[Any]) -> list[Document]:
                 "hazard": [recall.hazard],
             },
             rank=-recall.started_on.toordinal(),
+            version=version,
             attributes={
                 "region_code": region_code,
                 "category": recall.category,
@@ -305,14 +351,13 @@ def _recall_documents(rows: Sequence[Any]) -> list[Document]:
                 "published_at": _published(recall.published_at),
             },
         )
-        for recall, producer, region_code in rows
+        for recall, producer, region_code, version in rows
     ]
 
 
 async def warning_documents(session: HubSession, ids: Collection[int]) -> list[Document]:
-    rows = (
-        await session.scalars(select(ConsumerWarning).where(ConsumerWarning.id.in_(list(ids))))
-    ).all()
+    owned = among(session, ConsumerWarning.id, ids)
+    rows = (await session.scalars(select(ConsumerWarning).where(owned))).all()
     return _warning_documents(rows)
 
 
@@ -328,6 +373,7 @@ def _warning_documents(rows: Sequence[ConsumerWarning]) -> list[Document]:
                 "advice": [warning.advice],
             },
             rank=-warning.issued_on.toordinal(),
+            version=warning.search_version,
             attributes={
                 "category": warning.category,
                 "severity": warning.severity.value,
@@ -358,9 +404,7 @@ async def document_batches(
     Each batch reads its records by ``id > last`` (no separate id query) and their children by
     the id range the batch covers.
     """
-    model: Any = {Kind.ENTERPRISE: Enterprise, Kind.RECALL: Recall, Kind.WARNING: ConsumerWarning}[
-        kind
-    ]
+    model = MODELS[kind]
     after = 0
     while True:
         newer = model.id > after
@@ -397,4 +441,6 @@ async def document_batches(
 
 async def recall_ids_of_enterprises(session: HubSession, ids: Collection[int]) -> list[int]:
     """Recalls whose documents carry these enterprises' names and regions."""
-    return list(await session.scalars(select(Recall.id).where(Recall.enterprise_id.in_(list(ids)))))
+    return list(
+        await session.scalars(select(Recall.id).where(among(session, Recall.enterprise_id, ids)))
+    )

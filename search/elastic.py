@@ -12,15 +12,17 @@ the tokens go to a ``keyword`` field that finds the candidates. Scores are sums 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import version as package_version
 from typing import Any
 
-import elasticsearch
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
 from elasticsearch.helpers import async_bulk
+from elasticsearch.serializer import OrjsonSerializer
 
 from hub.kit.codes import region_range
 from hub.kit.time import utcnow
@@ -83,6 +85,10 @@ _FACETS: dict[Kind, dict[str, str]] = {
     Kind.WARNING: {"severities": "severity", "categories": "category"},
 }
 _FACET_SIZE = 1000
+BULK_CHUNK = 1000
+# The version of a delete: above any record's, so that the tombstone refuses a document of
+# the deleted record that a reindex read before the delete (for ``index.gc_deletes``, 60 s).
+DELETED_VERSION = 2**62
 
 
 def mapping(kind: Kind) -> dict[str, Any]:
@@ -270,6 +276,36 @@ def _facets(kind: Kind, answer: dict[str, Any]) -> dict[str, list[tuple[Any, int
     return facets
 
 
+def _index_action(target: str, document: Document) -> dict[str, Any]:
+    return {
+        "_index": target,
+        "_id": str(document.id),
+        "version": document.version,
+        "version_type": "external",
+        "_source": source(document),
+    }
+
+
+def _superseded(item: dict[str, Any]) -> bool:
+    """A bulk item refused for its version (the index has a newer one), or a delete of nothing."""
+    ((operation, result),) = item.items()
+    status = result.get("status")
+    return status == 409 or (operation == "delete" and status == 404)
+
+
+@dataclass(slots=True)
+class Layout:
+    """The indices of one kind: the one searched, the one a reindex builds, and the rest.
+
+    ``loose`` ones are left by a reindex that stopped half-way (killed), or before it dropped
+    the index it replaced; a ``building`` one is too when no reindex is running.
+    """
+
+    serving: list[str] = field(default_factory=list)
+    building: list[str] = field(default_factory=list)
+    loose: list[str] = field(default_factory=list)
+
+
 class ElasticBackend:
     """Elasticsearch through the official async client; every failure is BackendUnavailable."""
 
@@ -279,8 +315,16 @@ class ElasticBackend:
         self.url = url
         self.prefix = prefix
         self.client = AsyncElasticsearch(
-            url, request_timeout=timeout, max_retries=0, retry_on_timeout=False
+            url,
+            request_timeout=timeout,
+            max_retries=0,
+            retry_on_timeout=False,
+            # orjson (a dependency already): the bulk writes spent about a fifth of their time
+            # encoding JSON with the standard library.
+            serializer=OrjsonSerializer(),
         )
+        kinds = "|".join(re.escape(kind.value) for kind in Kind)
+        self._own_index = re.compile(rf"{re.escape(prefix)}-(?P<kind>{kinds})-\d{{20}}")
 
     async def close(self) -> None:
         await self.client.close()
@@ -311,18 +355,27 @@ class ElasticBackend:
             )
         return version
 
+    def build_alias(self, kind: Kind) -> str:
+        """The alias of the index a reindex is building for ``kind``, while it builds it."""
+        return f"{self.alias(kind)}-build"
+
     # Indices -------------------------------------------------------------------------------
 
     async def create_index(self, kind: Kind, *, loading: bool = False) -> str:
-        """A new concrete index for ``kind``; ``loading`` turns refresh off for a bulk load."""
+        """A new concrete index for ``kind``, created behind its alias in the same request.
+
+        ``loading``: a reindex's new index, with refresh off for the bulk load, behind the
+        build alias; from the moment it exists, every relay writes to it too.
+        """
         name = f"{self.alias(kind)}-{utcnow().strftime('%Y%m%d%H%M%S%f')}"
         settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
         if loading:
             settings["refresh_interval"] = "-1"
+        alias = self.build_alias(kind) if loading else self.alias(kind)
         await self._call(
             "create index",
             lambda: self.client.indices.create(
-                index=name, settings=settings, mappings=mapping(kind)
+                index=name, settings=settings, mappings=mapping(kind), aliases={alias: {}}
             ),
         )
         return name
@@ -336,20 +389,34 @@ class ElasticBackend:
             raise BackendUnavailableError(f"aliases: {error}") from error
         return sorted(answer.body)
 
+    async def layout(self) -> dict[Kind, Layout]:
+        """Every index of this prefix, by kind and by what it is for."""
+        answer = await self._call(
+            "indices", lambda: self.client.indices.get_alias(index=f"{self.prefix}-*")
+        )
+        layouts = {kind: Layout() for kind in Kind}
+        for name, info in sorted(answer.body.items()):
+            found = self._own_index.fullmatch(name)
+            if found is None:
+                continue  # another prefix that starts with this one ("hub-test-...")
+            kind = Kind(found["kind"])
+            aliases = info.get("aliases", {})
+            if self.alias(kind) in aliases:
+                layouts[kind].serving.append(name)
+            elif self.build_alias(kind) in aliases:
+                layouts[kind].building.append(name)
+            else:
+                layouts[kind].loose.append(name)
+        return layouts
+
     async def ensure_indices(self) -> None:
         """Every kind's alias exists (over an empty index when it did not)."""
-        for kind in Kind:
-            if not await self.indices_of(kind):
-                name = await self.create_index(kind)
-                await self._call(
-                    "alias",
-                    lambda name=name, kind=kind: self.client.indices.put_alias(  # type: ignore[misc]
-                        index=name, name=self.alias(kind)
-                    ),
-                )
+        for kind, layout in (await self.layout()).items():
+            if not layout.serving:
+                await self.create_index(kind)
 
     async def swap(self, kind: Kind, new_index: str) -> None:
-        """Point the alias at ``new_index`` atomically, then drop the indices it left."""
+        """Serve ``new_index`` under the alias atomically, then drop the indices it left."""
         old = await self.indices_of(kind)
         await self._call(
             "refresh",
@@ -362,9 +429,16 @@ class ElasticBackend:
             {"remove": {"index": name, "alias": self.alias(kind)}} for name in old
         ]
         actions.append({"add": {"index": new_index, "alias": self.alias(kind)}})
+        actions.append({"remove": {"index": new_index, "alias": self.build_alias(kind)}})
         await self._call("swap alias", lambda: self.client.indices.update_aliases(actions=actions))
-        for name in old:
-            await self._call("drop index", lambda name=name: self.client.indices.delete(index=name))  # type: ignore[misc]
+        await self.drop_indices(old)
+
+    async def drop_indices(self, names: Sequence[str]) -> None:
+        if names:
+            await self._call(
+                "drop indices",
+                lambda: self.client.indices.delete(index=list(names), ignore_unavailable=True),
+            )
 
     async def drop(self) -> None:
         """Delete every index of this prefix (tests and a fresh start)."""
@@ -377,53 +451,107 @@ class ElasticBackend:
 
     # Writing -------------------------------------------------------------------------------
 
-    async def load(
-        self,
-        index: str,
-        documents: AsyncIterator[Sequence[Document]],
-        *,
-        refresh: bool = False,
-    ) -> int:
-        """Bulk-load batches of documents into ``index`` with the client's helper."""
+    async def _bulk(
+        self, actions: AsyncIterable[dict[str, Any]] | Iterable[dict[str, Any]]
+    ) -> None:
+        """Send ``actions`` in bulk requests, only through aliases.
+
+        ``require_alias``: a write to an alias that is gone (a build alias after its swap)
+        fails instead of creating an index of that name. A write refused because the index
+        holds a newer version is no error: that is what the versions are for.
+        """
+        try:
+            _, errors = await async_bulk(
+                self.client,
+                actions,
+                chunk_size=BULK_CHUNK,
+                raise_on_error=False,
+                require_alias=True,
+            )
+        except (TransportError, ApiError) as error:
+            raise BackendUnavailableError(f"bulk: {error}") from error
+        assert isinstance(errors, list)
+        failed = [item for item in errors if not _superseded(item)]
+        if failed:
+            raise BackendUnavailableError(f"bulk: {len(failed)} writes failed: {failed[0]}")
+
+    async def load(self, target: str, documents: AsyncIterator[Sequence[Document]]) -> int:
+        """Bulk-load batches of documents into the index behind ``target``; how many."""
+        count = 0
 
         async def actions() -> AsyncIterator[dict[str, Any]]:
+            nonlocal count
             async for batch in documents:
+                count += len(batch)
                 for document in batch:
-                    yield {"_index": index, "_id": str(document.id), "_source": source(document)}
+                    yield _index_action(target, document)
 
-        try:
-            done, _ = await async_bulk(
-                self.client,
-                actions(),
-                chunk_size=1000,
-                refresh="wait_for" if refresh else False,
-                raise_on_error=True,
-            )
-        except (TransportError, ApiError, elasticsearch.helpers.BulkIndexError) as error:
-            raise BackendUnavailableError(f"bulk: {error}") from error
-        return int(done)
+        await self._bulk(actions())
+        return count
+
+    async def _targets(self) -> dict[Kind, list[str]]:
+        """Where a change goes: the alias searched and, during a reindex, the build alias.
+
+        Asked after the change was read from the database: a reindex whose new index did
+        not exist yet then reads the change itself.
+        """
+        targets: dict[Kind, list[str]] = {}
+        for kind, layout in (await self.layout()).items():
+            if not layout.serving:
+                raise BackendUnavailableError(f"no index behind {self.alias(kind)}")
+            targets[kind] = [self.alias(kind)]
+            if layout.building:
+                targets[kind].append(self.build_alias(kind))
+        return targets
 
     async def index(self, documents: Sequence[Document]) -> None:
-        for kind in {document.kind for document in documents}:
-            batch = [d for d in documents if d.kind is kind]
-
-            async def once(batch: Sequence[Document] = batch) -> AsyncIterator[Sequence[Document]]:
-                yield batch
-
-            await self.load(self.alias(kind), once(), refresh=True)
+        """One bulk write of ``documents`` to every index of their kinds, versioned."""
+        if not documents:
+            return
+        targets = await self._targets()
+        await self._bulk(
+            _index_action(target, document)
+            for document in documents
+            for target in targets[document.kind]
+        )
 
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None:
         if not ids:
             return
+        targets = await self._targets()
+        await self._bulk(
+            {
+                "_op_type": "delete",
+                "_index": target,
+                "_id": str(ref_id),
+                "version": DELETED_VERSION,
+                "version_type": "external",
+            }
+            for ref_id in ids
+            for target in targets[kind]
+        )
+
+    async def refresh(self) -> None:
         await self._call(
-            "delete",
-            lambda: self.client.delete_by_query(
-                index=self.alias(kind),
-                query={"ids": {"values": [str(i) for i in ids]}},
-                refresh=True,
-                conflicts="proceed",
+            "refresh",
+            lambda: self.client.indices.refresh(
+                index=[self.alias(kind) for kind in Kind], ignore_unavailable=True
             ),
         )
+
+    async def versions(self, kind: Kind, ids: Sequence[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        try:
+            answer = await self.client.mget(
+                index=self.alias(kind), ids=[str(i) for i in ids], source=False
+            )
+        except NotFoundError:
+            return {}  # no index yet: nothing is indexed
+        except (TransportError, ApiError) as error:
+            raise BackendUnavailableError(f"versions: {error}") from error
+        # A missing index answers an error per id: nothing is indexed there either.
+        return {int(doc["_id"]): int(doc["_version"]) for doc in answer["docs"] if doc.get("found")}
 
     # Searching -----------------------------------------------------------------------------
 

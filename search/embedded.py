@@ -59,19 +59,16 @@ from search.documents import (
     CODE_SCORE,
     EXACT_BONUS,
     MAX_FIELDS,
+    MODELS,
     PREFIX_BONUS,
     PROFILES,
     Document,
     Kind,
+    among,
 )
 from search.models import FTS_TABLE, SearchDocument
 from search.tokenize import ParsedQuery, field_units
 
-MODELS: dict[Kind, Any] = {
-    Kind.ENTERPRISE: Enterprise,
-    Kind.RECALL: Recall,
-    Kind.WARNING: ConsumerWarning,
-}
 _TEXT_COLUMNS = (
     SearchDocument.text_0,
     SearchDocument.text_1,
@@ -470,10 +467,27 @@ class EmbeddedBackend:
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None:
         if ids:
             await self.session.execute(
-                delete(SearchDocument).where(
-                    SearchDocument.kind == kind.value, SearchDocument.ref_id.in_(list(ids))
+                delete(SearchDocument)
+                .where(
+                    SearchDocument.kind == kind.value,
+                    among(self.session, SearchDocument.ref_id, ids),
                 )
+                .execution_options(synchronize_session=False)
             )
+
+    async def refresh(self) -> None:
+        """Nothing to do: a search sees what committed."""
+
+    async def versions(self, kind: Kind, ids: Sequence[int]) -> dict[int, int]:
+        """The version of each stored document among ``ids``; absent ones are missing."""
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(SearchDocument.ref_id, SearchDocument.version).where(
+                SearchDocument.kind == kind.value, SearchDocument.ref_id.in_(list(ids))
+            )
+        )
+        return {int(ref_id): int(version) for ref_id, version in rows.all()}
 
     async def clear(self, kind: Kind) -> None:
         await self.session.execute(delete(SearchDocument).where(SearchDocument.kind == kind.value))
@@ -498,7 +512,8 @@ def document_row(document: Document) -> dict[str, Any]:
         **{f"text_{i}": value for i, value in enumerate(texts)},
         "rank": document.rank,
         "source": document.texts,
+        "version": document.version,
     }
 
 
-__all__ = ["EmbeddedBackend"]
+__all__ = ["MODELS", "EmbeddedBackend"]

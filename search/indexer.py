@@ -1,4 +1,20 @@
-"""Keeping the indexes right: full rebuilds from the database, and draining the outbox."""
+"""Keeping the indexes right: full rebuilds from the database, and draining the outbox.
+
+Who may write when (``search.lock``):
+
+- One relay per backend at a time across every process: each pass takes the backend's relay
+  lock or skips. The backends' relays run apart, so one that is slow or down never holds up
+  the other.
+- An Elasticsearch reindex builds each kind's new index behind a build alias while the relays
+  go on: they write every change to the served index and to the one being built, and each
+  document carries its record's version, so whichever of the reindex and the relay writes
+  last, the newer document stays. No change is lost, and the served index stays current.
+- An embedded reindex rebuilds in one transaction, holding the embedded relay's lock: changes
+  meanwhile wait in the outbox and are applied after it commits.
+- A reindex holds the reindex lock of its backend; while that lock is free, an index of this
+  prefix that is not served is an orphan (a reindex killed half-way), and the next reindex or
+  ``hub search status --repair`` drops it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from hub.db import HubSession, transaction
@@ -17,14 +34,29 @@ from search.backend import BackendUnavailableError
 from search.documents import Document, Kind, document_batches
 from search.elastic import ElasticBackend
 from search.embedded import MODELS, EmbeddedBackend
-from search.outbox import ELASTICSEARCH, EMBEDDED, mark_done, pending_ids, prune, relay
+from search.lock import exclusive, is_free, reindex_lock, relay_lock
+from search.outbox import (
+    ELASTICSEARCH,
+    EMBEDDED,
+    has_pending,
+    mark_done,
+    pending_ids,
+    prune,
+    relay,
+)
 
 log = logging.getLogger("hub.search")
 
 REINDEX_BATCH = 5000
+# How long an embedded reindex, or `hub search sync`, waits for a running relay pass to end.
+RELAY_WAIT = 120.0
 # Batches built ahead of the one being written.
 READ_AHEAD = 2
 Advance = Callable[[Kind, int], None]
+
+
+class ReindexRunningError(Exception):
+    """Another process holds the lock this reindex needs."""
 
 
 @dataclass(slots=True)
@@ -32,6 +64,8 @@ class ReindexReport:
     target: str
     documents: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # Indices a killed reindex had left, dropped before this one began.
+    orphans_dropped: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -83,18 +117,41 @@ async def reindex(
 ) -> ReindexReport:
     """Rebuild ``target``'s index of ``kinds`` from the database.
 
-    The embedded index is rebuilt in one transaction, so searches see the old one until it
-    commits; Elasticsearch gets new indices and the aliases swap when each is loaded. The
-    outbox entries pending when the rebuild starts are then stamped: the rebuild read the
-    data after they committed. Entries that commit meanwhile stay pending for the relay.
+    The outbox entries pending when the rebuild starts are stamped at its end: the rebuild
+    read the data after they committed. Entries that commit meanwhile are the relay's (see the
+    module's docstring). Raises ReindexRunningError when another reindex holds the lock.
     """
+    if target == EMBEDDED:
+        async with exclusive(sessionmaker, relay_lock(EMBEDDED), wait=RELAY_WAIT) as held:
+            if not held:
+                raise ReindexRunningError("the embedded index is being written by another process")
+            return await _reindex(sessionmaker, target, None, kinds, advance)
+    if elastic is None:
+        raise ValueError("an Elasticsearch reindex needs HUB_SEARCH_URL")
+    async with exclusive(sessionmaker, reindex_lock(target)) as held:
+        if not held:
+            raise ReindexRunningError("another reindex of Elasticsearch is running")
+        return await _reindex(sessionmaker, target, elastic, kinds, advance)
+
+
+async def _reindex(
+    sessionmaker: async_sessionmaker[HubSession],
+    target: str,
+    elastic: ElasticBackend | None,
+    kinds: Iterable[Kind],
+    advance: Advance | None,
+) -> ReindexReport:
     report = ReindexReport(target=target)
     started = time.perf_counter()
+    if elastic is not None:
+        report.orphans_dropped = await drop_orphans(elastic)
     async with sessionmaker() as session:
-        covered = await pending_ids(session, target)
+        # A rebuild of some kinds leaves the entries to the relay: an enterprise's entry also
+        # stands for its recalls' documents.
+        covered = await pending_ids(session, target) if set(kinds) >= set(Kind) else []
     for kind in kinds:
         count = 0
-        if target == EMBEDDED:
+        if elastic is None:
             async with transaction(sessionmaker) as session:
                 await EmbeddedBackend(session).clear(kind)
                 # One session reads and writes: the batches cannot be read ahead here.
@@ -104,8 +161,6 @@ async def reindex(
                     if advance is not None:
                         advance(kind, len(documents))
         else:
-            if elastic is None:
-                raise ValueError("an Elasticsearch reindex needs HUB_SEARCH_URL")
             index = await elastic.create_index(kind, loading=True)
 
             async def counted(
@@ -117,7 +172,7 @@ async def reindex(
                     yield documents
 
             async with sessionmaker() as session:
-                count = await elastic.load(index, counted(session))
+                count = await elastic.load(elastic.build_alias(kind), counted(session))
             await elastic.swap(kind, index)
         report.documents[kind.value] = count
     async with transaction(sessionmaker) as session:
@@ -126,20 +181,132 @@ async def reindex(
     return report
 
 
+@dataclass(frozen=True, slots=True)
+class Unserved:
+    """Indices of this prefix that no search reads."""
+
+    indices: list[str]
+    # False while a reindex runs: it may be building one of them.
+    orphaned: bool
+
+
+async def _unserved(elastic: ElasticBackend) -> list[str]:
+    layouts = (await elastic.layout()).values()
+    return [name for layout in layouts for name in layout.building + layout.loose]
+
+
+async def unserved(
+    sessionmaker: async_sessionmaker[HubSession], elastic: ElasticBackend
+) -> Unserved:
+    indices = await _unserved(elastic)
+    if not indices:
+        return Unserved([], orphaned=False)
+    return Unserved(indices, orphaned=await is_free(sessionmaker, reindex_lock(ELASTICSEARCH)))
+
+
+async def drop_orphans(elastic: ElasticBackend) -> list[str]:
+    """Drop the indices no search reads; only under the reindex lock (none is being built)."""
+    indices = await _unserved(elastic)
+    await elastic.drop_indices(indices)
+    return indices
+
+
+async def repair_orphans(
+    sessionmaker: async_sessionmaker[HubSession], elastic: ElasticBackend
+) -> list[str]:
+    """Drop the orphan indices now; none while a reindex is running."""
+    async with exclusive(sessionmaker, reindex_lock(ELASTICSEARCH)) as held:
+        if not held:
+            return []
+        return await drop_orphans(elastic)
+
+
+async def relay_target(
+    sessionmaker: async_sessionmaker[HubSession],
+    target: str,
+    elastic: ElasticBackend | None = None,
+    *,
+    wait: float = 0.0,
+    prune_elasticsearch: bool,
+) -> int | None:
+    """One relay pass over ``target`` under its lock: how many entries were applied, or None
+    when another process's relay holds the lock (it is doing this work).
+
+    ``prune_elasticsearch``: Elasticsearch is configured, so an entry is forgotten only once
+    both backends applied it.
+    """
+    async with sessionmaker() as session:
+        if not await has_pending(session, target):
+            return 0  # idle: no lock to take, no lease to write
+    async with exclusive(sessionmaker, relay_lock(target), wait=wait) as held:
+        if not held:
+            return None
+        if elastic is not None:
+            await elastic.ensure_indices()
+        applied = await relay(sessionmaker, target, elastic)
+    if applied:
+        async with transaction(sessionmaker) as session:
+            await prune(session, elasticsearch=prune_elasticsearch)
+    return applied
+
+
 async def sync_once(
-    sessionmaker: async_sessionmaker[HubSession], elastic: ElasticBackend | None
+    sessionmaker: async_sessionmaker[HubSession],
+    elastic: ElasticBackend | None,
+    *,
+    wait: float = RELAY_WAIT,
 ) -> dict[str, int]:
-    """Drain the outbox into every backend; a backend that is down keeps its entries."""
-    applied = {EMBEDDED: await relay(sessionmaker, EMBEDDED)}
+    """Drain the outbox into every backend; a backend that is down keeps its entries.
+
+    Waits up to ``wait`` for a relay pass of another process to end, then drains what is
+    left: whatever committed before the call is applied when it returns.
+    """
+    both = elastic is not None
+    applied = {
+        EMBEDDED: await relay_target(sessionmaker, EMBEDDED, wait=wait, prune_elasticsearch=both)
+        or 0
+    }
     if elastic is not None:
         try:
-            await elastic.ensure_indices()
-            applied[ELASTICSEARCH] = await relay(sessionmaker, ELASTICSEARCH, elastic)
+            applied[ELASTICSEARCH] = (
+                await relay_target(
+                    sessionmaker, ELASTICSEARCH, elastic, wait=wait, prune_elasticsearch=both
+                )
+                or 0
+            )
         except BackendUnavailableError as error:
             log.warning("elasticsearch is behind, will retry: %s", error)
     async with transaction(sessionmaker) as session:
-        await prune(session, elasticsearch=elastic is not None)
+        await prune(session, elasticsearch=both)
     return applied
+
+
+async def _relay_forever(
+    sessionmaker: async_sessionmaker[HubSession],
+    target: str,
+    elastic: ElasticBackend | None,
+    interval: float,
+    prune_elasticsearch: bool,
+) -> None:
+    # An outage is logged when the relay stops and when it works again, not at every pass.
+    failing = False
+    while True:
+        try:
+            await relay_target(
+                sessionmaker, target, elastic, prune_elasticsearch=prune_elasticsearch
+            )
+            if failing:
+                log.warning("search outbox relay to %s works again", target)
+            failing = False
+        except asyncio.CancelledError:
+            raise
+        except (BackendUnavailableError, SQLAlchemyError) as error:
+            if not failing:
+                log.warning("search outbox relay to %s stopped, will retry: %s", target, error)
+            failing = True
+        except Exception:
+            log.exception("search outbox relay to %s failed; retrying", target)
+        await asyncio.sleep(interval)
 
 
 async def sync_forever(
@@ -147,12 +314,12 @@ async def sync_forever(
     elastic: ElasticBackend | None,
     interval: float,
 ) -> None:
-    """The app's background relay: never stops for an error, only when cancelled."""
-    while True:
-        try:
-            await sync_once(sessionmaker, elastic)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("search outbox relay failed; retrying")
-        await asyncio.sleep(interval)
+    """The app's background relay: one loop per backend, each at its own pace; never stops
+    for an error, only when cancelled."""
+    both = elastic is not None
+    loops = [_relay_forever(sessionmaker, EMBEDDED, None, interval, both)]
+    if elastic is not None:
+        loops.append(_relay_forever(sessionmaker, ELASTICSEARCH, elastic, interval, both))
+    async with asyncio.TaskGroup() as group:
+        for loop in loops:
+            group.create_task(loop)

@@ -77,6 +77,9 @@ class SearchDocument(Base):
     rank: Mapped[int]
     # The original field values, for highlights.
     source: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    # The record's ``search_version`` this document was built from: what ``hub search status``
+    # compares with the database.
+    version: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
 
 class OutboxEntry(Base):

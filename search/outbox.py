@@ -1,16 +1,19 @@
 """The outbox: changes written with the data, applied to each index after the commit.
 
 ``enqueue`` runs inside the transaction of the change, so a change and its outbox entry commit
-or roll back together. ``relay`` runs after the commit (the app's background task, or
-``hub search sync``): it rebuilds the changed records' documents from the database, writes them
-to one backend, and stamps the entries for that backend in the same transaction as the stamp.
-If the backend is down the transaction rolls back, the entries stay pending and the lag grows;
-the next relay catches up. Entries are stamped by id, never by a high-water mark, so an entry
-that commits late (a lower id than one already applied) is still applied.
+or roll back together; it also raises the changed records' ``search_version``, the version their
+next documents carry (``search.documents``). ``relay`` runs after the commit (the app's
+background task, or ``hub search sync``): it rebuilds the changed records' documents from the
+database, writes them to one backend in one bulk write per batch, and stamps the entries for
+that backend in the same transaction as the stamp. If the backend is down the transaction rolls
+back, the entries stay pending and the lag grows; the next relay catches up. Entries are
+stamped by id, never by a high-water mark, so an entry that commits late (a lower id than one
+already applied) is still applied. ``search.indexer`` runs one relay per backend at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.sql.dml import Update
 
 from hub.blacklist.models import BlacklistEntry
 from hub.db import HubSession, transaction
@@ -39,7 +43,14 @@ from hub.licence.models import Licence
 from hub.recall.models import Recall
 from hub.warning.models import ConsumerWarning
 from search.backend import SearchBackend
-from search.documents import Kind, build_documents, recall_ids_of_enterprises
+from search.documents import (
+    MODELS,
+    Document,
+    Kind,
+    among,
+    build_documents,
+    recall_ids_of_enterprises,
+)
 from search.embedded import EmbeddedBackend
 from search.models import OutboxEntry
 
@@ -50,16 +61,35 @@ _DONE = {
     ELASTICSEARCH: OutboxEntry.elasticsearch_done_at,
 }
 _CHUNK = 500
-RELAY_BATCH = 500
+# Entries per relay batch: one read of the records, one bulk write, one stamp.
+RELAY_BATCH = 2000
+
+
+def _bump(kind: Kind) -> Update:
+    """Raise the ``search_version`` of the records the caller's WHERE selects.
+
+    ``updated_at`` is set to itself: a new version of the search document is not a change of
+    the record that change feeds should report (the change itself stamped it).
+    """
+    model = MODELS[kind]
+    return update(model).values(
+        search_version=model.search_version + 1, updated_at=model.updated_at
+    )
 
 
 async def enqueue(session: HubSession, kind: Kind, ids: Iterable[int]) -> int:
     """Note that the records ``ids`` of ``kind`` changed; in the caller's transaction."""
     now = utcnow()
-    rows = [{"kind": kind.value, "ref_id": ref_id, "created_at": now} for ref_id in set(ids)]
-    for start in range(0, len(rows), _CHUNK):
-        await session.execute(insert(OutboxEntry), rows[start : start + _CHUNK])
-    return len(rows)
+    wanted = sorted(set(ids))
+    model = MODELS[kind]
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        await session.execute(_bump(kind).where(model.id.in_(chunk)))
+        await session.execute(
+            insert(OutboxEntry),
+            [{"kind": kind.value, "ref_id": ref_id, "created_at": now} for ref_id in chunk],
+        )
+    return len(wanted)
 
 
 async def _ids(session: HubSession, statement: Any) -> list[int]:
@@ -68,6 +98,7 @@ async def _ids(session: HubSession, statement: Any) -> list[int]:
 
 async def _enqueue_selected(session: HubSession, kind: Kind, ids: Any, *where: Any) -> None:
     """Enqueue the ids a query finds, in one ``INSERT ... SELECT``: no round trip back."""
+    await session.execute(_bump(kind).where(MODELS[kind].id.in_(select(ids).where(*where))))
     found = select(
         literal(kind.value, type_=String()), ids, literal(utcnow(), type_=UTCDateTime())
     ).where(*where)
@@ -119,10 +150,16 @@ async def enqueue_import_batch(
         )
 
 
-async def apply_changes(
-    session: HubSession, backend: SearchBackend, changes: dict[Kind, set[int]]
-) -> int:
-    """Rebuild the documents of ``changes`` from the database and write them to ``backend``.
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """The documents of changed records, and the records that no longer exist."""
+
+    documents: list[Document]
+    gone: dict[Kind, list[int]]
+
+
+async def rebuild(session: HubSession, changes: dict[Kind, set[int]]) -> Rebuilt:
+    """Rebuild the documents of ``changes`` from the database.
 
     An enterprise's recalls follow it: their documents carry its name and region.
     """
@@ -130,22 +167,38 @@ async def apply_changes(
     if enterprises:
         changes = {**changes, Kind.RECALL: changes.get(Kind.RECALL, set())}
         changes[Kind.RECALL] |= set(await recall_ids_of_enterprises(session, enterprises))
-    written = 0
+    documents: list[Document] = []
+    gone: dict[Kind, list[int]] = {}
     for kind, ids in changes.items():
-        documents = await build_documents(session, kind, ids)
-        await backend.index(documents)
-        gone = sorted(ids - {document.id for document in documents})
-        await backend.delete(kind, gone)
-        written += len(documents)
-    return written
+        built = await build_documents(session, kind, ids)
+        documents += built
+        gone[kind] = sorted(ids - {document.id for document in built})
+    return Rebuilt(documents, gone)
+
+
+async def write(backend: SearchBackend, rebuilt: Rebuilt) -> None:
+    """Every document in one write (one bulk request for Elasticsearch), then the deletes."""
+    await backend.index(rebuilt.documents)
+    for kind, missing in rebuilt.gone.items():
+        await backend.delete(kind, missing)
+
+
+async def apply_changes(
+    session: HubSession, backend: SearchBackend, changes: dict[Kind, set[int]]
+) -> int:
+    """Rebuild the documents of ``changes`` from the database and write them to ``backend``."""
+    rebuilt = await rebuild(session, changes)
+    await write(backend, rebuilt)
+    return len(rebuilt.documents)
 
 
 async def _pending(
-    session: HubSession, target: str, limit: int
+    session: HubSession, target: str, limit: int, after: int = 0
 ) -> tuple[list[int], dict[Kind, set[int]]]:
+    """Up to ``limit`` entries waiting for ``target`` (with ids above ``after``), by id."""
     rows = await session.execute(
         select(OutboxEntry.id, OutboxEntry.kind, OutboxEntry.ref_id)
-        .where(_DONE[target].is_(None))
+        .where(_DONE[target].is_(None), OutboxEntry.id > after)
         .order_by(OutboxEntry.id)
         .limit(limit)
     )
@@ -161,17 +214,54 @@ async def mark_done(session: HubSession, target: str, entry_ids: Collection[int]
     column = _DONE[target]
     now = utcnow()
     ids = list(entry_ids)
-    for start in range(0, len(ids), _CHUNK):
+    for start in range(0, len(ids), RELAY_BATCH):
         await session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.id.in_(ids[start : start + _CHUNK]))
+            .where(among(session, OutboxEntry.id, ids[start : start + RELAY_BATCH]))
             .values({column.key: now})
+            .execution_options(synchronize_session=False)
         )
 
 
 async def pending_ids(session: HubSession, target: str) -> list[int]:
     """The entries still to apply to ``target``: what a reindex starting now will cover."""
     return await _ids(session, select(OutboxEntry.id).where(_DONE[target].is_(None)))
+
+
+async def pending_among(
+    session: HubSession, target: str, kind: Kind, ids: Collection[int]
+) -> set[int]:
+    """Which of the records ``ids`` have a change waiting for ``target``.
+
+    A recall's document also waits for its enterprise's entries (``apply_changes``).
+    """
+    if not ids:
+        return set()
+    waiting = select(OutboxEntry.ref_id).where(_DONE[target].is_(None))
+    found = set(
+        await _ids(
+            session, waiting.where(OutboxEntry.kind == kind.value, OutboxEntry.ref_id.in_(ids))
+        )
+    )
+    if kind is Kind.RECALL:
+        found |= set(
+            await _ids(
+                session,
+                select(Recall.id).where(
+                    Recall.id.in_(ids),
+                    Recall.enterprise_id.in_(
+                        waiting.where(OutboxEntry.kind == Kind.ENTERPRISE.value)
+                    ),
+                ),
+            )
+        )
+    return found
+
+
+async def has_pending(session: HubSession, target: str) -> bool:
+    """Whether any entry waits for ``target`` (one index probe)."""
+    found = await session.scalar(select(OutboxEntry.id).where(_DONE[target].is_(None)).limit(1))
+    return found is not None
 
 
 async def relay_once(
@@ -202,11 +292,59 @@ async def relay(
     target: str,
     backend: SearchBackend | None = None,
 ) -> int:
-    """Apply every pending entry to ``target``, batch after batch."""
+    """Apply every pending entry to ``target``, batch after batch, then make it searchable."""
+    if backend is None:
+        total = 0
+        while applied := await relay_once(sessionmaker, target):
+            total += applied
+        return total
+    return await _relay_ahead(sessionmaker, target, backend)
+
+
+async def _relay_ahead(
+    sessionmaker: async_sessionmaker[HubSession], target: str, backend: SearchBackend
+) -> int:
+    """Every pending entry to an outside backend, the next batch built while one is sent.
+
+    Building documents (the database, Python) and indexing them (the engine) take about as
+    long as each other; overlapping them is what lets the relay keep up with a reindex. The
+    database work stays in this task and its one session, in order: a batch is stamped after
+    its write succeeded, and a failed write leaves it, and every batch after it, pending.
+    """
     total = 0
-    while applied := await relay_once(sessionmaker, target, backend):
-        total += applied
-    return total
+    sending: tuple[list[int], asyncio.Task[None]] | None = None
+    async with sessionmaker() as session:
+        try:
+            after = 0
+            while True:
+                entry_ids, changes = await _pending(session, target, RELAY_BATCH, after)
+                rebuilt = await rebuild(session, changes)
+                # The reads end here, so that the stamps begin a transaction of their own: on
+                # SQLite a read transaction that turns into a write fails if another process
+                # wrote meanwhile, where a write transaction waits its turn.
+                await session.commit()
+                sent: list[int] = []
+                if sending is not None:
+                    sent, task = sending
+                    sending = None
+                    await task
+                if entry_ids:
+                    after = entry_ids[-1]
+                    sending = (entry_ids, asyncio.create_task(write(backend, rebuilt)))
+                elif sent:
+                    # The pass's last stamps wait until its writes are searchable: when
+                    # nothing is pending, a search finds every change.
+                    await backend.refresh()
+                # Stamped while the next batch is sent: off the critical path.
+                await mark_done(session, target, sent)
+                await session.commit()
+                total += len(sent)
+                if not entry_ids:
+                    return total
+        finally:
+            if sending is not None:
+                sending[1].cancel()
+                await asyncio.gather(sending[1], return_exceptions=True)
 
 
 async def prune(session: HubSession, *, elasticsearch: bool) -> None:

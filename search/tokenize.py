@@ -17,9 +17,13 @@ Everything else separates.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from cachetools import LRUCache
 
 # Elasticsearch's standard tokenizer cuts longer tokens; cutting them here keeps us equal.
 MAX_UNIT_LENGTH = 255
@@ -126,16 +130,60 @@ def _tokens_of(found: list[Unit], *, query: bool) -> list[str]:
     return tokens
 
 
+Analysed = tuple[tuple[str, ...], frozenset[str]]
+
 # Brands, product names, categories and hazards repeat across records, and a document uses
 # each of its values three or four times (tokens, stored units, Elasticsearch fields): a reindex
-# spends most of its time here without the cache.
-@lru_cache(maxsize=65536)
-def _analysed(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+# spends most of its time here without the cache. It is bounded by bytes, not entries: 65,536
+# entries of long hazards and addresses held about 290 MB per process for good.
+CACHE_BYTES = 32 * 2**20
+# What the cache spends on an entry besides the strings (its dict slot and LRU link), and an
+# upper bound of a str object's header (``sys.getsizeof("华")`` is 76).
+_ENTRY_OVERHEAD = 200
+_STR_HEADER = 80
+
+
+def cache_cost(entry: tuple[str, Analysed]) -> int:
+    """An upper bound of the bytes an entry (the text and its analysis) keeps alive.
+
+    Estimated, not summed string by string (that cost as much as the analysis): units hold at
+    most the text's characters, tokens at most three times as many (each CJK character is a
+    unigram and in two bigrams), and a character takes at most 4 bytes.
+    """
+    text, (found, tokens) = entry
+    return (
+        _ENTRY_OVERHEAD
+        + sys.getsizeof(text)
+        + sys.getsizeof(found)
+        + sys.getsizeof(tokens)
+        + _STR_HEADER * (len(found) + len(tokens))
+        + 4 * 4 * len(text)
+    )
+
+
+# Text -> (text, analysis): the entry holds the text so that its cost counts the key too.
+CACHE: LRUCache[str, tuple[str, Analysed]] = LRUCache(maxsize=CACHE_BYTES, getsizeof=cache_cost)
+# Inserts and evictions change the cache's byte count, so they take the lock when the app
+# tokenizes in worker threads too. Reads do not: each step of a read is one atomic dict
+# operation, and the worst a concurrent eviction does to it is a KeyError, a miss.
+_CACHE_LOCK = threading.Lock()
+
+
+def _analysed(text: str) -> Analysed:
     """The unit texts and the index tokens of one value."""
-    return _analysed_plain(text) or _analysed_any(text)
+    try:
+        return CACHE[text][1]
+    except KeyError:
+        pass
+    analysed = _analysed_plain(text) or _analysed_any(text)
+    entry = (text, analysed)
+    if cache_cost(entry) <= CACHE_BYTES:
+        with _CACHE_LOCK:
+            CACHE[text] = entry
+    return analysed
 
 
-def _analysed_any(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+def _analysed_any(text: str) -> Analysed:
     found = units(text)
     return tuple(unit.text for unit in found), frozenset(_tokens_of(found, query=False))
 
@@ -149,7 +197,7 @@ _PLAIN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _PLAIN_WORD = re.compile(r"[a-z0-9]+")
 
 
-def _analysed_plain(text: str) -> tuple[tuple[str, ...], frozenset[str]] | None:
+def _analysed_plain(text: str) -> Analysed | None:
     """``_analysed_any`` of plain text, or None for other text (and overlong words)."""
     if not _PLAIN.fullmatch(text):
         return None

@@ -6,6 +6,8 @@ import asyncio
 import csv
 import re
 import shutil
+import signal
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -1003,3 +1005,70 @@ def test_cli_help_lists_every_kind_and_its_fields() -> None:
         "products",
         "gtin, uscc*, name*, brand*, model*, category*, source_agency*, published_at",
     ) in listed
+
+
+# An import that kills its own process (SIGKILL: nothing runs after it) in its second batch,
+# with rejected rows already written.
+_KILLED_IMPORT = """
+import asyncio, os, signal, sys
+from hub.db import create_engine, create_sessionmaker
+from hub.importer import run
+
+batches = 0
+store = run.enqueue_import_batch
+
+async def killing(*args):
+    global batches
+    batches += 1
+    if batches == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    await store(*args)
+
+run.enqueue_import_batch = killing
+
+async def main():
+    engine = create_engine(sys.argv[1])
+    await run.run_import(create_sessionmaker(engine), "enterprises", sys.argv[2], batch_size=10)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_import_leaves_nothing_beside_its_input(
+    cli_database: str, tmp_path: Path
+) -> None:
+    # given: an input of 30 enterprises with a bad row among them, in a folder of its own
+    folder = tmp_path / "input"
+    folder.mkdir()
+    source = folder / "enterprises.csv"
+    write_enterprises(source, 30)
+    with source.open("a", encoding="utf-8") as file:
+        file.write("91440300MA5F000010,坏行,张三,ACTIVE,440300,C39,地址,2020-01-01,局,\n")
+
+    # when: the import is killed half-way
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _KILLED_IMPORT, cli_database, str(source)
+    )
+    assert await process.wait() == -signal.SIGKILL
+
+    # then: beside the input there is nothing, hidden or not; and nothing was stored
+    assert files_in(folder) == [source]
+    assert await count_enterprises(cli_database) == 0
+
+
+async def test_an_import_removes_what_a_killed_one_left(
+    sessionmaker: Sessionmaker, tmp_path: Path
+) -> None:
+    # given: the hidden file an import killed while it put its rejects in place leaves
+    rejects = tmp_path / "enterprises.rejected.csv"
+    leftover = tmp_path / ".enterprises.rejected.csv.partial"
+    leftover.write_text("line,key,field,reason,row\n1,", encoding="utf-8")
+
+    # when: the import runs again
+    report = await run_import(
+        sessionmaker, "enterprises", DATA / "bad" / "enterprises.csv", rejects=rejects
+    )
+
+    # then: only its complete rejects file is there
+    assert files_in(tmp_path) == [rejects]
+    assert len(rejects_of(report)) == report.rejected == 7

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import CHAR, ForeignKey, Index, String
+from sqlalchemy import CHAR, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, Provenance
@@ -68,3 +68,7 @@ class Enterprise(Provenance, Base):
     # The grade of the latest evaluation, kept by the credit service so that filtering a
     # million enterprises by grade is one index scan instead of a lateral join.
     credit_grade: Mapped[CreditGrade | None] = mapped_column(enum_column(CreditGrade))
+    # Raised by every change to the record's search document, in the change's transaction
+    # (search.outbox.enqueue): the document's external version in Elasticsearch, so that an
+    # older document can never replace a newer one.
+    search_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")

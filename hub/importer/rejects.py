@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -22,10 +23,14 @@ def default_rejects_path(path: Path) -> Path:
 
 
 class RejectsFile:
-    """Written under a temporary name and put in place by ``commit``.
+    """Written to a file without a name, and given its name by ``commit``.
 
-    A file rejected as a whole leaves no rejects file behind, and a rejects file from an
-    earlier run is replaced only once the new one is complete.
+    Until ``commit`` the rows go to an anonymous temporary file beside the target (one that has
+    no name on Linux, or loses it as soon as it is made), which the system deletes when the
+    process ends, however it ends: a file rejected as a whole, or an import that is killed,
+    leaves nothing behind. A rejects file from an earlier run is replaced only once the new one
+    is complete: ``commit`` copies the rows to a hidden ``.partial`` file and renames it over
+    the target. The next run removes a ``.partial`` that a run killed during that copy left.
     """
 
     def __init__(self, path: Path) -> None:
@@ -33,7 +38,11 @@ class RejectsFile:
         self.count = 0
         self._partial = path.with_name(f".{path.name}.partial")
         try:
-            self._file = self._partial.open("w", encoding="utf-8", newline="")
+            self._partial.unlink(missing_ok=True)
+            # Closed (and so deleted) by ``__exit__``: this object is the context manager.
+            self._file = tempfile.TemporaryFile(  # noqa: SIM115
+                "w+", encoding="utf-8", newline="", dir=path.parent
+            )
         except OSError as error:
             raise ImportFileError(
                 f"cannot write the rejects file {path}: {error.strerror or error}"
@@ -50,10 +59,7 @@ class RejectsFile:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if not self._file.closed:
-            self._file.close()
-            with contextlib.suppress(FileNotFoundError):
-                self._partial.unlink()
+        self._file.close()
 
     def write(self, line: int, key: str, problems: Sequence[Problem], raw: str) -> None:
         """One rejected record; several problems share the row, fields and reasons in order."""
@@ -63,5 +69,8 @@ class RejectsFile:
         self.count += 1
 
     def commit(self) -> None:
+        self._file.seek(0)
+        with self._partial.open("w", encoding="utf-8", newline="") as named:
+            shutil.copyfileobj(self._file, named)
         self._file.close()
         os.replace(self._partial, self.path)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, Provenance
@@ -43,3 +43,7 @@ class Recall(Provenance, Base):
     produced_from: Mapped[date]
     produced_until: Mapped[date]
     started_on: Mapped[date]
+    # Raised by every change to the record's search document, in the change's transaction
+    # (search.outbox.enqueue): the document's external version in Elasticsearch, so that an
+    # older document can never replace a newer one.
+    search_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")

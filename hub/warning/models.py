@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, Provenance
@@ -29,6 +29,10 @@ class ConsumerWarning(Provenance, Base):
     severity: Mapped[Severity] = mapped_column(enum_column(Severity))
     category: Mapped[str] = mapped_column(String(60))
     issued_on: Mapped[date]
+    # Raised by every change to the record's search document, in the change's transaction
+    # (search.outbox.enqueue): the document's external version in Elasticsearch, so that an
+    # older document can never replace a newer one.
+    search_version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
 
 
 warning_recall = Table(

@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from hub.db import HubSession
+from hub.db import HubSession, create_engine, create_sessionmaker
+from hub.migrate import upgrade
 from search.elastic import ElasticBackend
 from search.indexer import reindex
 from search.outbox import ELASTICSEARCH, EMBEDDED
+from tests.fixtures.databases import empty_database
 from tests.search.corpus import Corpus, make_corpus
 
 ELASTICSEARCH_ENV = "HUB_TEST_ELASTICSEARCH_URL"
@@ -70,3 +72,28 @@ async def indexed(
     """The corpus in both backends."""
     await reindex(sessionmaker, ELASTICSEARCH, elastic)
     return corpus
+
+
+@pytest.fixture
+async def own_database(
+    dialect: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated database of the test's own, for work that commits from several connections
+    at once (a reindex beside the relay and a writer), as separate processes would."""
+    async with empty_database(dialect, tmp_path_factory.mktemp("own")) as url:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+        yield url
+
+
+@pytest.fixture
+async def own(own_database: str) -> AsyncIterator[async_sessionmaker[HubSession]]:
+    """A sessionmaker on ``own_database`` with a pool of its own, as a hub process has."""
+    engine = create_engine(own_database)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+import tracemalloc
+
 import pytest
 
 from search.tokenize import (
+    CACHE,
+    CACHE_BYTES,
     _analysed,
     _analysed_any,
     field_units,
@@ -57,3 +63,56 @@ def test_field_units_keep_values_apart() -> None:
 )
 def test_plain_text_takes_a_shortcut_to_the_same_units_and_tokens(text: str) -> None:
     assert _analysed(text) == _analysed_any(text)
+
+
+def _bytes(entry: tuple[str, tuple[tuple[str, ...], frozenset[str]]]) -> int:
+    """What an entry really holds, string by string."""
+    text, (found, tokens) = entry
+    strings = [text, *found, *tokens]
+    return sum(map(sys.getsizeof, strings)) + sys.getsizeof(found) + sys.getsizeof(tokens)
+
+
+def _long_values(count: int) -> list[str]:
+    """Distinct long values such as hazards (about 16 KB analysed each, counted high)."""
+    return [
+        f"第{n}批次产品在高温环境下连续使用时电池可能过热鼓包并引发火灾，存在安全隐患，请立即停止使用"
+        for n in range(count)
+    ]
+
+
+def test_the_cache_stays_under_its_byte_bound() -> None:
+    # given: more distinct long values than fit
+    CACHE.clear()
+    texts = _long_values(8000)
+
+    # when: each is analysed (and used again, as a document does)
+    for text in texts:
+        assert index_tokens(text) == index_tokens(text)
+
+    # then: the cache holds what fits in its bytes, counting more than the entries hold
+    assert CACHE.maxsize == CACHE_BYTES == 32 * 2**20
+    assert 0.9 * CACHE_BYTES < CACHE.currsize <= CACHE_BYTES
+    assert len(CACHE) < len(texts)
+    assert sum(_bytes(entry) for entry in CACHE.values()) < CACHE.currsize
+    # the most recent ones are the ones kept
+    assert texts[-1] in CACHE
+    assert texts[0] not in CACHE
+
+
+def test_the_memory_the_tokenizer_keeps_is_bounded() -> None:
+    # given: an empty cache, and values that would keep about 80 MB if all were kept
+    CACHE.clear()
+    texts = _long_values(5000)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        # when: each is analysed
+        for text in texts:
+            index_tokens(text)
+        gc.collect()
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # then: what stays allocated is within the cache's bound
+    assert kept < CACHE_BYTES
