@@ -129,7 +129,10 @@ def copy_times(server: Server, database: str, work: Path, *, fair: bool = True) 
         server.psql(target, "BEGIN;\n" + "\n".join(load) + "\nCOMMIT;\n")
         migrated = time.perf_counter() - started
         bare = ["CREATE SCHEMA bare;"]
-        bare += [f"CREATE TABLE bare.{table} (LIKE public.{table});" for table in TABLES]
+        bare += [
+            f"CREATE TABLE bare.{table} (LIKE public.{table} INCLUDING DEFAULTS);"
+            for table in TABLES
+        ]
         server.psql(target, "\n".join(bare))
         bare_load = [line.replace("\\copy ", "\\copy bare.", 1) for line in load]
         started = time.perf_counter()
