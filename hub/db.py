@@ -35,7 +35,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProx
 
 from hub.errors import HubError
 from hub.kit.breaker import Breaker, State
-from hub.kit.time import UTCDateTime, utcnow
+from hub.kit.time import Instant, UTCDateTime, utcnow
 
 log = logging.getLogger("hub.db")
 
@@ -80,6 +80,20 @@ class HubSession(AsyncSession):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._statement_lock = asyncio.Lock()
+        self._opened_at = utcnow()
+        self._instant: Instant | None = None
+
+    @property
+    def instant(self) -> Instant:
+        """The moment every read of this session is about: one operation, one instant.
+
+        On PostgreSQL the transaction's own timestamp; elsewhere the moment the session
+        opened (``Instant``).
+        """
+        if self._instant is None:
+            dialect = self.bind.dialect.name if self.bind is not None else "postgresql"
+            self._instant = Instant.for_dialect(dialect, self._opened_at)
+        return self._instant
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.shield(self._execute(*args, **kwargs))

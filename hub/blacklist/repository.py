@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, select, true
 
 from hub.auth.principal import ANONYMOUS
 from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
-from hub.kit.codes import region_range
+from hub.enterprise.models import Enterprise
 from hub.kit.months import MonthCount, last_complete_month, month_of, month_start, monthly_series
 from hub.kit.pagination import Page, PageRequest
-from hub.kit.repository import Repository
+from hub.kit.repository import Repository, published
+from hub.kit.sql import value_of, within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
-from hub.kit.time import NOW_SQL, TODAY_SQL, today, utcnow
+from hub.kit.time import Instant, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,75 +29,73 @@ class BlacklistFilter:
     enterprise_id: int | None = None
 
 
-def in_force(on: date | None = None) -> ColumnElement[bool]:
-    """A published listing whose publicity period runs on ``on`` and that was not removed."""
-    day = on or today()
-    removed = exists().where(
-        BlacklistRemoval.entry_id == BlacklistEntry.id, BlacklistRemoval.removed_on <= day
-    )
+def in_force(entry: Any, instant: Instant) -> ColumnElement[bool]:
+    """Whether a listing is in force at ``instant``: published, listed, within its publicity
+    period and not removed. Below the internal tier only such an entry exists at all, and an
+    enterprise with one is ``blacklisted``.
+
+    ``entry`` is the model or an alias's columns (``alias.c``): the compiled path renders the
+    same rule over its own aliases (``schema.compiled``).
+    """
+    removal = BlacklistRemoval.__table__.alias()
+    removed = exists().where(removal.c.entry_id == entry.id, removal.c.removed_on <= instant.today)
     return and_(
-        BlacklistEntry.published_at <= utcnow(),
-        BlacklistEntry.listed_on <= day,
-        BlacklistEntry.publicity_ends_on >= day,
+        published(entry, instant),
+        entry.listed_on <= instant.today,
+        entry.publicity_ends_on >= instant.today,
         ~removed,
     )
 
 
-def in_force_sql(alias: str) -> str:
-    """``in_force()`` as SQL text over the entry ``alias``, for statements prepared once
-    (``schema.compiled``): the instant and the day are the database's (``NOW_SQL``)."""
-    return (
-        f"{alias}.published_at <= {NOW_SQL} AND {alias}.listed_on <= {TODAY_SQL} "
-        f"AND {alias}.publicity_ends_on >= {TODAY_SQL} AND NOT EXISTS (SELECT FROM "
-        f"{BlacklistRemoval.__tablename__} r WHERE r.entry_id = {alias}.id "
-        f"AND r.removed_on <= {TODAY_SQL})"
-    )
+def listed(enterprise: Any, instant: Instant) -> ColumnElement[bool]:
+    """Whether ``enterprise`` (a model or an alias's columns) has a listing in force: what
+    ``blacklisted`` means, for every caller and every reader."""
+    entry = BlacklistEntry.__table__.alias()
+    return exists().where(entry.c.enterprise_id == enterprise.id, in_force(entry.c, instant))
 
 
-def listed_sql(enterprise: str) -> str:
-    """``listed_enterprises()`` as SQL text: ``enterprise`` has a listing in force."""
-    return (
-        f"EXISTS (SELECT FROM {BlacklistEntry.__tablename__} b WHERE b.enterprise_id = "
-        f"{enterprise}.id AND {in_force_sql('b')})"
-    )
+def removal(entry: Any, column: str) -> ColumnElement[Any]:
+    """A column of the entry's removal, if it was removed (``BlacklistRepository.removals``)."""
+    found = BlacklistRemoval.__table__.alias()
+    return select(found.c[column]).where(found.c.entry_id == entry.id).scalar_subquery()
 
 
-def removal_sql(entry: str, column: str) -> str:
-    """A column of the entry's removal (``BlacklistRepository.removals``), as SQL text."""
-    return (
-        f"(SELECT r.{column} FROM {BlacklistRemoval.__tablename__} r WHERE r.entry_id = {entry}.id)"
-    )
+def listed_enterprises(instant: Instant | None = None) -> Select[int]:
+    """Ids of enterprises with a listing in force (``in_force``). Prefer ``listed``, a
+    correlated condition; this is for the search index's readers until they move to it."""
+    moment = instant or Instant.at(utcnow())
+    return select(BlacklistEntry.enterprise_id).where(in_force(BlacklistEntry, moment))
 
 
-def listed_enterprises() -> Select[int]:
-    """Ids of enterprises with a listing in force: what ``blacklisted`` means for everyone."""
-    return select(BlacklistEntry.enterprise_id).where(in_force())
+def conditions(entry: Any, filter: BlacklistFilter) -> list[ColumnElement[bool]]:
+    """What ``filter`` means for the entries ``entry`` (the model or an alias's columns); its
+    values may be a compiled statement's parameters (``hub.kit.sql``)."""
+    found: list[ColumnElement[bool]] = []
+    if filter.region_code is not None:
+        # The entry's copy of its enterprise's region: no enterprise is read to filter.
+        found += within_region(entry.region_code, filter.region_code)
+    if filter.list_type is not None:
+        found.append(entry.list_type == value_of(filter.list_type, entry.list_type))
+    if filter.listed_after is not None:
+        found.append(entry.listed_on >= value_of(filter.listed_after, entry.listed_on))
+    if filter.listed_before is not None:
+        found.append(entry.listed_on <= value_of(filter.listed_before, entry.listed_on))
+    if filter.enterprise_id is not None:
+        found.append(entry.enterprise_id == value_of(filter.enterprise_id, entry.enterprise_id))
+    return found
 
 
 class BlacklistRepository(Repository):
     KEYS = (BlacklistEntry.listed_on, BlacklistEntry.id)
 
     def visible(self) -> ColumnElement[bool]:
-        """Below internal, an entry exists only while it is published and in force."""
+        """Below internal, an entry exists only while it is in force (``in_force``)."""
         if self.principal.sees_unpublished:
             return true()
-        return in_force()
+        return in_force(BlacklistEntry, self.instant)
 
     def _select(self, filter: BlacklistFilter) -> Select[BlacklistEntry]:
-        stmt = select(BlacklistEntry).where(self.visible())
-        if filter.region_code is not None:
-            # The entry's copy of its enterprise's region: no enterprise is read to filter.
-            low, high = region_range(filter.region_code)
-            stmt = stmt.where(BlacklistEntry.region_code >= low, BlacklistEntry.region_code < high)
-        if filter.list_type is not None:
-            stmt = stmt.where(BlacklistEntry.list_type == filter.list_type)
-        if filter.listed_after is not None:
-            stmt = stmt.where(BlacklistEntry.listed_on >= filter.listed_after)
-        if filter.listed_before is not None:
-            stmt = stmt.where(BlacklistEntry.listed_on <= filter.listed_before)
-        if filter.enterprise_id is not None:
-            stmt = stmt.where(BlacklistEntry.enterprise_id == filter.enterprise_id)
-        return stmt
+        return select(BlacklistEntry).where(self.visible(), *conditions(BlacklistEntry, filter))
 
     async def find(self, filter: BlacklistFilter, request: PageRequest) -> Page[BlacklistEntry]:
         return await self.page(self._select(filter), self.KEYS, request)
@@ -123,9 +123,11 @@ class BlacklistRepository(Repository):
         return grouped
 
     async def listed(self, enterprise_ids: Collection[int]) -> set[int]:
-        """Which of these enterprises have a listing in force today."""
+        """Which of these enterprises have a listing in force (``listed``)."""
         rows = await self.session.scalars(
-            listed_enterprises().where(BlacklistEntry.enterprise_id.in_(list(enterprise_ids)))
+            select(Enterprise.id).where(
+                Enterprise.id.in_(list(enterprise_ids)), listed(Enterprise, self.instant)
+            )
         )
         return set(rows)
 

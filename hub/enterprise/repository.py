@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from hub.blacklist.repository import listed_enterprises
+from hub.blacklist.repository import listed
 from hub.enterprise.models import CreditGrade, Enterprise, EnterpriseStatus, Industry, Region
-from hub.kit.codes import region_range
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.sql import one_of, value_of, within_region
+from hub.kit.time import Instant
 
 
 class EnterpriseSort(StrEnum):
@@ -39,22 +40,34 @@ class EnterpriseFilter:
     blacklisted: bool | None = None
 
 
+def conditions(
+    enterprise: Any, filter: EnterpriseFilter, instant: Instant
+) -> list[ColumnElement[bool]]:
+    """What ``filter`` means for the enterprises ``enterprise`` (the model or an alias's
+    columns) at ``instant``; its values may be a compiled statement's parameters
+    (``hub.kit.sql``), except ``blacklisted``, which decides the condition's form."""
+    found: list[ColumnElement[bool]] = []
+    if filter.region_code is not None:
+        found += within_region(enterprise.region_code, filter.region_code)
+    if filter.industry_code is not None:
+        found.append(
+            enterprise.industry_code == value_of(filter.industry_code, enterprise.industry_code)
+        )
+    if filter.credit_grades:
+        found.append(one_of(enterprise.credit_grade, filter.credit_grades))
+    if filter.status is not None:
+        found.append(enterprise.status == value_of(filter.status, enterprise.status))
+    if filter.blacklisted is not None:
+        blacklisted = listed(enterprise, instant)
+        found.append(blacklisted if filter.blacklisted else ~blacklisted)
+    return found
+
+
 class EnterpriseRepository(Repository):
     def _select(self, filter: EnterpriseFilter) -> Select[Enterprise]:
-        stmt = select(Enterprise).where(self.published(Enterprise))
-        if filter.region_code is not None:
-            low, high = region_range(filter.region_code)
-            stmt = stmt.where(Enterprise.region_code >= low, Enterprise.region_code < high)
-        if filter.industry_code is not None:
-            stmt = stmt.where(Enterprise.industry_code == filter.industry_code)
-        if filter.credit_grades:
-            stmt = stmt.where(Enterprise.credit_grade.in_(filter.credit_grades))
-        if filter.status is not None:
-            stmt = stmt.where(Enterprise.status == filter.status)
-        if filter.blacklisted is not None:
-            listed = Enterprise.id.in_(listed_enterprises())
-            stmt = stmt.where(listed if filter.blacklisted else ~listed)
-        return stmt
+        return select(Enterprise).where(
+            self.published(Enterprise), *conditions(Enterprise, filter, self.instant)
+        )
 
     async def find(
         self, filter: EnterpriseFilter, sort: EnterpriseSort, request: PageRequest

@@ -23,7 +23,7 @@ from hub.kit.pagination import (
     make_page,
     ordering,
 )
-from hub.kit.time import NOW_SQL, utcnow
+from hub.kit.time import Instant
 
 M = TypeVar("M")
 
@@ -33,12 +33,16 @@ class Repository:
         self.session = session
         self.principal = principal
 
+    @property
+    def instant(self) -> Instant:
+        """The moment this request's reads are about (``HubSession.instant``)."""
+        return self.session.instant
+
     def published(self, model: Any) -> ColumnElement[bool]:
-        """Drafts (no ``published_at``, or one in the future) are internal-only."""
+        """``published`` below the internal tier; the internal tier sees drafts too."""
         if self.principal.sees_unpublished:
             return true()
-        column: InstrumentedAttribute[Any] = model.published_at
-        return column.is_not(None) & (column <= utcnow())
+        return published(model, self.instant)
 
     async def page(
         self,
@@ -110,13 +114,15 @@ class Repository:
         return counts
 
 
-def published_sql(alias: str) -> str:
-    """``Repository.published`` below the internal tier, as SQL text over the row ``alias``.
+def published(record: Any, instant: Instant) -> ColumnElement[bool]:
+    """Whether a record exists below the internal tier at ``instant``: once its
+    ``published_at`` has passed (drafts have none, a scheduled publication one in the future).
 
-    For statements prepared once and run at any time, like the compiled reads of
-    ``schema.compiled``: the instant is the database's (``NOW_SQL``).
+    ``record`` is a model or an alias's columns (``alias.c``): the compiled path renders the
+    same rule over its own aliases (``schema.compiled``).
     """
-    return f"{alias}.published_at IS NOT NULL AND {alias}.published_at <= {NOW_SQL}"
+    column: ColumnElement[Any] = record.published_at
+    return column.is_not(None) & (column <= instant.now)
 
 
 def _key_getter(keys: Sequence[InstrumentedAttribute[Any]]) -> Callable[[Any], tuple[Any, ...]]:

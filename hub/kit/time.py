@@ -2,26 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime
+from sqlalchemy import ColumnElement, Date, DateTime, cast, func, literal
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-NOW_SQL = "statement_timestamp()"
-"""``utcnow()`` in PostgreSQL: the instant the statement began, by the database's clock.
 
-For SQL text prepared once and run at any time (``schema.compiled``). A stable function, not a
-parameter: the planner evaluates it when it estimates a condition such as ``published_at <=
-NOW_SQL``, even in a generic plan, where a parameter's value is unknown and its selectivity a
-guess (a guess that made the W2 listing's generic plan sort every row of its province)."""
+@dataclass(frozen=True, slots=True)
+class Instant:
+    """The moment a request's reads are about, as SQL: decided once per request.
 
-TODAY_SQL = f"({NOW_SQL} AT TIME ZONE '{SHANGHAI.key}')::date"
-"""``today()`` in PostgreSQL, from the same instant as ``NOW_SQL``."""
+    Every row rule takes one (``hub.kit.repository.published``, ``hub.blacklist.repository.
+    in_force``, ...), so the resolvers, the compiled statements and the search filters judge a
+    record at the same moment, and an "as of" read can pass a past instant later.
+
+    - ``Instant.database()``, a request about now on PostgreSQL: the transaction's own
+      timestamp, ``now()``. One request is one transaction (one session for the resolvers, one
+      statement for the compiled path), so every statement of it sees the same instant. It is
+      a stable function, not a parameter: the planner evaluates it when it estimates a
+      condition such as ``published_at <= now()``, even in a generic plan, where a parameter's
+      value is unknown and its selectivity a guess (a guess that made the W2 listing's generic
+      plan sort every row of its province, commit 5dabd16).
+    - ``Instant.at(moment)``: a moment of the application's clock, bound as a value. SQLite
+      has no transaction timestamp, so there each request fixes its instant when its session
+      opens.
+    """
+
+    now: ColumnElement[datetime]
+    """The instant."""
+    today: ColumnElement[date]
+    """The day of the instant in the authority's calendar (Asia/Shanghai)."""
+
+    @classmethod
+    def database(cls) -> Instant:
+        now = func.now()
+        return cls(now, cast(func.timezone(SHANGHAI.key, now), Date))
+
+    @classmethod
+    def at(cls, moment: datetime) -> Instant:
+        return cls(
+            literal(moment, UTCDateTime()), literal(moment.astimezone(SHANGHAI).date(), Date())
+        )
+
+    @classmethod
+    def for_dialect(cls, dialect: str, moment: datetime | None = None) -> Instant:
+        """ "Now" on ``dialect``: the database's own instant where it has one."""
+        if dialect == "postgresql":
+            return cls.database()
+        return cls.at(moment or utcnow())
 
 
 def utcnow() -> datetime:

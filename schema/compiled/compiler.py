@@ -49,7 +49,7 @@ from sqlalchemy import Date, DateTime, Integer
 from hub.blacklist.models import ListType
 from hub.enterprise.models import CreditGrade, EnterpriseStatus
 from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
-from hub.kit.codes import parse_region_code, parse_uscc, region_range
+from hub.kit.codes import parse_region_code, parse_uscc
 from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor
 from schema.access import access_of
 from schema.compiled.relations import RELATIONS, Argument, Relation
@@ -177,48 +177,74 @@ def _date(value: Any) -> date | None:
     return None if value is None else date.fromisoformat(_string(value))
 
 
-_BLACKLIST_FILTER: Mapping[str, Callable[[Any], Any]] = {
-    "regionCode": lambda v: None if v is None else region_range(parse_region_code(_string(v))),
-    "listType": _enum(ListType),
-    "listedAfter": _date,
-    "listedBefore": _date,
+def _region(value: Any) -> str | None:
+    return None if value is None else parse_region_code(_string(value))
+
+
+_BLACKLIST_FILTER: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
+    "regionCode": ("region_code", _region),
+    "listType": ("list_type", _enum(ListType)),
+    "listedAfter": ("listed_after", _date),
+    "listedBefore": ("listed_before", _date),
 }
+"""``BlacklistFilterInput``'s fields: the ``BlacklistFilter`` field each one sets, and how."""
 
 
-def _grades(value: Any) -> tuple[str, ...] | None:
+def _grades(value: Any) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list):
         value = [value]  # a single value where a list is expected is a list of one (GraphQL)
-    return tuple(_enum(CreditGrade)(v) for v in value)
+    return [_enum(CreditGrade)(v) for v in value]
 
 
 def _refuse(value: Any) -> Any:
     raise FallbackError(f"unexpected value {value!r}")
 
 
-_ENTERPRISE_FILTER: Mapping[str, Callable[[Any], Any]] = {
-    "regionCode": _BLACKLIST_FILTER["regionCode"],
-    "industryCode": lambda v: None if v is None else _string(v),
-    "creditGrade": _enum(CreditGrade),
-    "creditGrades": _grades,
-    "status": _enum(EnterpriseStatus),
-    "blacklisted": lambda v: v if v is None or isinstance(v, bool) else _refuse(v),
+_ENTERPRISE_FILTER: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
+    "regionCode": ("region_code", _region),
+    "industryCode": ("industry_code", lambda v: None if v is None else _string(v)),
+    "creditGrade": ("credit_grade", _enum(CreditGrade)),
+    "creditGrades": ("credit_grades", _grades),
+    "status": ("status", _enum(EnterpriseStatus)),
+    "blacklisted": ("blacklisted", lambda v: v if v is None or isinstance(v, bool) else _refuse(v)),
 }
+"""``EnterpriseFilterInput``'s fields: the ``EnterpriseFilter`` field each one sets, and how."""
+
+
+def _filter(
+    fields: Mapping[str, tuple[str, Callable[[Any], Any]]],
+) -> Callable[[Any], dict[str, Any]]:
+    """A filter argument read into the repository's filter fields (None ones left out)."""
+
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not set(value) <= set(fields):
+            raise FallbackError("a filter the compiled path does not know")
+        parsed = {}
+        for key, item in value.items():
+            name, read = fields[key]
+            parsed[name] = read(item)
+        return {name: item for name, item in parsed.items() if item is not None}
+
+    return parse
+
+
+_blacklist_filter = _filter(_BLACKLIST_FILTER)
+_read_enterprise_filter = _filter(_ENTERPRISE_FILTER)
 
 
 def _enterprise_filter(value: Any) -> dict[str, Any]:
     """``CreditQuery.enterprises``' filter: the two grade arguments become one list."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not set(value) <= set(_ENTERPRISE_FILTER):
-        raise FallbackError("a filter the compiled path does not know")
-    parsed = {key: _ENTERPRISE_FILTER[key](item) for key, item in value.items()}
-    grades = parsed.pop("creditGrades", None) or ()
-    one = parsed.pop("creditGrade", None)
+    parsed = _read_enterprise_filter(value)
+    grades = parsed.pop("credit_grades", None) or []
+    one = parsed.pop("credit_grade", None)
     if one is not None:
-        grades = (*grades, one)
-    parsed["grades"] = list(grades) or None
+        grades = [*grades, one]
+    if grades:
+        parsed["credit_grades"] = grades
     return parsed
 
 
@@ -232,14 +258,6 @@ def _enterprise_order(node: ValueNode | None) -> tuple[tuple[str, ...], bool]:
         raise NotCompilableError("an order given by a variable")
     keys, descending = SORT_KEYS[order]
     return tuple(str(key.key) for key in keys), descending
-
-
-def _blacklist_filter(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not set(value) <= set(_BLACKLIST_FILTER):
-        raise FallbackError("a filter the compiled path does not know")
-    return {key: _BLACKLIST_FILTER[key](item) for key, item in value.items()}
 
 
 # ---------------------------------------------------------------------------------------------

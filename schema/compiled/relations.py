@@ -4,15 +4,16 @@ A ``Relation`` is the SQL form of one object type: its table, the columns behind
 fields (found by name on the model, plus the renames its ``from_row`` makes), and the fields
 that need SQL of their own: links to other objects, connections, computed values.
 
-The row rules are the repositories' own, as SQL text whose instant and day are the database's
-(``published_sql``, ``in_force_sql``, ``listed_sql``, ``removal_sql``, with
-``hub.kit.time.NOW_SQL``), written beside the SQLAlchemy rules they mirror:
+The row rules and the filters are the repositories' own SQLAlchemy expressions, called over
+the compiler's aliases and rendered into its statement (``render.sql_text``), at the instant
+of the request (``hub.kit.time.Instant``: on PostgreSQL the transaction's own timestamp):
 
-- ``published``: ``Repository.published`` (below the internal tier, a record exists only once
-  its ``published_at`` has passed);
-- ``in_force``: ``hub.blacklist.repository.in_force`` (a listing is in force while published,
-  listed, within its publicity period and not removed), which also decides ``blacklisted`` and
-  which entries ``BlacklistRepository.visible`` lets below the internal tier see;
+- ``hub.kit.repository.published``: below the internal tier, a record exists only once its
+  ``published_at`` has passed;
+- ``hub.blacklist.repository.in_force``: a listing is in force while published, listed, within
+  its publicity period and not removed; ``listed`` (an enterprise has one) is ``blacklisted``;
+- the filters' meanings: ``hub.enterprise.repository.conditions``,
+  ``hub.blacklist.repository.conditions``;
 - the sort keys of each connection are the repositories' ``KEYS``, newest first.
 
 ``tests/schema/test_compiled.py`` runs every compilable document both ways, compiled and
@@ -26,14 +27,19 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import ColumnElement
+
 from hub.blacklist.models import BlacklistEntry
-from hub.blacklist.repository import BlacklistRepository, in_force_sql, listed_sql, removal_sql
+from hub.blacklist.repository import BlacklistFilter, BlacklistRepository, in_force, listed, removal
+from hub.blacklist.repository import conditions as blacklist_conditions
 from hub.credit.models import CreditEvaluation
 from hub.credit.repository import CreditRepository
 from hub.db import Base
 from hub.enterprise.models import Enterprise, Industry, Region
-from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
-from hub.kit.repository import published_sql
+from hub.enterprise.repository import SORT_KEYS, EnterpriseFilter, EnterpriseSort
+from hub.enterprise.repository import conditions as enterprise_conditions
+from hub.kit.repository import published
+from hub.kit.time import Instant
 from hub.licence.models import Licence, LicenceStatus
 from hub.licence.repository import LicenceRepository
 from hub.quality.models import CheckResult, SpotCheck
@@ -41,9 +47,23 @@ from hub.quality.repository import SpotCheckRepository
 from hub.recall.models import Recall
 from hub.recall.repository import RecallRepository
 
+Rule = Callable[[Any, Instant], ColumnElement[Any]]
+"""An expression over a row's columns (an alias's ``c``) at an instant."""
 
-def _removal(column: str) -> Callable[[str], str]:
-    return lambda alias: removal_sql(alias, column)
+Conditions = Callable[[Any, Mapping[str, Any], Instant], list[ColumnElement[bool]]]
+"""A filter argument's meaning over a row's columns: its repository's ``conditions``."""
+
+
+def _removal(column: str) -> Rule:
+    return lambda row, _instant: removal(row, column)
+
+
+def _enterprise_filter(row: Any, values: Mapping[str, Any], instant: Instant) -> list[Any]:
+    return enterprise_conditions(row, EnterpriseFilter(**values), instant)
+
+
+def _blacklist_filter(row: Any, values: Mapping[str, Any], _instant: Instant) -> list[Any]:
+    return blacklist_conditions(row, BlacklistFilter(**values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +100,14 @@ class Relation:
     """Python field name of the GraphQL type -> column, where they differ."""
     published: bool = True
     """Whether the published rule hides draft rows below the internal tier."""
-    visible: Callable[[str], str] | None = None
+    visible: Rule | None = None
     """The row rule below the internal tier, where it is more than ``published``."""
+    filter: Conditions | None = None
+    """What a root connection's ``filter`` argument means (its keys: the repository's filter
+    fields)."""
     keys: tuple[str, ...] = ("id",)
     """Sort key of the relation's connections, descending; the last column is unique."""
-    computed: Mapping[str, Callable[[str], str]] = field(default_factory=dict)
+    computed: Mapping[str, Rule] = field(default_factory=dict)
     objects: Mapping[str, ObjectLink] = field(default_factory=dict)
     connections: Mapping[str, ConnectionLink] = field(default_factory=dict)
 
@@ -96,13 +119,13 @@ class Relation:
         name = self.renames.get(python_name, python_name)
         return name if name in self.model.__table__.columns else None
 
-    def rule(self, alias: str, sees_unpublished: bool) -> str | None:
+    def rule(self, row: Any, instant: Instant, sees_unpublished: bool) -> ColumnElement[Any] | None:
         """The condition a row must meet for the caller to see it; None: every row."""
         if sees_unpublished:
             return None
         if self.visible is not None:
-            return self.visible(alias)
-        return published_sql(alias) if self.published else None
+            return self.visible(row, instant)
+        return published(row, instant) if self.published else None
 
 
 def _names(keys: tuple[Any, ...]) -> tuple[str, ...]:
@@ -120,7 +143,8 @@ RELATIONS: Mapping[str, Relation] = {
             "Enterprise",
             Enterprise,
             keys=_names(SORT_KEYS[EnterpriseSort.NEWEST][0]),
-            computed={"blacklisted": listed_sql},
+            computed={"blacklisted": listed},
+            filter=_enterprise_filter,
             objects={
                 "region": ObjectLink("Region", "region_code", "code"),
                 "industry": ObjectLink("Industry", "industry_code", "code"),
@@ -166,7 +190,8 @@ RELATIONS: Mapping[str, Relation] = {
             "BlacklistEntry",
             BlacklistEntry,
             renames={"listed_at": "listed_on"},
-            visible=in_force_sql,
+            visible=in_force,
+            filter=_blacklist_filter,
             keys=_names(BlacklistRepository.KEYS),
             computed={
                 "removedAt": _removal("removed_on"),

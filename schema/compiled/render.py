@@ -7,10 +7,10 @@ row, to tell whether a next page exists). A request's values never enter the tex
 argument given by a variable is a parameter, so PostgreSQL prepares each statement once per
 connection. What the planner should see is written in: the document's own argument values
 (``first: 50``, ``regionCode: "440000"``), the same in every request, as literals (see
-``sql_constant``), and the row rules' instant and day as the database's clock
-(``hub.kit.time.NOW_SQL``). With them it estimates rows in the one generic plan it keeps for
-the statement; a parameter in their place is an unknown, which made PostgreSQL plan W2's page
-afresh on every request, or sort every listing of the province in a generic plan.
+``sql_constant``), and the row rules' instant as the transaction's own (``Instant``). With
+them it estimates rows in the one generic plan it keeps for the statement; a parameter in
+their place is an unknown, which made PostgreSQL plan W2's page afresh on every request, or
+sort every listing of the province in a generic plan.
 
 Arguments that may be null decide whether a condition exists at all (``status: null`` means
 no filter), so an operation has one statement per combination of its null arguments, its
@@ -25,9 +25,11 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import ColumnElement, Select, literal_column, select
 from sqlalchemy.dialects import postgresql
 
-from hub.blacklist.repository import listed_sql
+from hub.kit.sql import Parameter
+from hub.kit.time import Instant
 from schema.compiled.compiler import (
     Column,
     Computed,
@@ -104,6 +106,44 @@ def _joined(objects: Sequence[str]) -> str:
     # Join the objects' texts: drop the closing brace of each and the opening brace of the next.
     inner = " || ', ' || ".join(f"substr(left(({b})::text, -1), 2)" for b in objects)
     return f"('{{' || {inner} || '}}')::json"
+
+
+INSTANT = Instant.database()
+"""The instant of a compiled read: its statement's transaction's own (``Instant``)."""
+
+
+def _source(relation: Relation, alias: str) -> Any:
+    return relation.model.__table__.alias(alias)
+
+
+def sql_text(expression: ColumnElement[Any], source: Any) -> str:
+    """A repository's expression over ``source`` (an alias of a table), as SQL text to write
+    into a statement where that alias is in scope.
+
+    Rendered inside a select from ``source``, so that its subqueries correlate with the alias
+    rather than read the table again, then cut out of that select.
+    """
+    statement = select(expression.label("hub_value")).select_from(source)
+    text = str(statement.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+    empty: Select[Any] = select(literal_column("1").label("hub_value")).select_from(source)
+    tail = str(empty.compile(dialect=_DIALECT)).removeprefix("SELECT 1")
+    if not text.startswith("SELECT ") or not text.endswith(tail):
+        raise AssertionError(f"unexpected rendering of a rule: {text}")
+    return "(" + text[len("SELECT ") : -len(tail)] + ")"
+
+
+class _Argument(Parameter):
+    """A field of a filter argument, as the statement's parameter (``hub.kit.sql``)."""
+
+    def __init__(self, renderer: Renderer, input: Input, name: str) -> None:
+        self.renderer = renderer
+        self.input = input
+        self.name = name
+
+    def derive(self, compute: Callable[[Any], Any], cast: str = "") -> ColumnElement[Any]:
+        name = self.name
+        part = lambda value: compute(value[name])  # noqa: E731
+        return literal_column(self.renderer.value(self.input, cast, part=part))
 
 
 class Renderer:
@@ -219,8 +259,9 @@ class Renderer:
         )
 
     def rules(self, relation: Relation, alias: str) -> list[str]:
-        rule = relation.rule(alias, self.sees_unpublished)
-        return [] if rule is None else [rule]
+        source = _source(relation, alias)
+        rule = relation.rule(source.c, INSTANT, self.sees_unpublished)
+        return [] if rule is None else [sql_text(rule, source)]
 
     def object(self, obj: Obj, alias: str) -> str:
         return json_object([(key, self.field(out, alias)) for key, out in obj.fields])
@@ -234,7 +275,8 @@ class Renderer:
         if isinstance(out, NodeId):
             return _base64url(f"{_literal(out.type_name + ':')} || {alias}.id")
         if isinstance(out, Computed):
-            return out.relation.computed[out.name](alias)
+            source = _source(out.relation, alias)
+            return sql_text(out.relation.computed[out.name](source.c, INSTANT), source)
         if isinstance(out, Link):
             inner = self.alias()
             return self.one(out.target, inner, f"{inner}.{out.key} = {alias}.{out.column}")
@@ -250,51 +292,18 @@ class Renderer:
         for condition in conn.conditions:
             if self.present(condition.input):
                 found.append(f"{alias}.{condition.column} = {self.value(condition.input)}")
-        if conn.filter is not None:
-            if relation.type_name == "Enterprise":
-                found += self.enterprise_filter(conn.filter, alias)
-            else:
-                found += self.blacklist_filter(conn.filter, alias)
-        return found
-
-    def enterprise_filter(self, input: Input, alias: str) -> list[str]:
-        """``EnterpriseRepository._select``'s filter conditions."""
-        present = dict(self.present(input))
-        found = []
-        if "regionCode" in present:
-            found.append(self.region(input, alias))
-        for key, column in (("industryCode", "industry_code"), ("status", "status")):
-            if key in present:
-                found.append(f"{alias}.{column} = {self.value(input, part=_entry(key))}")
-        if "grades" in present:
-            grades = self.value(input, "::varchar[]", part=_entry("grades"))
-            found.append(f"{alias}.credit_grade = ANY({grades})")
-        if "blacklisted" in present:
-            listed = listed_sql(alias)
-            found.append(listed if present["blacklisted"] else f"NOT {listed}")
-        return found
-
-    def region(self, input: Input, alias: str) -> str:
-        """``region_range`` of the filter's ``regionCode``: a division and all its parts."""
-        low = self.value(input, part=lambda f: f["regionCode"][0])
-        high = self.value(input, part=lambda f: f["regionCode"][1])
-        return f"{alias}.region_code >= {low} AND {alias}.region_code < {high}"
-
-    def blacklist_filter(self, input: Input, alias: str) -> list[str]:
-        """``BlacklistRepository._select``'s filter conditions."""
-        present = dict(self.present(input))
-        found = []
-        if "regionCode" in present:
-            # The listing's copy of its enterprise's region (kept by triggers, migration 0005).
-            found.append(self.region(input, alias))
-        if "listType" in present:
-            found.append(f"{alias}.list_type = {self.value(input, part=_entry('listType'))}")
-        if "listedAfter" in present:
-            value = self.value(input, "::date", part=_entry("listedAfter"))
-            found.append(f"{alias}.listed_on >= {value}")
-        if "listedBefore" in present:
-            value = self.value(input, "::date", part=_entry("listedBefore"))
-            found.append(f"{alias}.listed_on <= {value}")
+        if conn.filter is not None and relation.filter is not None:
+            source = _source(relation, alias)
+            # A yes-or-no value decides the condition's form and is part of the shape; the
+            # others are the statement's parameters (or the document's constants).
+            given = self.values[conn.filter.index]
+            values = {
+                name: given[name]
+                if isinstance(given[name], bool)
+                else _Argument(self, conn.filter, name)
+                for name, _ in self.present(conn.filter)
+            }
+            found += [sql_text(c, source) for c in relation.filter(source.c, values, INSTANT)]
         return found
 
     def cursor(self, keys: tuple[str, ...], alias: str) -> str:
@@ -456,7 +465,3 @@ def _runs(roots: Sequence[tuple[str, Root | Conn]]) -> list[list[tuple[str, Root
         else:
             runs.append([(key, root)])
     return runs
-
-
-def _entry(key: str) -> Callable[[Any], Any]:
-    return lambda value: value[key]

@@ -1,0 +1,63 @@
+"""Values a row rule or a filter compares with: known now, or a compiled statement's parameter.
+
+A filter's meaning is written once, in its domain's repository, as SQLAlchemy conditions over
+a table (or an alias of it). The resolvers call it with the request's values; the compiled
+path (``schema.compiled``) calls the same function with ``Parameter``s, which render as the
+statement's ``$n`` (or as a literal, for a value the document itself gives), and renders the
+conditions into its one statement. So neither reader keeps a copy of what a filter means.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection
+from typing import Any
+
+from sqlalchemy import ColumnElement, any_
+from sqlalchemy.dialects import postgresql
+
+from hub.kit.codes import region_range
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+class Parameter(ABC):
+    """A value known only when a compiled statement runs: a request's argument."""
+
+    @abstractmethod
+    def derive(self, compute: Callable[[Any], Any], cast: str = "") -> ColumnElement[Any]:
+        """The SQL of ``compute(value)``, computed from the request's value when it binds."""
+
+
+def derived(value: Any, compute: Callable[[Any], Any]) -> Any:
+    """``compute(value)``: now for a known value, when the statement binds for a parameter."""
+    if isinstance(value, Parameter):
+        return value.derive(compute)
+    return compute(value)
+
+
+def value_of(value: Any, column: ColumnElement[Any]) -> Any:
+    """``value`` as the right side of a comparison with ``column``."""
+    if isinstance(value, Parameter):
+        return value.derive(_same, f"::{column.type.compile(dialect=_DIALECT)}")
+    return value
+
+
+def one_of(column: ColumnElement[Any], values: Collection[Any] | Parameter) -> ColumnElement[bool]:
+    """``column`` equals one of ``values``."""
+    if isinstance(values, Parameter):
+        array = values.derive(list, f"::{column.type.compile(dialect=_DIALECT)}[]")
+        return column == any_(array)
+    return column.in_(list(values))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def within_region(column: ColumnElement[str], code: str | Parameter) -> list[ColumnElement[bool]]:
+    """``column`` holds a code inside the division ``code`` (``region_range``): a range, so
+    that one index serves a province, a prefecture and a county alike."""
+    low = derived(code, lambda c: region_range(c)[0])
+    high = derived(code, lambda c: region_range(c)[1])
+    return [column >= low, column < high]
