@@ -51,6 +51,8 @@ class LicenceFilter:
 
 class LicenceRepository(Repository):
     KEYS = (Licence.valid_from, Licence.id)
+    HISTORY_KEYS = (LicenceStatusEvent.at, LicenceStatusEvent.id)
+    """A licence's status changes, oldest first: the last one is the current status."""
 
     def _select(self, filter: LicenceFilter | None = None) -> Select[Licence]:
         stmt = select(Licence).where(self.published(Licence))
@@ -105,7 +107,7 @@ class LicenceRepository(Repository):
         rows = await self.session.scalars(
             select(LicenceStatusEvent)
             .where(LicenceStatusEvent.licence_id.in_(list(licence_ids)))
-            .order_by(LicenceStatusEvent.at, LicenceStatusEvent.id)
+            .order_by(*self.HISTORY_KEYS)
         )
         grouped: dict[int, list[LicenceStatusEvent]] = {lid: [] for lid in licence_ids}
         for row in rows:

@@ -100,6 +100,8 @@ class ProductRepository(Repository):
 
 class SpotCheckRepository(Repository):
     KEYS = (SpotCheck.sampled_on, SpotCheck.id)
+    FAILED_ITEM_KEYS = (FailedItem.position,)
+    """The order of a check's failed items: the report's own."""
 
     def _select(self, filter: SpotCheckFilter | None = None) -> Select[SpotCheck]:
         stmt = select(SpotCheck).where(self.published(SpotCheck))
@@ -208,7 +210,7 @@ class SpotCheckRepository(Repository):
         rows = await self.session.scalars(
             select(FailedItem)
             .where(FailedItem.spot_check_id.in_(list(check_ids)))
-            .order_by(FailedItem.spot_check_id, FailedItem.position)
+            .order_by(FailedItem.spot_check_id, *self.FAILED_ITEM_KEYS)
         )
         grouped: dict[int, list[FailedItem]] = {cid: [] for cid in check_ids}
         for row in rows:

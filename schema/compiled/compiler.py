@@ -52,7 +52,7 @@ from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
 from hub.kit.codes import parse_region_code, parse_uscc
 from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor
 from schema.access import access_of
-from schema.compiled.relations import RELATIONS, Argument, Relation
+from schema.compiled.relations import RELATIONS, Argument, ListLink, Relation
 
 DEFINITION = "strawberry-definition"
 
@@ -294,6 +294,14 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """A list field without pages: every row of ``link`` the caller may see, in order."""
+
+    link: ListLink
+    target: Obj
+
+
+@dataclass(frozen=True, slots=True)
 class Obj:
     relation: Relation
     fields: list[tuple[str, Out]]
@@ -336,7 +344,7 @@ class Root:
     input: Input
 
 
-Out = Const | NodeId | Column | Computed | Link | Conn
+Out = Const | NodeId | Column | Computed | Link | Listing | Conn
 
 
 @dataclass
@@ -498,6 +506,13 @@ class Compiler:
             if target.relation.type_name != one.target:
                 raise NotCompilableError(f"{parent.name}.{name}")
             return Link(one.column, one.key, target)
+        if name in relation.lists:
+            self._arguments(node, set())
+            many = relation.lists[name]
+            target = self.object(node, self._object_type(parent, node))
+            if target.relation.type_name != many.target:
+                raise NotCompilableError(f"{parent.name}.{name}")
+            return Listing(many, target)
         if name in relation.connections:
             many = relation.connections[name]
             return self.connection(

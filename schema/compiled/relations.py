@@ -40,10 +40,10 @@ from hub.enterprise.repository import SORT_KEYS, EnterpriseFilter, EnterpriseSor
 from hub.enterprise.repository import conditions as enterprise_conditions
 from hub.kit.repository import published
 from hub.kit.time import Instant
-from hub.licence.models import Licence, LicenceStatus
+from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
 from hub.licence.repository import LicenceRepository
-from hub.quality.models import CheckResult, SpotCheck
-from hub.quality.repository import SpotCheckRepository
+from hub.quality.models import CheckResult, FailedItem, Product, SpotCheck
+from hub.quality.repository import ProductRepository, SpotCheckRepository
 from hub.recall.models import Recall
 from hub.recall.repository import RecallRepository
 
@@ -93,6 +93,17 @@ class ConnectionLink:
 
 
 @dataclass(frozen=True, slots=True)
+class ListLink:
+    """A list of ``target`` rows (no pages) whose ``parent`` column holds the source row's id,
+    in the order of ``keys`` (its repository's), each descending or not."""
+
+    target: str
+    parent: str
+    keys: tuple[str, ...]
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Relation:
     type_name: str
     model: type[Base]
@@ -110,6 +121,7 @@ class Relation:
     computed: Mapping[str, Rule] = field(default_factory=dict)
     objects: Mapping[str, ObjectLink] = field(default_factory=dict)
     connections: Mapping[str, ConnectionLink] = field(default_factory=dict)
+    lists: Mapping[str, ListLink] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
@@ -158,6 +170,15 @@ RELATIONS: Mapping[str, Relation] = {
                 ),
                 "recalls": ConnectionLink("Recall", "enterprise_id"),
                 "creditHistory": ConnectionLink("CreditEvaluation", "enterprise_id"),
+                "products": ConnectionLink("Product", "enterprise_id"),
+            },
+            lists={
+                "blacklistEntries": ListLink(
+                    "BlacklistEntry",
+                    "enterprise_id",
+                    _names(BlacklistRepository.KEYS),
+                    descending=True,
+                ),
             },
         ),
         Relation("Region", Region, published=False),
@@ -167,12 +188,30 @@ RELATIONS: Mapping[str, Relation] = {
             Licence,
             keys=_names(LicenceRepository.KEYS),
             objects={"enterprise": _enterprise()},
+            lists={
+                "history": ListLink(
+                    "LicenceStatusChange", "licence_id", _names(LicenceRepository.HISTORY_KEYS)
+                )
+            },
         ),
+        Relation("LicenceStatusChange", LicenceStatusEvent, published=False),
         Relation(
             "SpotCheck",
             SpotCheck,
             renames={"sampled_at": "sampled_on"},
             keys=_names(SpotCheckRepository.KEYS),
+            objects={"enterprise": _enterprise(), "product": ObjectLink("Product", "product_id")},
+            lists={
+                "failedItems": ListLink(
+                    "FailedItem", "spot_check_id", _names(SpotCheckRepository.FAILED_ITEM_KEYS)
+                )
+            },
+        ),
+        Relation("FailedItem", FailedItem, published=False),
+        Relation(
+            "Product",
+            Product,
+            keys=_names(ProductRepository.KEYS),
             objects={"enterprise": _enterprise()},
         ),
         Relation(

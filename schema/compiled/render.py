@@ -37,6 +37,7 @@ from schema.compiled.compiler import (
     Const,
     Input,
     Link,
+    Listing,
     NodeId,
     Obj,
     Operation,
@@ -280,7 +281,21 @@ class Renderer:
         if isinstance(out, Link):
             inner = self.alias()
             return self.one(out.target, inner, f"{inner}.{out.key} = {alias}.{out.column}")
+        if isinstance(out, Listing):
+            return self.listing(out, alias)
         return self.connection(out, alias)
+
+    def listing(self, listing: Listing, parent: str) -> str:
+        """Every row of the list the caller may see, as a JSON array in the list's order."""
+        relation = listing.target.relation
+        rows = self.alias()
+        conditions = [f"{rows}.{listing.link.parent} = {parent}.id", *self.rules(relation, rows)]
+        direction = " DESC" if listing.link.descending else ""
+        order = ", ".join(f"{rows}.{key}{direction}" for key in listing.link.keys)
+        return (
+            f"(SELECT coalesce(json_agg({self.object(listing.target, rows)} ORDER BY {order}), "
+            f"'[]') FROM {relation.table} {rows} WHERE {' AND '.join(conditions)})"
+        )
 
     # -- connections ------------------------------------------------------------------------
 

@@ -62,14 +62,19 @@ async def _world(session: HubSession) -> World:
     await make_licence(session, firm, published=False)
     await make_licence(session, firm, published_at=utcnow() + timedelta(hours=2))
     product = await make_product(session, firm)
+    hidden = await make_product(session, firm, published=False)
+    await make_product(session, firm, gtin=None, published_at=utcnow() + timedelta(hours=2))
+    failed = [("蛋白质", "GB 19644-2010", "≥ 34%", "31.2%"), ("菌落总数", "GB 4789.2", "≤ 5", "9")]
     for n in range(4):
         await make_spot_check(
             session,
             product,
             CheckResult.FAIL if n % 2 else CheckResult.PASS,
+            failed if n % 2 else None,
             sampled_on=date(2025, 1 + n, 1),
         )
     await make_spot_check(session, product, published=False)
+    await make_spot_check(session, hidden, CheckResult.FAIL, failed[:1])
     await make_recall(session, firm)
     await make_recall(session, firm, product, started_on=date(2024, 2, 2))
     await make_recall(session, firm, published=False)
@@ -107,6 +112,24 @@ CREDIT_FILE = """query W1($u: String!) { enterprise(uscc: $u) { uscc name credit
   licences(first: 10) { nodes { number product status validFrom validUntil } }
   spotChecks(first: 10) { nodes { reportNumber level sampledAt result inspectingBody } }
   recalls(first: 10) { nodes { noticeNumber title hazard startedOn status } } } }"""
+
+README_CREDIT_FILE = """query W5($u: String!) { enterprise(uscc: $u) {
+    uscc name status region { code name } industry { code name }
+    creditGrade creditHistory(first: 5) { nodes { grade score evaluatedAt authority basis } }
+    blacklisted blacklistEntries { listType reason legalBasis authority listedAt publicityEndsOn
+      removedAt removalReason }
+    licences(first: 10) { nodes { number product status validFrom validUntil
+      history { status at reason } } }
+    spotChecks(first: 10) { nodes { level sampledAt product { name brand gtin } result
+      failedItems { item standard required measured } inspectingBody publishedAt } }
+    recalls(first: 10) { nodes { noticeNumber title hazard remedy affectedUnits startedOn
+      status } }
+    products(first: 10) { nodes { name brand model gtin category } } } }"""
+"""The README's first example, the whole credit file, with its USCC as a variable."""
+
+PRODUCTS = """query($u: String!, $n: Int, $after: String) { enterprise(uscc: $u) {
+  products(first: $n, after: $after) { totalCount edges { cursor node { id name gtin
+    enterprise { uscc } } } pageInfo { hasNextPage endCursor } } } }"""
 
 EVERY_FIELD = """query($u: String!) { enterprise(uscc: $u) { __typename id uscc name status
   legalRepresentative address establishedOn creditGrade sourceAgency publishedAt blacklisted
@@ -198,6 +221,11 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
         (CREDIT_FILE, {"u": draft}),
         (CREDIT_FILE, {"u": world.absent}),
         (EVERY_FIELD, {"u": firm}),
+        (README_CREDIT_FILE, {"u": firm}),
+        (README_CREDIT_FILE, {"u": other}),
+        (README_CREDIT_FILE, {"u": draft}),
+        (PRODUCTS, {"u": firm, "n": 1}),
+        (PRODUCTS, {"u": firm, "n": 5}),
         (EVERY_FIELD, {"u": other}),
         (EVERY_FIELD, {"u": draft}),
         (PAGED_LICENCES, {"u": firm}),
