@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         "the database; made (EC) when missing",
     )
     token_lifetime_seconds: int = Field(default=300, ge=30, le=3600)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=5,
+        description="Seconds each hub process may check bearer tokens against the OAuth clients, "
+        "revoked tokens and signing keys it read before: a revoked client or token, a narrowed "
+        "scope, a changed tier, a rotated secret or a retired key takes effect everywhere "
+        "within this bound (hub.auth.standing); 0: read them on every request",
+    )
     signing_key_activation_delay_seconds: int = Field(
         default=3600,
         ge=0,

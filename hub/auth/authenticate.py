@@ -5,17 +5,16 @@ No header is the anonymous public. A header that does not prove a principal is r
 must learn it, not silently receive less data.
 
 A token of the hub is checked against the hub's keys, which each process keeps and reads again
-every few seconds (``hub.auth.signing``), and then against its client as it is now, read from
-the database on every request rather than cached: revoking a client, revoking a token or
-narrowing a client's scopes must take effect at once in every process of the hub, and a cache
-would need an invalidation channel between processes to promise that. It is one primary-key
-SELECT per authenticated request; anonymous requests cost nothing. Tokens of trusted issuers are
-checked against those issuers' keys, which are cached (``hub.auth.jwks``).
+every few seconds (``hub.auth.signing``), and then against its client: whether the client was
+revoked, rotated its secret, lost a scope or changed tier, and whether the token was revoked.
+Neither check costs a database round trip in the common case. Each process keeps the clients
+and revocations it read, for at most ``HUB_AUTH_CACHE_SECONDS`` (``hub.auth.standing``), so a
+change made anywhere reaches every process within that bound; and a token already verified is
+not verified again (``hub.auth.verified``). Tokens of trusted issuers are checked against those
+issuers' keys, which are cached (``hub.auth.jwks``).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -23,10 +22,17 @@ from hub.auth.errors import UnauthenticatedError
 from hub.auth.issuers import TrustedIssuer
 from hub.auth.jwks import FileKeySource, KeySource, KeySourceError, RemoteKeySource
 from hub.auth.principal import ANONYMOUS, Principal, Tier
-from hub.auth.repository import ClientRepository, ClientStanding
 from hub.auth.scopes import parse_scope
 from hub.auth.signing import SigningKeyStore
-from hub.auth.tokens import UnverifiedToken, VerifiedToken, read_token, verify_token
+from hub.auth.standing import ClientStandings, check_now
+from hub.auth.tokens import (
+    HubToken,
+    UnverifiedToken,
+    VerifiedToken,
+    read_token,
+    verify_token,
+)
+from hub.auth.verified import VerifiedTokens
 from hub.config import Settings
 from hub.db import HubSession
 from hub.observability.metrics import count_verifications
@@ -36,20 +42,15 @@ TIER_CLAIM = "hub_tier"
 CLIENT_TIER_LABELS = {Tier.PARTNER.label: Tier.PARTNER, Tier.INTERNAL.label: Tier.INTERNAL}
 
 
-@dataclass(frozen=True, slots=True)
-class HubToken:
-    """A verified access token of the hub, with what it grants."""
-
-    token: VerifiedToken
-    tier: Tier
-    scopes: frozenset[str]
-
-
 class Authenticator:
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[HubSession]) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
-        self.signing_keys = SigningKeyStore(sessionmaker, settings.signing_key_path)
+        self.signing_keys = SigningKeyStore(
+            sessionmaker, settings.signing_key_path, max_age=settings.auth_cache_seconds
+        )
+        self.standings = ClientStandings(sessionmaker, settings.auth_cache_seconds)
+        self.verified = VerifiedTokens()
         self.trusted_issuers = {
             trusted.issuer: TrustedIssuerVerifier(trusted)
             for trusted in settings.trusted_issuers
@@ -60,27 +61,40 @@ class Authenticator:
     async def authenticate(self, authorization: str | None) -> Principal:
         if authorization is None or not authorization.strip():
             return ANONYMOUS
-        token = read_token(bearer_credentials(authorization))
-        if token.issuer == self.settings.issuer:
+        credentials = bearer_credentials(authorization)
+        hub_token = await self._verified_before(credentials)
+        if hub_token is None:
+            token = read_token(credentials)
+            if token.issuer != self.settings.issuer:
+                trusted = self.trusted_issuers.get(token.issuer or "")
+                if trusted is None:
+                    raise UnauthenticatedError("token issuer is not trusted")
+                return await trusted.principal(token)
             hub_token = await self.verify_hub_token(token)
-            async with self.sessionmaker() as session:
-                await self.check_client(hub_token, session)
-            return Principal(
-                tier=hub_token.tier,
-                scopes=hub_token.scopes,
-                client_id=hub_token.token.client_id,
-                subject=hub_token.token.subject,
-            )
-        trusted = self.trusted_issuers.get(token.issuer or "")
-        if trusted is None:
-            raise UnauthenticatedError("token issuer is not trusted")
-        return await trusted.principal(token)
+            self.verified.add(credentials, hub_token)
+        await self.standings.check(hub_token)
+        return Principal(
+            tier=hub_token.tier,
+            scopes=hub_token.scopes,
+            client_id=hub_token.token.client_id,
+            subject=hub_token.token.subject,
+        )
+
+    async def _verified_before(self, credentials: str) -> HubToken | None:
+        """A token of the hub this process verified, still unexpired, whose key is live."""
+        hub_token = self.verified.get(credentials)
+        if hub_token is None or hub_token.kid is None:
+            return None
+        if not (await self.signing_keys.ring()).knows(hub_token.kid):
+            return None
+        return hub_token
 
     async def verify_hub_token(self, token: UnverifiedToken) -> HubToken:
         """Signature, type and claims of a token of the hub; not yet its client's standing."""
+        kid = token.header.get("kid")
         verified = verify_token(
             token,
-            await self.signing_keys.verification_keys(token.header.get("kid")),
+            await self.signing_keys.verification_keys(kid),
             issuer=self.settings.issuer,
             audience=self.settings.audience,
         )
@@ -90,12 +104,19 @@ class Authenticator:
         scope = verified.claims.get("scope")
         if scope is not None and not isinstance(scope, str):
             raise UnauthenticatedError("invalid claim scope")
-        return HubToken(token=verified, tier=tier, scopes=parse_scope(scope))
+        return HubToken(
+            token=verified,
+            tier=tier,
+            scopes=parse_scope(scope),
+            kid=kid if isinstance(kid, str) else None,
+        )
 
     async def check_client(self, token: HubToken, session: HubSession) -> None:
-        """Refuse a hub token that its client, as it is now, no longer backs."""
-        standing = await ClientRepository(session).standing(token.token.client_id, token.token.jti)
-        check_standing(token, standing)
+        """Refuse a hub token that its client, as it is now in the database, no longer backs.
+
+        Introspection asks this: it answers what every process will enforce within the bound.
+        """
+        await check_now(session, token)
 
 
 def bearer_credentials(authorization: str) -> str:
@@ -103,23 +124,6 @@ def bearer_credentials(authorization: str) -> str:
     if scheme.lower() != "bearer" or not credentials.strip():
         raise UnauthenticatedError("expected 'Authorization: Bearer <token>'")
     return credentials.strip()
-
-
-def check_standing(token: HubToken, standing: ClientStanding | None) -> None:
-    if standing is None:
-        raise UnauthenticatedError("token of an unknown client")
-    if standing.revoked_at is not None:
-        raise UnauthenticatedError("the client was revoked")
-    if standing.token_revoked:
-        raise UnauthenticatedError("token revoked")
-    rotated = standing.secret_rotated_at
-    # iat has whole seconds: a token issued in the second of the rotation still passes.
-    if rotated is not None and token.token.issued_at < int(rotated.timestamp()):
-        raise UnauthenticatedError("token issued before the client's secret was rotated")
-    if token.tier is not standing.tier:
-        raise UnauthenticatedError("token tier differs from the client's")
-    if not token.scopes <= standing.scopes:
-        raise UnauthenticatedError("token scopes exceed the client's grant")
 
 
 class TrustedIssuerVerifier:

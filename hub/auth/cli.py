@@ -67,7 +67,8 @@ def list_clients() -> None:
 @clients.command("revoke")
 @click.argument("client_id")
 def revoke(client_id: str) -> None:
-    """Revoke a client: its secret stops working and its tokens are refused at once."""
+    """Revoke a client: its secret stops working, and every hub process refuses its tokens
+    within HUB_AUTH_CACHE_SECONDS (5 s)."""
     client = _run(lambda session: ClientService(session).revoke(client_id))
     _echo(_described(client))
 
@@ -75,7 +76,8 @@ def revoke(client_id: str) -> None:
 @clients.command("rotate-secret")
 @click.argument("client_id")
 def rotate_secret(client_id: str) -> None:
-    """Give a client a new secret; the old one and tokens issued before stop working."""
+    """Give a client a new secret; the old one stops working, and tokens issued before are
+    refused within HUB_AUTH_CACHE_SECONDS (5 s)."""
     issued = _run(lambda session: ClientService(session).rotate_secret(client_id))
     _echo(_issued(issued))
 
@@ -123,7 +125,8 @@ def rotate_key() -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Retire even while tokens signed with the key may be live: they are refused at once.",
+    help="Retire even while tokens signed with the key may be live: they are refused within "
+    "HUB_AUTH_CACHE_SECONDS (5 s).",
 )
 def retire_key(kid: str, force: bool) -> None:
     """Remove a key from the JWKS and erase its private key; its tokens are refused.

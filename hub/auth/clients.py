@@ -78,7 +78,8 @@ class ClientService:
         return await self.clients.all()
 
     async def revoke(self, client_id: str, *, now: datetime | None = None) -> OAuthClient:
-        """Revoke a client: its secret stops working and its tokens are refused at once."""
+        """Revoke a client: its secret stops working, and its tokens are refused by every hub
+        process within the bound of ``hub.auth.standing``."""
         client = await self._active(client_id)
         client.revoked_at = now or utcnow()
         await self.clients.session.flush()
@@ -87,7 +88,8 @@ class ClientService:
     async def rotate_secret(
         self, client_id: str, *, now: datetime | None = None
     ) -> IssuedCredentials:
-        """A new secret; the old one stops working and tokens issued before now are refused."""
+        """A new secret; the old one stops working, and tokens issued before now are refused
+        within the bound of ``hub.auth.standing``."""
         client = await self._active(client_id)
         secret = new_client_secret()
         client.secret_hash = hash_secret(secret)

@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import Row, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.auth.models import OAuthClient, RevokedToken
 from hub.auth.principal import Tier
 from hub.auth.scopes import parse_scope
+from hub.auth.tokens import LEEWAY_SECONDS
 from hub.db import HubSession
 
 
 @dataclass(frozen=True, slots=True)
-class ClientStanding:
-    """What a presented token is checked against: its client as it is now, and the token's jti."""
+class ClientStatus:
+    """What a client's tokens are checked against: the client as it was read."""
 
     tier: Tier
     scopes: frozenset[str]
     revoked_at: datetime | None
     secret_rotated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStanding:
+    """A token's client as it is now, and whether the token itself was revoked."""
+
+    client: ClientStatus
     token_revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Standings:
+    """Every client, and the revoked tokens that could still verify, as read at one moment."""
+
+    clients: Mapping[str, ClientStatus]
+    revoked_tokens: frozenset[str]
 
 
 class ClientRepository:
@@ -62,23 +79,29 @@ class ClientRepository:
         revoked = exists().where(RevokedToken.jti == jti)
         row = (
             await self.session.execute(
-                select(
-                    OAuthClient.tier,
-                    OAuthClient.scope,
-                    OAuthClient.revoked_at,
-                    OAuthClient.secret_rotated_at,
-                    revoked.label("token_revoked"),
-                ).where(OAuthClient.client_id == client_id)
+                select(*_STATUS_COLUMNS, revoked.label("token_revoked")).where(
+                    OAuthClient.client_id == client_id
+                )
             )
         ).one_or_none()
         if row is None:
             return None
-        return ClientStanding(
-            tier=row.tier,
-            scopes=parse_scope(row.scope),
-            revoked_at=row.revoked_at,
-            secret_rotated_at=row.secret_rotated_at,
-            token_revoked=bool(row.token_revoked),
+        return ClientStanding(client=_status(row), token_revoked=bool(row.token_revoked))
+
+    async def standings(self, now: datetime) -> Standings:
+        """Every client's status, and the jtis of the revoked tokens still live at ``now``.
+
+        A token is accepted up to ``LEEWAY_SECONDS`` past its ``exp``, so its revocation is
+        kept that long too. Clients are a few hundred rows at most, and revocations live no
+        longer than a token, so both are read whole.
+        """
+        clients = await self.session.execute(select(OAuthClient.client_id, *_STATUS_COLUMNS))
+        revoked = await self.session.scalars(
+            select(RevokedToken.jti).where(RevokedToken.expires_at > _live_since(now))
+        )
+        return Standings(
+            clients={row.client_id: _status(row) for row in clients},
+            revoked_tokens=frozenset(revoked),
         )
 
     async def revoke_token(
@@ -86,9 +109,12 @@ class ClientRepository:
     ) -> None:
         """Refuse the token ``jti`` until ``expires_at``; revoking it twice changes nothing.
 
-        Rows of tokens that have expired by ``now`` are purged on the way.
+        Rows of tokens that no longer verify at ``now``, even with the leeway, are purged on
+        the way.
         """
-        await self.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+        await self.session.execute(
+            delete(RevokedToken).where(RevokedToken.expires_at <= _live_since(now))
+        )
         values = {"jti": jti, "client_id": client_id, "expires_at": expires_at, "revoked_at": now}
         insert = (
             postgresql.insert(RevokedToken)
@@ -98,3 +124,25 @@ class ClientRepository:
         await self.session.execute(
             insert.values(**values).on_conflict_do_nothing(index_elements=[RevokedToken.jti])
         )
+
+
+_STATUS_COLUMNS = (
+    OAuthClient.tier,
+    OAuthClient.scope,
+    OAuthClient.revoked_at,
+    OAuthClient.secret_rotated_at,
+)
+
+
+def _status(row: Row[Any]) -> ClientStatus:
+    return ClientStatus(
+        tier=row.tier,
+        scopes=parse_scope(row.scope),
+        revoked_at=row.revoked_at,
+        secret_rotated_at=row.secret_rotated_at,
+    )
+
+
+def _live_since(now: datetime) -> datetime:
+    """Tokens that expired after this instant still verify at ``now``, within the leeway."""
+    return now - timedelta(seconds=LEEWAY_SECONDS)

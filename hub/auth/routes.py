@@ -73,7 +73,9 @@ class OAuthEndpoints:
         self.authenticator = authenticator
         self.settings = authenticator.settings
         self.sessionmaker = authenticator.sessionmaker
-        self.jwks_max_age = jwks_max_age(self.settings.signing_key_activation_delay_seconds)
+        self.jwks_max_age = jwks_max_age(
+            self.settings.signing_key_activation_delay_seconds, self.settings.auth_cache_seconds
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -137,6 +139,9 @@ class OAuthEndpoints:
             except SQLAlchemyError:
                 log.exception("cannot store a token revocation")
                 return _unavailable()
+            # Stored: this process refuses the tokens at once, the others within the bound.
+            for presented in snapshot.revoked:
+                self.authenticator.standings.revoked(presented.token.token.jti)
         return response
 
     async def jwks(self, _: Request) -> Response:

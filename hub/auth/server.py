@@ -38,12 +38,13 @@ from joserfc.jwk import KeySet
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from hub.auth.authenticate import TIER_CLAIM, HubToken
+from hub.auth.authenticate import TIER_CLAIM
 from hub.auth.credentials import secret_matches
 from hub.auth.keys import SigningKey
 from hub.auth.models import OAuthClient
 from hub.auth.principal import Tier
 from hub.auth.scopes import SCOPES, format_scope, parse_scope
+from hub.auth.tokens import HubToken
 
 GRANT_TYPES = ("client_credentials",)
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]

@@ -9,8 +9,9 @@ published, and keeps verifying, until ``hub keys retire`` removes it, which it r
 while tokens the key signed may still be live.
 
 Verifying a token must not cost a database round trip, so each process keeps the keys it read
-and reads them again once they are ``KEY_SET_MAX_AGE`` seconds old: a rotation or retirement
-reaches every process within that bound. A token whose ``kid`` the process does not know makes
+and reads them again once they are ``HUB_AUTH_CACHE_SECONDS`` old (``KEY_SET_MAX_AGE`` unless
+set): a rotation or retirement reaches every process within that bound, the same bound as a
+client's revocation (``hub.auth.standing``). A token whose ``kid`` the process does not know makes
 it read them at once, at most once per ``KEY_SET_MIN_REFRESH`` seconds, so tokens with made-up
 ``kid``s cannot turn into a flood of SELECTs. When a read fails, the keys read before stay in use.
 
@@ -53,7 +54,7 @@ from hub.kit.time import utcnow
 
 log = logging.getLogger("hub.auth")
 
-#: Seconds a process uses the keys it read before reading them again.
+#: Seconds a process uses the keys it read before reading them again, by default.
 KEY_SET_MAX_AGE = 5.0
 #: Seconds between two reads that tokens with an unknown ``kid`` may cause.
 KEY_SET_MIN_REFRESH = 1.0
@@ -62,13 +63,13 @@ KEY_SET_MIN_REFRESH = 1.0
 JWKS_MAX_AGE = 300
 
 
-def jwks_max_age(activation_delay: int) -> int:
+def jwks_max_age(activation_delay: int, key_set_max_age: float = KEY_SET_MAX_AGE) -> int:
     """How long a verifier may cache the JWKS.
 
     A verifier that fetched it just before a rotation must fetch it again before the new key
-    signs; the JWKS it fetched may itself be ``KEY_SET_MAX_AGE`` seconds behind the database.
+    signs; the JWKS it fetched may itself be ``key_set_max_age`` seconds behind the database.
     """
-    return max(0, min(JWKS_MAX_AGE, activation_delay - math.ceil(KEY_SET_MAX_AGE)))
+    return max(0, min(JWKS_MAX_AGE, activation_delay - math.ceil(key_set_max_age)))
 
 
 class KeyState(StrEnum):
@@ -216,11 +217,18 @@ def _existing_key(path: Path) -> SigningKey | None:
 
 
 class SigningKeyStore:
-    """The keys as one process knows them, read again when ``KEY_SET_MAX_AGE`` old."""
+    """The keys as one process knows them, read again when ``max_age`` seconds old."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[HubSession], key_file: Path) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[HubSession],
+        key_file: Path,
+        *,
+        max_age: float = KEY_SET_MAX_AGE,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.key_file = key_file
+        self.max_age = max_age
         self._ring: KeyRing | None = None
         self._tried_at = -math.inf
         self._lock = asyncio.Lock()
@@ -249,7 +257,7 @@ class SigningKeyStore:
         if self._ring is None:
             return True
         age = monotonic() - self._tried_at
-        return age >= KEY_SET_MAX_AGE or (refresh and age >= KEY_SET_MIN_REFRESH)
+        return age >= self.max_age or (refresh and age >= KEY_SET_MIN_REFRESH)
 
     async def _reload(self) -> None:
         self._tried_at = monotonic()

@@ -24,6 +24,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 
 from hub.auth.errors import UnauthenticatedError
+from hub.auth.principal import Tier
 
 #: Clock skew tolerated on ``exp``, ``nbf`` and ``iat``.
 LEEWAY_SECONDS = 30
@@ -70,6 +71,17 @@ class VerifiedToken:
     issued_at: int
     expires_at: int
     claims: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class HubToken:
+    """A verified access token of the hub, with what it grants."""
+
+    token: VerifiedToken
+    tier: Tier
+    scopes: frozenset[str]
+    #: The key that signed it.
+    kid: str | None
 
 
 def read_token(token: str) -> UnverifiedToken:

@@ -204,17 +204,6 @@ async def test_a_revoked_token_is_refused(hub: httpx.AsyncClient, partner: Crede
     assert_refused(await graphql(hub, token), "token revoked")
 
 
-async def test_the_tokens_of_a_revoked_client_die_at_once(
-    hub: httpx.AsyncClient, partner: Credentials, session: HubSession
-) -> None:
-    token = await access_token(hub, partner)
-    assert (await graphql(hub, token)).status_code == 200
-
-    await ClientService(session).revoke(partner.client_id)
-
-    assert_refused(await graphql(hub, token), "the client was revoked")
-
-
 async def test_tokens_issued_before_a_secret_rotation_are_refused(
     hub: httpx.AsyncClient, partner: Credentials, session: HubSession, setting: Setting
 ) -> None:
@@ -225,7 +214,7 @@ async def test_tokens_issued_before_a_secret_rotation_are_refused(
     )
 
 
-async def test_a_scope_taken_from_the_client_is_refused_at_once(
+async def test_a_token_beyond_its_clients_narrowed_grant_is_refused(
     hub: httpx.AsyncClient, partner: Credentials, session: HubSession
 ) -> None:
     # given: a token for both scopes, then the client loses one of them

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from hub.auth.keys import SigningKey
 from hub.auth.models import RevokedToken
 from hub.auth.repository import ClientRepository
+from hub.auth.tokens import LEEWAY_SECONDS
 from hub.db import HubSession
 from tests.fixtures.oauth import Credentials, access_token, graphql, oauth_client
 
@@ -87,10 +88,14 @@ async def test_revocation_needs_client_authentication(
 async def test_revocations_of_expired_tokens_are_purged(
     partner: Credentials, session: HubSession
 ) -> None:
-    # given: one revocation that outlived its token, one still protecting a live token
+    # given: one revocation that outlived its token and the leeway, one whose token is still
+    # accepted within the leeway, one still protecting a live token
     now = datetime.now(UTC)
     clients = ClientRepository(session)
-    await clients.revoke_token("expired", partner.client_id, now - timedelta(seconds=1), now)
+    past_leeway = now - timedelta(seconds=LEEWAY_SECONDS + 1)
+    await clients.revoke_token("expired", partner.client_id, past_leeway, now)
+    in_leeway = now - timedelta(seconds=LEEWAY_SECONDS - 1)
+    await clients.revoke_token("in-leeway", partner.client_id, in_leeway, now)
     await clients.revoke_token("live", partner.client_id, now + timedelta(minutes=5), now)
 
     # when: the next revocation
@@ -98,4 +103,4 @@ async def test_revocations_of_expired_tokens_are_purged(
 
     # then
     kept = await session.scalars(select(RevokedToken.jti).order_by(RevokedToken.jti))
-    assert kept.all() == ["live", "next"]
+    assert kept.all() == ["in-leeway", "live", "next"]
