@@ -248,8 +248,9 @@ class GraphQLEndpoint:
                 settings.limits,
                 concurrency=settings.database_concurrency or settings.database_pool_size,
                 acquire_timeout=settings.database_acquire_timeout,
+                routed_limits=settings.limits.router if subgraph is not None else None,
             )
-            if settings.compile_queries and subgraph is None and engine.dialect.name == "postgresql"
+            if settings.compile_queries and engine.dialect.name == "postgresql"
             else None
         )
 
@@ -299,7 +300,8 @@ class GraphQLEndpoint:
         if admission.refusal is not None:
             await admission.refusal(scope, receive, send)
             return
-        views = self.views if router_of(request) is None else self.routed_views
+        routed = router_of(request) is not None
+        views = self.routed_views if routed else self.views
         view = views[principal.tier]
         try:
             read = await read_request(request, view.limits)
@@ -311,7 +313,11 @@ class GraphQLEndpoint:
         note(scope).operation = operation_name(read)
         if self.compiled is not None and isinstance(read, GraphQLRequest):
             body = await self.compiled.answer(
-                principal.tier, read.query, read.variables or {}, read.operation_name
+                principal.tier,
+                read.query,
+                read.variables or {},
+                read.operation_name,
+                routed=routed,
             )
             if body is not None:
                 note(scope).plan = COMPILED

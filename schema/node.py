@@ -57,6 +57,11 @@ def fetches(type_name: str, access: Access = PUBLIC) -> Callable[[Fetch], Fetch]
     return register
 
 
+def fetchable() -> dict[str, Access]:
+    """Every type ``node(id:)`` fetches, and who may fetch it (``fetches``)."""
+    return {type_name: access for type_name, (_, access) in _FETCHERS.items()}
+
+
 async def resolve_node(context: Context, value: str, argument: str = "id") -> Any:
     type_name, pk = decode_id(value, argument)
     fetch, access = _FETCHERS[type_name]

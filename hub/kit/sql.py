@@ -36,28 +36,42 @@ def derived(value: Any, compute: Callable[[Any], Any]) -> Any:
     return compute(value)
 
 
-def value_of(value: Any, column: ColumnElement[Any]) -> Any:
+def value_of(value: Any, column: Any) -> Any:
     """``value`` as the right side of a comparison with ``column``."""
     if isinstance(value, Parameter):
         return value.derive(_same, f"::{column.type.compile(dialect=_DIALECT)}")
     return value
 
 
-def one_of(column: ColumnElement[Any], values: Collection[Any] | Parameter) -> ColumnElement[bool]:
+def one_of(column: Any, values: Collection[Any] | Parameter) -> ColumnElement[bool]:
     """``column`` equals one of ``values``."""
+    found: ColumnElement[bool]
     if isinstance(values, Parameter):
         array = values.derive(list, f"::{column.type.compile(dialect=_DIALECT)}[]")
-        return column == any_(array)
-    return column.in_(list(values))
+        found = column == any_(array)
+    else:
+        found = column.in_(list(values))
+    return found
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def within_region(column: ColumnElement[str], code: str | Parameter) -> list[ColumnElement[bool]]:
+def within_region(column: Any, code: str | Parameter) -> list[ColumnElement[bool]]:
     """``column`` holds a code inside the division ``code`` (``region_range``): a range, so
     that one index serves a province, a prefecture and a county alike."""
     low = derived(code, lambda c: region_range(c)[0])
     high = derived(code, lambda c: region_range(c)[1])
     return [column >= low, column < high]
+
+
+def containing(column: Any, text: str | Parameter) -> ColumnElement[bool]:
+    """``column`` contains ``text`` as it is: ``%`` and ``_`` in it are not wildcards."""
+    pattern = derived(text, lambda t: f"%{_escaped(t)}%")
+    found: ColumnElement[bool] = column.like(pattern, escape="/")
+    return found
+
+
+def _escaped(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 
 from hub.db import HubSession
 from hub.enterprise.models import Enterprise
-from hub.kit.codes import region_range
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.sql import containing, value_of, within_region
 from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
 
 
@@ -49,6 +50,27 @@ class LicenceFilter:
     expires_before: date | None = None
 
 
+def conditions(licence: Any, filter: LicenceFilter) -> list[ColumnElement[bool]]:
+    """What ``filter`` means for the licences ``licence`` (the model or an alias's columns);
+    its values may be a compiled statement's parameters (``hub.kit.sql``)."""
+    found: list[ColumnElement[bool]] = []
+    if filter.status is not None:
+        found.append(licence.status == value_of(filter.status, licence.status))
+    if filter.region_code is not None:
+        holders = select(Enterprise.id).where(
+            *within_region(Enterprise.region_code, filter.region_code)
+        )
+        found.append(licence.enterprise_id.in_(holders))
+    if filter.product is not None:
+        found.append(containing(licence.product, filter.product))
+    if filter.valid_on is not None:
+        found.append(licence.valid_from <= value_of(filter.valid_on, licence.valid_from))
+        found.append(licence.valid_until >= value_of(filter.valid_on, licence.valid_until))
+    if filter.expires_before is not None:
+        found.append(licence.valid_until < value_of(filter.expires_before, licence.valid_until))
+    return found
+
+
 class LicenceRepository(Repository):
     KEYS = (Licence.valid_from, Licence.id)
     HISTORY_KEYS = (LicenceStatusEvent.at, LicenceStatusEvent.id)
@@ -56,24 +78,7 @@ class LicenceRepository(Repository):
 
     def _select(self, filter: LicenceFilter | None = None) -> Select[Licence]:
         stmt = select(Licence).where(self.published(Licence))
-        if filter is None:
-            return stmt
-        if filter.status is not None:
-            stmt = stmt.where(Licence.status == filter.status)
-        if filter.region_code is not None:
-            low, high = region_range(filter.region_code)
-            stmt = stmt.join(Enterprise, Enterprise.id == Licence.enterprise_id).where(
-                Enterprise.region_code >= low, Enterprise.region_code < high
-            )
-        if filter.product is not None:
-            stmt = stmt.where(Licence.product.contains(filter.product, autoescape=True))
-        if filter.valid_on is not None:
-            stmt = stmt.where(
-                Licence.valid_from <= filter.valid_on, Licence.valid_until >= filter.valid_on
-            )
-        if filter.expires_before is not None:
-            stmt = stmt.where(Licence.valid_until < filter.expires_before)
-        return stmt
+        return stmt if filter is None else stmt.where(*conditions(Licence, filter))
 
     async def find(self, filter: LicenceFilter, request: PageRequest) -> Page[Licence]:
         return await self.page(self._select(filter), self.KEYS, request)

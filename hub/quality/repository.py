@@ -6,14 +6,15 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, String, func, select
+from sqlalchemy import ColumnElement, Select, String, func, select
 
 from hub.auth.principal import ANONYMOUS
-from hub.kit.codes import region_range
 from hub.kit.months import month_start
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.sql import value_of, within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD, SuppressedTable
 from hub.quality.models import CheckLevel, CheckResult, FailedItem, Product, SpotCheck
 
@@ -62,16 +63,45 @@ class FailureRate:
         return self.failed / self.checks
 
 
+def product_conditions(product: Any, filter: ProductFilter) -> list[ColumnElement[bool]]:
+    """What ``filter`` means for the products ``product`` (the model or an alias's columns);
+    its values may be a compiled statement's parameters (``hub.kit.sql``)."""
+    found: list[ColumnElement[bool]] = []
+    if filter.category is not None:
+        found.append(product.category == value_of(filter.category, product.category))
+    if filter.brand is not None:
+        found.append(product.brand == value_of(filter.brand, product.brand))
+    return found
+
+
+def spot_check_conditions(check: Any, filter: SpotCheckFilter) -> list[ColumnElement[bool]]:
+    """What ``filter`` means for the spot checks ``check`` (the model or an alias's columns);
+    its values may be a compiled statement's parameters (``hub.kit.sql``)."""
+    found: list[ColumnElement[bool]] = []
+    if filter.result is not None:
+        found.append(check.result == value_of(filter.result, check.result))
+    if filter.level is not None:
+        found.append(check.level == value_of(filter.level, check.level))
+    if filter.region_code is not None:
+        found += within_region(check.region_code, filter.region_code)
+    if filter.sampled_after is not None:
+        found.append(check.sampled_on >= value_of(filter.sampled_after, check.sampled_on))
+    if filter.sampled_before is not None:
+        found.append(check.sampled_on <= value_of(filter.sampled_before, check.sampled_on))
+    if filter.category is not None:
+        products = select(Product.id).where(
+            Product.category == value_of(filter.category, Product.category)
+        )
+        found.append(check.product_id.in_(products))
+    return found
+
+
 class ProductRepository(Repository):
     KEYS = (Product.id,)
 
     def _select(self, filter: ProductFilter | None = None) -> Select[Product]:
         stmt = select(Product).where(self.published(Product))
-        if filter is not None and filter.category is not None:
-            stmt = stmt.where(Product.category == filter.category)
-        if filter is not None and filter.brand is not None:
-            stmt = stmt.where(Product.brand == filter.brand)
-        return stmt
+        return stmt if filter is None else stmt.where(*product_conditions(Product, filter))
 
     async def find(self, filter: ProductFilter, request: PageRequest) -> Page[Product]:
         return await self.page(self._select(filter), self.KEYS, request)
@@ -105,26 +135,7 @@ class SpotCheckRepository(Repository):
 
     def _select(self, filter: SpotCheckFilter | None = None) -> Select[SpotCheck]:
         stmt = select(SpotCheck).where(self.published(SpotCheck))
-        if filter is None:
-            return stmt
-        if filter.result is not None:
-            stmt = stmt.where(SpotCheck.result == filter.result)
-        if filter.level is not None:
-            stmt = stmt.where(SpotCheck.level == filter.level)
-        if filter.region_code is not None:
-            low, high = region_range(filter.region_code)
-            stmt = stmt.where(SpotCheck.region_code >= low, SpotCheck.region_code < high)
-        if filter.sampled_after is not None:
-            stmt = stmt.where(SpotCheck.sampled_on >= filter.sampled_after)
-        if filter.sampled_before is not None:
-            stmt = stmt.where(SpotCheck.sampled_on <= filter.sampled_before)
-        if filter.category is not None:
-            stmt = stmt.where(
-                SpotCheck.product_id.in_(
-                    select(Product.id).where(Product.category == filter.category)
-                )
-            )
-        return stmt
+        return stmt if filter is None else stmt.where(*spot_check_conditions(SpotCheck, filter))
 
     async def find(self, filter: SpotCheckFilter, request: PageRequest) -> Page[SpotCheck]:
         return await self.page(self._select(filter), self.KEYS, request)

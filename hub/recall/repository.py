@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, extract, func, select
+from sqlalchemy import ColumnElement, Select, extract, func, select
 
 from hub.auth.principal import ANONYMOUS
 from hub.enterprise.models import Enterprise
-from hub.kit.codes import region_range
 from hub.kit.months import MonthCount, last_complete_month, month_of, month_start, monthly_series
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.sql import value_of, within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.recall.models import Recall, RecallKind, RecallStatus
 
@@ -28,29 +29,34 @@ class RecallFilter:
     region_code: str | None = None
 
 
+def conditions(recall: Any, filter: RecallFilter) -> list[ColumnElement[bool]]:
+    """What ``filter`` means for the recalls ``recall`` (the model or an alias's columns); its
+    values may be a compiled statement's parameters (``hub.kit.sql``)."""
+    found: list[ColumnElement[bool]] = []
+    if filter.started_after is not None:
+        found.append(recall.started_on >= value_of(filter.started_after, recall.started_on))
+    if filter.started_before is not None:
+        found.append(recall.started_on <= value_of(filter.started_before, recall.started_on))
+    if filter.status is not None:
+        found.append(recall.status == value_of(filter.status, recall.status))
+    if filter.kind is not None:
+        found.append(recall.kind == value_of(filter.kind, recall.kind))
+    if filter.category is not None:
+        found.append(recall.category == value_of(filter.category, recall.category))
+    if filter.region_code is not None:
+        makers = select(Enterprise.id).where(
+            *within_region(Enterprise.region_code, filter.region_code)
+        )
+        found.append(recall.enterprise_id.in_(makers))
+    return found
+
+
 class RecallRepository(Repository):
     KEYS = (Recall.started_on, Recall.id)
 
     def _select(self, filter: RecallFilter | None = None) -> Select[Recall]:
         stmt = select(Recall).where(self.published(Recall))
-        if filter is None:
-            return stmt
-        if filter.started_after is not None:
-            stmt = stmt.where(Recall.started_on >= filter.started_after)
-        if filter.started_before is not None:
-            stmt = stmt.where(Recall.started_on <= filter.started_before)
-        if filter.status is not None:
-            stmt = stmt.where(Recall.status == filter.status)
-        if filter.kind is not None:
-            stmt = stmt.where(Recall.kind == filter.kind)
-        if filter.category is not None:
-            stmt = stmt.where(Recall.category == filter.category)
-        if filter.region_code is not None:
-            low, high = region_range(filter.region_code)
-            stmt = stmt.join(Enterprise, Enterprise.id == Recall.enterprise_id).where(
-                Enterprise.region_code >= low, Enterprise.region_code < high
-            )
-        return stmt
+        return stmt if filter is None else stmt.where(*conditions(Recall, filter))
 
     async def find(self, filter: RecallFilter, request: PageRequest) -> Page[Recall]:
         return await self.page(self._select(filter), self.KEYS, request)

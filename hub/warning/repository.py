@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.sql import value_of
 from hub.quality.models import Product
 from hub.recall.models import Recall
 from hub.warning.models import ConsumerWarning, Severity, warning_product, warning_recall
@@ -23,22 +25,27 @@ class WarningFilter:
     issued_before: date | None = None
 
 
+def conditions(warning: Any, filter: WarningFilter) -> list[ColumnElement[bool]]:
+    """What ``filter`` means for the warnings ``warning`` (the model or an alias's columns);
+    its values may be a compiled statement's parameters (``hub.kit.sql``)."""
+    found: list[ColumnElement[bool]] = []
+    if filter.severity is not None:
+        found.append(warning.severity == value_of(filter.severity, warning.severity))
+    if filter.category is not None:
+        found.append(warning.category == value_of(filter.category, warning.category))
+    if filter.issued_after is not None:
+        found.append(warning.issued_on >= value_of(filter.issued_after, warning.issued_on))
+    if filter.issued_before is not None:
+        found.append(warning.issued_on <= value_of(filter.issued_before, warning.issued_on))
+    return found
+
+
 class WarningRepository(Repository):
     KEYS = (ConsumerWarning.issued_on, ConsumerWarning.id)
 
     def _select(self, filter: WarningFilter | None = None) -> Select[ConsumerWarning]:
         stmt = select(ConsumerWarning).where(self.published(ConsumerWarning))
-        if filter is None:
-            return stmt
-        if filter.severity is not None:
-            stmt = stmt.where(ConsumerWarning.severity == filter.severity)
-        if filter.category is not None:
-            stmt = stmt.where(ConsumerWarning.category == filter.category)
-        if filter.issued_after is not None:
-            stmt = stmt.where(ConsumerWarning.issued_on >= filter.issued_after)
-        if filter.issued_before is not None:
-            stmt = stmt.where(ConsumerWarning.issued_on <= filter.issued_before)
-        return stmt
+        return stmt if filter is None else stmt.where(*conditions(ConsumerWarning, filter))
 
     async def find(self, filter: WarningFilter, request: PageRequest) -> Page[ConsumerWarning]:
         return await self.page(self._select(filter), self.KEYS, request)

@@ -29,12 +29,22 @@ from graphql import (
     FloatValueNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
+    NameNode,
     NullValueNode,
+    ObjectFieldNode,
     ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
@@ -45,14 +55,16 @@ from graphql import (
     get_named_type,
 )
 from sqlalchemy import Date, DateTime, Integer
+from strawberry.utils.str_converters import to_camel_case
 
-from hub.blacklist.models import ListType
 from hub.enterprise.models import CreditGrade, EnterpriseStatus
 from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
-from hub.kit.codes import parse_region_code, parse_uscc
+from hub.kit.codes import parse_region_code
 from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor
-from schema.access import access_of
-from schema.compiled.relations import RELATIONS, Argument, ListLink, Relation
+from schema.access import PUBLIC, access_of
+from schema.compiled.relations import LISTS, LOOKUPS, RELATIONS, Filtering, ListLink, Relation
+from schema.federation.plan import ID_KEY, key_of
+from schema.node import decode_id, fetchable
 
 DEFINITION = "strawberry-definition"
 
@@ -181,15 +193,6 @@ def _region(value: Any) -> str | None:
     return None if value is None else parse_region_code(_string(value))
 
 
-_BLACKLIST_FILTER: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
-    "regionCode": ("region_code", _region),
-    "listType": ("list_type", _enum(ListType)),
-    "listedAfter": ("listed_after", _date),
-    "listedBefore": ("listed_before", _date),
-}
-"""``BlacklistFilterInput``'s fields: the ``BlacklistFilter`` field each one sets, and how."""
-
-
 def _grades(value: Any) -> list[str] | None:
     if value is None:
         return None
@@ -210,7 +213,8 @@ _ENTERPRISE_FILTER: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "status": ("status", _enum(EnterpriseStatus)),
     "blacklisted": ("blacklisted", lambda v: v if v is None or isinstance(v, bool) else _refuse(v)),
 }
-"""``EnterpriseFilterInput``'s fields: the ``EnterpriseFilter`` field each one sets, and how."""
+"""``EnterpriseFilterInput``'s fields: the ``EnterpriseFilter`` field each one sets, and how
+(its two grade fields make one list, as ``CreditQuery.enterprises`` does)."""
 
 
 def _filter(
@@ -232,7 +236,6 @@ def _filter(
     return parse
 
 
-_blacklist_filter = _filter(_BLACKLIST_FILTER)
 _read_enterprise_filter = _filter(_ENTERPRISE_FILTER)
 
 
@@ -246,6 +249,98 @@ def _enterprise_filter(value: Any) -> dict[str, Any]:
     if grades:
         parsed["credit_grades"] = grades
     return parsed
+
+
+def _reader(type_: GraphQLInputType, python_name: str) -> Callable[[Any], Any]:
+    """How an argument (or input field) of ``type_`` is read: as the resolvers' Strawberry
+    arguments arrive, and ``region_code``s as the resolvers parse them."""
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if isinstance(inner, GraphQLList):
+        read_item = _reader(inner.of_type, python_name)
+
+        def read_list(value: Any) -> list[Any] | None:
+            if value is None:
+                return None
+            items = value if isinstance(value, list) else [value]  # a list of one (GraphQL)
+            return [read_item(item) for item in items]
+
+        return read_list
+    if isinstance(inner, GraphQLEnumType):
+        return _enum_type(inner)
+    name = getattr(inner, "name", None)
+    if name == "String":
+        return _region if python_name.endswith("region_code") else _optional(_string)
+    if name == "Date":
+        return _date
+    if name == "Int":
+        return _optional(_int)
+    if name == "Boolean":
+        return _optional(_boolean)
+    raise NotCompilableError(f"an argument of type {inner}")
+
+
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else parse(value)
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise FallbackError("not an integer")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FallbackError("not a truth value")
+    return value
+
+
+def _enum_type(type_: GraphQLEnumType) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str) or value not in type_.values:
+            raise FallbackError(f"not a {type_.name}")
+        stored = type_.values[value].value
+        return stored.value if isinstance(stored, Enum) else stored
+
+    return parse
+
+
+def _input_reader(type_: GraphQLInputType, filtering: Filtering) -> Callable[[Any], Any]:
+    """A filter input object read into the repository's filter fields (null ones left out).
+
+    A field the repository's filter does not have (``BlacklistFilterInput.uscc``, which the
+    resolver turns into an enterprise id first) sends a request that gives it to the
+    resolvers."""
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if not isinstance(inner, GraphQLInputObjectType):
+        raise NotCompilableError(f"a filter of type {inner}")
+    definition = (inner.extensions or {}).get(DEFINITION)
+    if definition is None:
+        raise NotCompilableError(f"{inner.name} is not declared")
+    fields: dict[str, tuple[str, Callable[[Any], Any]]] = {}
+    for item in definition.fields:
+        key = item.graphql_name or to_camel_case(item.python_name)
+        fields[key] = (item.python_name, _reader(inner.fields[key].type, item.python_name))
+
+    def parse(value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not set(value) <= set(fields):
+            raise FallbackError("a filter the compiled path does not know")
+        parsed: dict[str, Any] = {}
+        for key, item in value.items():
+            python_name, read = fields[key]
+            found = read(item)
+            if found is None:
+                continue
+            if python_name not in filtering.names:
+                raise FallbackError(f"{inner.name}.{key} needs the resolvers")
+            parsed[python_name] = found
+        return parsed
+
+    return parse
 
 
 def _enterprise_order(node: ValueNode | None) -> tuple[tuple[str, ...], bool]:
@@ -308,21 +403,13 @@ class Obj:
 
 
 @dataclass(frozen=True, slots=True)
-class Condition:
-    """``column = value`` of an argument; absent when the argument is null."""
-
-    input: Input
-    column: str
-
-
-@dataclass(frozen=True, slots=True)
 class Conn:
     relation: Relation
     parent: str | None
     first: Input
     after: Input | None
-    conditions: list[Condition]
     filter: Input | None
+    """The repository's filter fields the arguments set (``Filtering``), if any."""
     fields: list[tuple[str, Any]]
     """(key, "nodes" Obj | "edges" [(key, Const | "cursor" | Obj)] | "pageInfo" [(key, str)]
     | "totalCount" | Const)"""
@@ -344,12 +431,38 @@ class Root:
     input: Input
 
 
+@dataclass(frozen=True, slots=True)
+class GlobalId:
+    """A ``node(id:)`` argument: the type it names decides the statement (``signature``)."""
+
+    type_name: str
+    pk: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntitiesRoot:
+    """``_entities``: each representation's object, of each type it may name, by the type's
+    key (``keys``: its column, ``id`` or the natural key)."""
+
+    candidates: Mapping[str, Obj]
+    keys: Mapping[str, str]
+    input: Input
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRoot:
+    """``node(id:)``: the object of each type the ID may name."""
+
+    candidates: Mapping[str, Obj]
+    input: Input
+
+
 Out = Const | NodeId | Column | Computed | Link | Listing | Conn
 
 
 @dataclass
 class Operation:
-    roots: list[tuple[str, Root | Conn]]
+    roots: list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]]
     inputs: list[Input]
     defaults: dict[str, ValueNode] = field(default_factory=dict)
     first_variables: frozenset[str] = frozenset()
@@ -374,7 +487,7 @@ class Compiler:
             raise NotCompilableError("directives on the operation")
         query = self.schema.query_type
         assert query is not None
-        roots: list[tuple[str, Root | Conn]] = []
+        roots: list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]] = []
         for key, node in self.collect(self.operation.selection_set, query):
             roots.append((key, self.root(node, query)))
         defaults: dict[str, ValueNode] = {
@@ -408,17 +521,28 @@ class Compiler:
                 yield selection
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                if condition is not None and condition.name.value != parent.name:
-                    raise NotCompilableError("a fragment on another type")
-                yield from self._fields(selection.selection_set, parent, seen)
+                if condition is None or self._applies(condition.name.value, parent):
+                    yield from self._fields(selection.selection_set, parent, seen)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:
                     raise NotCompilableError("a fragment spread twice or unknown")
-                if fragment.type_condition.name.value != parent.name:
-                    raise NotCompilableError("a fragment on another type")
-                yield from self._fields(fragment.selection_set, parent, seen | {name})
+                if self._applies(fragment.type_condition.name.value, parent):
+                    yield from self._fields(fragment.selection_set, parent, seen | {name})
+
+    def _applies(self, condition: str, parent: GraphQLObjectType) -> bool:
+        """Whether a fragment on ``condition`` applies to an object of ``parent``: its own
+        type, an interface it implements or a union holding it. (A fragment on another object
+        type is one of the branches of an abstract selection, such as ``node``'s.)"""
+        if condition == parent.name:
+            return True
+        found = self.schema.get_type(condition)
+        if isinstance(found, GraphQLInterfaceType):
+            return any(i.name == condition for i in parent.interfaces)
+        if isinstance(found, GraphQLUnionType):
+            return any(t.name == parent.name for t in found.types)
+        return False
 
     def _arguments(self, node: FieldNode, allowed: set[str]) -> dict[str, ValueNode]:
         given = {a.name.value: a.value for a in node.arguments or ()}
@@ -431,6 +555,48 @@ class Compiler:
         made = Input(len(self.inputs), node, parse)
         self.inputs.append(made)
         return made
+
+    def _filter(
+        self, definition: GraphQLField, arguments: Mapping[str, ValueNode], relation: Relation
+    ) -> Input | None:
+        """A connection's arguments other than paging and order, read into one value: the
+        fields of the relation's repository filter they set (``Filtering``)."""
+        given = {k: v for k, v in arguments.items() if k not in ("first", "after", "order")}
+        if not given:
+            return None
+        filtering = relation.filter
+        if filtering is None:
+            raise NotCompilableError(f"arguments of a list of {relation.type_name}")
+        readers: dict[str, Callable[[Any], Any]] = {}
+        for name in given:
+            argument = definition.args[name]
+            if name == "filter":
+                readers[name] = (
+                    _enterprise_filter
+                    if relation.type_name == "Enterprise"
+                    else _input_reader(argument.type, filtering)
+                )
+                continue
+            strawberry_argument = (argument.extensions or {}).get(DEFINITION)
+            python_name = getattr(strawberry_argument, "python_name", None)
+            if python_name not in filtering.names:
+                raise NotCompilableError(f"the argument {name} of {relation.type_name}")
+            read = _reader(argument.type, python_name)
+            readers[name] = _setting(python_name, read)
+
+        def parse(value: Any) -> dict[str, Any]:
+            parsed: dict[str, Any] = {}
+            for name, item in (value or {}).items():
+                parsed.update(readers[name](item))
+            return parsed
+
+        node = ObjectValueNode(
+            fields=tuple(
+                ObjectFieldNode(name=NameNode(value=name), value=value)
+                for name, value in given.items()
+            )
+        )
+        return self._input(node, parse)
 
     def _object_type(self, parent: GraphQLObjectType, node: FieldNode) -> GraphQLObjectType:
         definition = parent.fields[node.name.value]
@@ -449,35 +615,91 @@ class Compiler:
 
     # -- fields -----------------------------------------------------------------------------
 
-    def root(self, node: FieldNode, query: GraphQLObjectType) -> Root | Conn:
+    def root(
+        self, node: FieldNode, query: GraphQLObjectType
+    ) -> Root | NodeRoot | EntitiesRoot | Conn:
         name = node.name.value
-        if name == "enterprise":
+        if name == "node":
+            return self.node(node, query)
+        if name == "_entities":
+            return self.entities(node)
+        lookup = LOOKUPS.get(name)
+        if lookup is not None:
             self._check_access(query, name)
-            arguments = self._arguments(node, {"uscc"})
+            arguments = self._arguments(node, {lookup.argument})
             target = self.object(node, self._object_type(query, node))
-            return Root(target, "uscc", self._input(arguments.get("uscc"), _uscc))
-        if name == "blacklist":
-            self._check_access(query, name)
-            arguments = self._arguments(node, {"filter", "first", "after"})
-            relation = RELATIONS["BlacklistEntry"]
-            conn = self.connection(
-                node, self._object_type(query, node), relation, None, {}, {"filter"}
-            )
-            filter = self._input(arguments.get("filter"), _blacklist_filter)
-            return Conn(conn.relation, None, conn.first, conn.after, [], filter, conn.fields)
+            if target.relation.type_name != lookup.target:
+                raise NotCompilableError(f"Query.{name}")
+            parse = _key(lookup.parse)
+            return Root(target, lookup.column, self._input(arguments.get(lookup.argument), parse))
+        listed = LISTS.get(name)
+        if listed is None:
+            raise NotCompilableError(f"Query.{name}")
+        self._check_access(query, name)
+        relation = RELATIONS[listed]
+        keys: tuple[str, ...] = ()
+        descending = True
         if name == "enterprises":
-            self._check_access(query, name)
-            arguments = self._arguments(node, {"filter", "order", "first", "after"})
-            keys, descending = _enterprise_order(arguments.get("order"))
-            relation = RELATIONS["Enterprise"]
-            conn = self.connection(
-                node, self._object_type(query, node), relation, None, {}, {"filter", "order"}, keys
-            )
-            filter = self._input(arguments.get("filter"), _enterprise_filter)
-            return Conn(
-                relation, None, conn.first, conn.after, [], filter, conn.fields, keys, descending
-            )
-        raise NotCompilableError(f"Query.{name}")
+            keys, descending = _enterprise_order(_arguments_of(node).get("order"))
+        conn = self.connection(
+            node, self._object_type(query, node), relation, None, query.fields[name], keys
+        )
+        return Conn(
+            relation,
+            None,
+            conn.first,
+            conn.after,
+            conn.filter,
+            conn.fields,
+            keys,
+            descending,
+        )
+
+    def node(self, node: FieldNode, query: GraphQLObjectType) -> NodeRoot:
+        """``node(id:)``: the object the ID names, for every type it may name that has a SQL
+        form and that every caller may fetch (``schema.node.fetches``); an ID of another type
+        sends the request to the resolvers."""
+        self._check_access(query, "node")
+        arguments = self._arguments(node, {"id"})
+        candidates: dict[str, Obj] = {}
+        for type_name, access in fetchable().items():
+            type_ = self.schema.get_type(type_name)
+            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
+                continue
+            assert isinstance(type_, GraphQLObjectType)
+            candidates[type_name] = self.object(node, type_)
+        known = frozenset(candidates)
+
+        def parse(value: Any) -> GlobalId:
+            type_name, pk = decode_id(_string(value))
+            if type_name not in known:
+                raise FallbackError(f"node(id:) of a {type_name}")
+            return GlobalId(type_name, pk)
+
+        return NodeRoot(candidates, self._input(arguments.get("id"), parse))
+
+    def entities(self, node: FieldNode) -> EntitiesRoot:
+        """A federation subgraph's ``_entities(representations:)``: each representation's
+        object, looked up by its type's key (``schema.federation.plan``), in order. Only
+        types with a SQL form that every caller may fetch; another sends the request to the
+        resolvers."""
+        arguments = self._arguments(node, {"representations"})
+        candidates: dict[str, tuple[str, Obj]] = {}
+        for type_name, access in fetchable().items():
+            type_ = self.schema.get_type(type_name)
+            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
+                continue
+            assert isinstance(type_, GraphQLObjectType)
+            candidates[type_name] = (key_of(type_name), self.object(node, type_))
+        keys = {name: key for name, (key, _) in candidates.items()}
+
+        def parse(value: Any) -> list[tuple[str, Any]]:
+            if not isinstance(value, list):
+                raise FallbackError("representations are not a list")
+            return [_representation(item, keys) for item in value]
+
+        target = {name: obj for name, (_, obj) in candidates.items()}
+        return EntitiesRoot(target, keys, self._input(arguments.get("representations"), parse))
 
     def object(self, node: FieldNode, type_: GraphQLObjectType) -> Obj:
         relation = RELATIONS.get(type_.name)
@@ -508,11 +730,11 @@ class Compiler:
             return Link(one.column, one.key, target)
         if name in relation.lists:
             self._arguments(node, set())
-            many = relation.lists[name]
+            listed = relation.lists[name]
             target = self.object(node, self._object_type(parent, node))
-            if target.relation.type_name != many.target:
+            if target.relation.type_name != listed.target:
                 raise NotCompilableError(f"{parent.name}.{name}")
-            return Listing(many, target)
+            return Listing(listed, target)
         if name in relation.connections:
             many = relation.connections[name]
             return self.connection(
@@ -520,7 +742,7 @@ class Compiler:
                 self._object_type(parent, node),
                 RELATIONS[many.target],
                 many.parent,
-                many.arguments,
+                parent.fields[name],
             )
         column = relation.column(definition.python_name)
         if definition.base_resolver is None and column is not None and not node.arguments:
@@ -535,11 +757,12 @@ class Compiler:
         type_: GraphQLObjectType,
         relation: Relation,
         parent: str | None,
-        filters: Mapping[str, Argument],
-        more: set[str] | None = None,
+        definition: GraphQLField,
         keys: tuple[str, ...] = (),
     ) -> Conn:
-        arguments = self._arguments(node, {"first", "after", *filters, *(more or ())})
+        """A connection of ``relation``'s rows: ``first`` and ``after`` page it, its other
+        arguments set the repository's filter fields (``Filtering``)."""
+        arguments = _arguments_of(node)
         if node.selection_set is None:
             raise NotCompilableError("a connection without selections")
         first_node = arguments.get("first")
@@ -551,11 +774,7 @@ class Compiler:
         if after_node is not None:
             self._cursor_keys(relation, sort)
             after = self._input(after_node, _after(len(sort)))
-        conditions = [
-            Condition(self._input(arguments.get(name), _enum_or_value(argument)), argument.column)
-            for name, argument in filters.items()
-            if name in arguments
-        ]
+        filter = self._filter(definition, arguments, relation)
         fields: list[tuple[str, Any]] = []
         for key, child in self.collect(node.selection_set, type_):
             name = child.name.value
@@ -576,7 +795,7 @@ class Compiler:
                 fields.append((key, ("totalCount", None)))
             else:
                 raise NotCompilableError(f"{type_.name}.{name}")
-        return Conn(relation, parent, first, after, conditions, None, fields)
+        return Conn(relation, parent, first, after, filter, fields)
 
     def edges(
         self, node: FieldNode, definition: Any, relation: Relation, sort: tuple[str, ...]
@@ -628,11 +847,35 @@ class Compiler:
             raise NotCompilableError(f"cursors of {relation.type_name}")
 
 
-def _uscc(value: Any) -> str:
-    return parse_uscc(_string(value))
+def _representation(value: Any, keys: Mapping[str, str]) -> tuple[str, Any]:
+    """A representation as (type, key value), the value None when no row can match: an ID of
+    another type, as ``schema.federation.entities`` answers null for it."""
+    if not isinstance(value, dict):
+        raise FallbackError("a representation is not an object")
+    type_name = value.get("__typename")
+    key = keys.get(type_name) if isinstance(type_name, str) else None
+    if key is None or not isinstance(value.get(key), str):
+        raise FallbackError(f"a representation of {type_name!r}")
+    assert isinstance(type_name, str)
+    if key != ID_KEY:
+        return type_name, value[key]
+    named, pk = decode_id(value[key], "representations")
+    return type_name, pk if named == type_name else None
 
 
-def _enum_or_value(argument: Argument) -> Callable[[Any], Any]:
-    if argument.enum is not None:
-        return _enum(argument.enum)
-    return lambda value: value
+def _setting(name: str, read: Callable[[Any], Any]) -> Callable[[Any], dict[str, Any]]:
+    """An argument read as the one filter field ``name`` it sets (none when it is null)."""
+
+    def parse(value: Any) -> dict[str, Any]:
+        found = read(value)
+        return {} if found is None else {name: found}
+
+    return parse
+
+
+def _key(parse: Callable[[str], str]) -> Callable[[Any], str]:
+    return lambda value: parse(_string(value))
+
+
+def _arguments_of(node: FieldNode) -> dict[str, ValueNode]:
+    return {a.name.value: a.value for a in node.arguments or ()}

@@ -5,8 +5,9 @@ read it, to ``CompiledReads.answer`` first.
 If the document compiles for the caller's tier and the request's variables bind, the answer
 is PostgreSQL's JSON text inside ``{"data": ...}``; otherwise the request goes on to
 Strawberry, exactly as if this path did not exist. Only PostgreSQL has it (SQLite lacks the
-JSON aggregates' ordering), only the full tier schemas (not federation subgraphs), and
-``HUB_COMPILE_QUERIES=false`` turns it off.
+JSON aggregates' ordering), and ``HUB_COMPILE_QUERIES=false`` turns it off. A federation
+subgraph has it too, for its own schemas: a router's ``_entities`` and root fields are
+compiled like any document, held to the router's limits when a trusted router sends them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.auth.principal import Tier
 from hub.db import DatabaseUnavailableError, Outage, OutageKind, driver_call, health_of
-from hub.limits import Limits
+from hub.limits import Limits, TierLimits
 from hub.observability.tracing import statement_span
 from schema.compiled.compiler import FallbackError
 from schema.compiled.plan import CompiledQueries
@@ -36,6 +37,7 @@ class CompiledReads:
         *,
         concurrency: int = 20,
         acquire_timeout: float | None = None,
+        routed_limits: TierLimits | None = None,
     ) -> None:
         self.bind = bind
         self.acquire_timeout = acquire_timeout
@@ -50,9 +52,27 @@ class CompiledReads:
             )
             for tier, schema in schemas.items()
         }
+        # A subgraph's documents from a trusted router are held to the router's limits
+        # (hub.limits), as its resolvers hold them.
+        self.routed = (
+            {
+                tier: CompiledQueries(
+                    schema._schema, routed_limits, sees_unpublished=tier >= Tier.INTERNAL
+                )
+                for tier, schema in schemas.items()
+            }
+            if routed_limits is not None
+            else self.tiers
+        )
 
     async def answer(
-        self, tier: Tier, query: Any, variables: Any, operation_name: Any = None
+        self,
+        tier: Tier,
+        query: Any,
+        variables: Any,
+        operation_name: Any = None,
+        *,
+        routed: bool = False,
     ) -> bytes | None:
         """The response body of a compiled read, or None if the resolvers must answer.
 
@@ -63,7 +83,7 @@ class CompiledReads:
             return None
         if operation_name is not None and not isinstance(operation_name, str):
             return None
-        plan = self.tiers[tier].plan(query, operation_name)
+        plan = (self.routed if routed else self.tiers)[tier].plan(query, operation_name)
         if plan is None:
             return None
         try:

@@ -16,6 +16,11 @@ of the request (``hub.kit.time.Instant``: on PostgreSQL the transaction's own ti
   ``hub.blacklist.repository.conditions``;
 - the sort keys of each connection are the repositories' ``KEYS``, newest first.
 
+The root fields that read the database are declared here too: lookups by a natural key
+(``LOOKUPS``) and lists (``LISTS``), each filter argument meaning what its repository's
+``conditions`` say (``Filtering``), read from the request by the argument's GraphQL type into
+the repository's filter fields (``schema.compiled.compiler``).
+
 ``tests/schema/test_compiled.py`` runs every compilable document both ways, compiled and
 through the resolvers, on data that exercises each rule, and requires the same answer.
 """
@@ -23,14 +28,19 @@ through the resolvers, on data that exercises each rule, and requires the same a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import ColumnElement
 
 from hub.blacklist.models import BlacklistEntry
-from hub.blacklist.repository import BlacklistFilter, BlacklistRepository, in_force, listed, removal
+from hub.blacklist.repository import (
+    BlacklistFilter,
+    BlacklistRepository,
+    in_force,
+    listed,
+    removal,
+)
 from hub.blacklist.repository import conditions as blacklist_conditions
 from hub.credit.models import CreditEvaluation
 from hub.credit.repository import CreditRepository
@@ -38,40 +48,56 @@ from hub.db import Base
 from hub.enterprise.models import Enterprise, Industry, Region
 from hub.enterprise.repository import SORT_KEYS, EnterpriseFilter, EnterpriseSort
 from hub.enterprise.repository import conditions as enterprise_conditions
+from hub.kit.codes import parse_gtin, parse_licence_number, parse_uscc
 from hub.kit.repository import published
 from hub.kit.time import Instant
-from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
-from hub.licence.repository import LicenceRepository
-from hub.quality.models import CheckResult, FailedItem, Product, SpotCheck
-from hub.quality.repository import ProductRepository, SpotCheckRepository
+from hub.licence.models import Licence, LicenceStatusEvent
+from hub.licence.repository import LicenceFilter, LicenceRepository
+from hub.licence.repository import conditions as licence_conditions
+from hub.quality.models import FailedItem, Product, SpotCheck
+from hub.quality.repository import (
+    ProductFilter,
+    ProductRepository,
+    SpotCheckFilter,
+    SpotCheckRepository,
+    product_conditions,
+    spot_check_conditions,
+)
 from hub.recall.models import Recall
-from hub.recall.repository import RecallRepository
+from hub.recall.repository import RecallFilter, RecallRepository
+from hub.recall.repository import conditions as recall_conditions
+from hub.warning.models import ConsumerWarning, warning_product, warning_recall
+from hub.warning.repository import WarningFilter, WarningRepository
+from hub.warning.repository import conditions as warning_conditions
 
 Rule = Callable[[Any, Instant], ColumnElement[Any]]
 """An expression over a row's columns (an alias's ``c``) at an instant."""
 
-Conditions = Callable[[Any, Mapping[str, Any], Instant], list[ColumnElement[bool]]]
-"""A filter argument's meaning over a row's columns: its repository's ``conditions``."""
+
+@dataclass(frozen=True, slots=True)
+class Filtering:
+    """What a relation's filter arguments mean: its repository's filter type, whose fields the
+    arguments set (by their Python names), and the repository's ``conditions`` for it."""
+
+    type: type[Any]
+    conditions: Callable[[Any, Any, Instant], list[ColumnElement[bool]]]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(f.name for f in fields(self.type))
+
+    def of(self, row: Any, values: Mapping[str, Any], instant: Instant) -> list[Any]:
+        return self.conditions(row, self.type(**values), instant)
 
 
 def _removal(column: str) -> Rule:
     return lambda row, _instant: removal(row, column)
 
 
-def _enterprise_filter(row: Any, values: Mapping[str, Any], instant: Instant) -> list[Any]:
-    return enterprise_conditions(row, EnterpriseFilter(**values), instant)
-
-
-def _blacklist_filter(row: Any, values: Mapping[str, Any], _instant: Instant) -> list[Any]:
-    return blacklist_conditions(row, BlacklistFilter(**values))
-
-
-@dataclass(frozen=True, slots=True)
-class Argument:
-    """An argument a compiled field accepts, and the column it filters on by equality."""
-
-    column: str
-    enum: type[Enum] | None = None
+def _timeless(
+    conditions: Callable[[Any, Any], list[ColumnElement[bool]]],
+) -> Callable[[Any, Any, Instant], list[ColumnElement[bool]]]:
+    return lambda row, filter, _instant: conditions(row, filter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,22 +111,34 @@ class ObjectLink:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLink:
-    """A connection of ``target`` rows whose ``parent`` column holds the source row's id."""
+    """A connection of ``target`` rows whose ``parent`` column holds the source row's id; its
+    other arguments set fields of the target's ``Filtering``."""
 
     target: str
     parent: str
-    arguments: Mapping[str, Argument] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Through:
+    """A table linking two others: its ``source`` column holds the source row's id, its
+    ``target`` column the listed row's."""
+
+    table: str
+    source: str
+    target: str
 
 
 @dataclass(frozen=True, slots=True)
 class ListLink:
-    """A list of ``target`` rows (no pages) whose ``parent`` column holds the source row's id,
-    in the order of ``keys`` (its repository's), each descending or not."""
+    """A list of ``target`` rows (no pages) whose ``parent`` column holds the source row's id
+    (or linked to it ``through`` a table), in the order of ``keys`` (its repository's), each
+    descending or not."""
 
     target: str
     parent: str
     keys: tuple[str, ...]
     descending: bool = False
+    through: Through | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +151,8 @@ class Relation:
     """Whether the published rule hides draft rows below the internal tier."""
     visible: Rule | None = None
     """The row rule below the internal tier, where it is more than ``published``."""
-    filter: Conditions | None = None
-    """What a root connection's ``filter`` argument means (its keys: the repository's filter
-    fields)."""
+    filter: Filtering | None = None
+    """What the filter arguments of a list of these rows mean."""
     keys: tuple[str, ...] = ("id",)
     """Sort key of the relation's connections, descending; the last column is unique."""
     computed: Mapping[str, Rule] = field(default_factory=dict)
@@ -156,18 +193,14 @@ RELATIONS: Mapping[str, Relation] = {
             Enterprise,
             keys=_names(SORT_KEYS[EnterpriseSort.NEWEST][0]),
             computed={"blacklisted": listed},
-            filter=_enterprise_filter,
+            filter=Filtering(EnterpriseFilter, enterprise_conditions),
             objects={
                 "region": ObjectLink("Region", "region_code", "code"),
                 "industry": ObjectLink("Industry", "industry_code", "code"),
             },
             connections={
-                "licences": ConnectionLink(
-                    "Licence", "enterprise_id", {"status": Argument("status", LicenceStatus)}
-                ),
-                "spotChecks": ConnectionLink(
-                    "SpotCheck", "enterprise_id", {"result": Argument("result", CheckResult)}
-                ),
+                "licences": ConnectionLink("Licence", "enterprise_id"),
+                "spotChecks": ConnectionLink("SpotCheck", "enterprise_id"),
                 "recalls": ConnectionLink("Recall", "enterprise_id"),
                 "creditHistory": ConnectionLink("CreditEvaluation", "enterprise_id"),
                 "products": ConnectionLink("Product", "enterprise_id"),
@@ -187,6 +220,7 @@ RELATIONS: Mapping[str, Relation] = {
             "Licence",
             Licence,
             keys=_names(LicenceRepository.KEYS),
+            filter=Filtering(LicenceFilter, _timeless(licence_conditions)),
             objects={"enterprise": _enterprise()},
             lists={
                 "history": ListLink(
@@ -200,7 +234,12 @@ RELATIONS: Mapping[str, Relation] = {
             SpotCheck,
             renames={"sampled_at": "sampled_on"},
             keys=_names(SpotCheckRepository.KEYS),
-            objects={"enterprise": _enterprise(), "product": ObjectLink("Product", "product_id")},
+            filter=Filtering(SpotCheckFilter, _timeless(spot_check_conditions)),
+            objects={
+                "enterprise": _enterprise(),
+                "product": ObjectLink("Product", "product_id"),
+                "region": ObjectLink("Region", "region_code", "code"),
+            },
             lists={
                 "failedItems": ListLink(
                     "FailedItem", "spot_check_id", _names(SpotCheckRepository.FAILED_ITEM_KEYS)
@@ -212,13 +251,40 @@ RELATIONS: Mapping[str, Relation] = {
             "Product",
             Product,
             keys=_names(ProductRepository.KEYS),
+            filter=Filtering(ProductFilter, _timeless(product_conditions)),
             objects={"enterprise": _enterprise()},
+            connections={
+                "spotChecks": ConnectionLink("SpotCheck", "product_id"),
+                "recalls": ConnectionLink("Recall", "product_id"),
+            },
         ),
         Relation(
             "Recall",
             Recall,
             keys=_names(RecallRepository.KEYS),
-            objects={"enterprise": _enterprise()},
+            filter=Filtering(RecallFilter, _timeless(recall_conditions)),
+            objects={"enterprise": _enterprise(), "product": ObjectLink("Product", "product_id")},
+        ),
+        Relation(
+            "ConsumerWarning",
+            ConsumerWarning,
+            keys=_names(WarningRepository.KEYS),
+            filter=Filtering(WarningFilter, _timeless(warning_conditions)),
+            lists={
+                "relatedRecalls": ListLink(
+                    "Recall",
+                    "id",
+                    _names(RecallRepository.KEYS),
+                    descending=True,
+                    through=Through(str(warning_recall.name), "warning_id", "recall_id"),
+                ),
+                "relatedProducts": ListLink(
+                    "Product",
+                    "id",
+                    _names(ProductRepository.KEYS),
+                    through=Through(str(warning_product.name), "warning_id", "product_id"),
+                ),
+            },
         ),
         Relation(
             "CreditEvaluation",
@@ -230,7 +296,7 @@ RELATIONS: Mapping[str, Relation] = {
             BlacklistEntry,
             renames={"listed_at": "listed_on"},
             visible=in_force,
-            filter=_blacklist_filter,
+            filter=Filtering(BlacklistFilter, _timeless(blacklist_conditions)),
             keys=_names(BlacklistRepository.KEYS),
             computed={
                 "removedAt": _removal("removed_on"),
@@ -240,3 +306,33 @@ RELATIONS: Mapping[str, Relation] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A root field answering the one row of ``target`` whose ``column`` equals its
+    ``argument``, read by ``parse`` (the resolver's own parser, which refuses what it must)."""
+
+    target: str
+    argument: str
+    column: str
+    parse: Callable[[str], str]
+
+
+LOOKUPS: Mapping[str, Lookup] = {
+    "enterprise": Lookup("Enterprise", "uscc", "uscc", parse_uscc),
+    "licence": Lookup("Licence", "number", "number", parse_licence_number),
+    "product": Lookup("Product", "gtin", "gtin", parse_gtin),
+}
+
+LISTS: Mapping[str, str] = {
+    "enterprises": "Enterprise",
+    "blacklist": "BlacklistEntry",
+    "licences": "Licence",
+    "spotChecks": "SpotCheck",
+    "products": "Product",
+    "recalls": "Recall",
+    "consumerWarnings": "ConsumerWarning",
+}
+"""Root connections and the relation they list; ``filter`` sets the relation's
+``Filtering``, ``first`` and ``after`` page it (and ``order`` sorts ``enterprises``)."""

@@ -35,10 +35,13 @@ from schema.compiled.compiler import (
     Computed,
     Conn,
     Const,
+    EntitiesRoot,
+    GlobalId,
     Input,
     Link,
     Listing,
     NodeId,
+    NodeRoot,
     Obj,
     Operation,
     Out,
@@ -59,6 +62,8 @@ _BASE64URL = "'+/' || chr(10), '-_'"
 
 def signature(value: Any) -> Any:
     """What of an argument's value changes the statement: whether it (or each part) is null."""
+    if isinstance(value, GlobalId):  # the type the ID names: which table, which fields
+        return value.type_name
     if isinstance(value, dict):  # a filter: which conditions, and each yes-or-no condition's way
         return tuple(
             sorted(
@@ -186,7 +191,7 @@ class Renderer:
         sources = ", ".join(f"b{n}" for n in range(1, len(ctes) + 1))
         return f"WITH {', '.join(ctes)} {select} FROM {sources}"
 
-    def lookups(self, run: list[tuple[str, Root | Conn]]) -> str:
+    def lookups(self, run: Roots) -> str:
         """The object of a run of roots, one index probe per key, keys in the run's order.
 
         ``json_object_agg`` over the run's keys and aliases, rather than an array of answers
@@ -244,11 +249,39 @@ class Renderer:
 
     # -- the tree ---------------------------------------------------------------------------
 
-    def root(self, root: Root | Conn) -> str:
+    def root(self, root: Root | NodeRoot | EntitiesRoot | Conn) -> str:
         if isinstance(root, Conn):
             return self.connection(root, None)
+        if isinstance(root, EntitiesRoot):
+            return self.entities(root)
+        if isinstance(root, NodeRoot):
+            type_name = self.present(root.input)
+            alias = self.alias()
+            pk = self.value(root.input, "::bigint", part=lambda value: value.pk)
+            return self.one(root.candidates[type_name], alias, f"{alias}.id = {pk}")
         alias = self.alias()
         return self.one(root.target, alias, f"{alias}.{root.column} = {self.value(root.input)}")
+
+    def entities(self, root: EntitiesRoot) -> str:
+        """Each representation's object or null, in order: one branch per type it may name."""
+        types = self.value(root.input, "::text[]", part=lambda found: [t for t, _ in found])
+        keys = self.value(
+            root.input,
+            "::text[]",
+            part=lambda found: [None if k is None else str(k) for _, k in found],
+        )
+        given = self.alias()
+        branches = []
+        for type_name, obj in root.candidates.items():
+            alias = self.alias()
+            column = root.keys[type_name]
+            key = f"{given}.k::bigint" if column == "id" else f"{given}.k"
+            found = self.one(obj, alias, f"{alias}.{column} = {key}")
+            branches.append(f"WHEN {_literal(type_name)} THEN {found}")
+        return (
+            f"(SELECT coalesce(json_agg(CASE {given}.t {' '.join(branches)} END ORDER BY "
+            f"{given}.n), '[]') FROM unnest({types}, {keys}) WITH ORDINALITY AS {given}(t, k, n))"
+        )
 
     def one(self, obj: Obj, alias: str, condition: str) -> str:
         """The object of the one row ``alias`` meeting ``condition`` that the caller may see."""
@@ -287,14 +320,21 @@ class Renderer:
 
     def listing(self, listing: Listing, parent: str) -> str:
         """Every row of the list the caller may see, as a JSON array in the list's order."""
-        relation = listing.target.relation
+        relation, link = listing.target.relation, listing.link
         rows = self.alias()
-        conditions = [f"{rows}.{listing.link.parent} = {parent}.id", *self.rules(relation, rows)]
-        direction = " DESC" if listing.link.descending else ""
-        order = ", ".join(f"{rows}.{key}{direction}" for key in listing.link.keys)
+        source = f"{relation.table} {rows}"
+        belongs = f"{rows}.{link.parent} = {parent}.id"
+        if link.through is not None:
+            linked = self.alias()
+            through = link.through
+            source += f" JOIN {through.table} {linked} ON {linked}.{through.target} = {rows}.id"
+            belongs = f"{linked}.{through.source} = {parent}.id"
+        conditions = [belongs, *self.rules(relation, rows)]
+        direction = " DESC" if link.descending else ""
+        order = ", ".join(f"{rows}.{key}{direction}" for key in link.keys)
         return (
             f"(SELECT coalesce(json_agg({self.object(listing.target, rows)} ORDER BY {order}), "
-            f"'[]') FROM {relation.table} {rows} WHERE {' AND '.join(conditions)})"
+            f"'[]') FROM {source} WHERE {' AND '.join(conditions)})"
         )
 
     # -- connections ------------------------------------------------------------------------
@@ -304,9 +344,6 @@ class Renderer:
         relation = conn.relation
         found = [] if parent is None else [f"{alias}.{conn.parent} = {parent}.id"]
         found += self.rules(relation, alias)
-        for condition in conn.conditions:
-            if self.present(condition.input):
-                found.append(f"{alias}.{condition.column} = {self.value(condition.input)}")
         if conn.filter is not None and relation.filter is not None:
             source = _source(relation, alias)
             # A yes-or-no value decides the condition's form and is part of the shape; the
@@ -318,7 +355,7 @@ class Renderer:
                 else _Argument(self, conn.filter, name)
                 for name, _ in self.present(conn.filter)
             }
-            found += [sql_text(c, source) for c in relation.filter(source.c, values, INSTANT)]
+            found += [sql_text(c, source) for c in relation.filter.of(source.c, values, INSTANT)]
         return found
 
     def cursor(self, keys: tuple[str, ...], alias: str) -> str:
@@ -416,6 +453,8 @@ class Renderer:
         return json_object(pairs)
 
 
+Roots = list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]]
+
 _PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")
 """Text written in as a literal: codes, enum values, numbers; anything else stays a parameter."""
 
@@ -461,12 +500,12 @@ def _has_inputs(obj: Obj) -> bool:
     return False
 
 
-def _runs(roots: Sequence[tuple[str, Root | Conn]]) -> list[list[tuple[str, Root | Conn]]]:
+def _runs(roots: Roots) -> list[Roots]:
     """``roots`` cut into runs: neighbours that look up the same rows the same way share one.
 
     Only neighbours, so that the answer keeps the document's order of keys.
     """
-    runs: list[list[tuple[str, Root | Conn]]] = []
+    runs: list[Roots] = []
     for key, root in roots:
         last = runs[-1][-1][1] if runs else None
         if (

@@ -1,4 +1,8 @@
-"""Entity references: what a router sends to ``_entities``, answered in order and in batches."""
+"""Entity references: what a router sends to ``_entities``, answered in order and in batches.
+
+On PostgreSQL a subgraph compiles ``_entities`` into one statement (``schema.compiled``): the
+tests of the resolvers' statement counts turn it off, and ``test_compiled_entities_...``
+holds the compiled answers to the resolvers'."""
 
 from __future__ import annotations
 
@@ -90,7 +94,7 @@ async def test_entities_of_100_enterprises_cost_what_10_cost(
     firms = await _hundred_enterprises(session)
     selection, expected = BY_SUBGRAPH[subgraph]
     counts = {}
-    async with subgraph_client(subgraph) as client:
+    async with subgraph_client(subgraph, compiled=False) as client:
         for size in (10, 100):
             representations = [
                 {"__typename": "Enterprise", "uscc": firm.uscc} for firm in firms[:size]
@@ -114,7 +118,7 @@ async def test_entities_by_global_id_are_batched_too(
         {"__typename": "Product", "id": global_id("Product", product.id)} for product in products
     ]
     query = ENTITIES % "... on Product { id name enterprise { uscc } spotChecks { totalCount } }"
-    async with subgraph_client("quality") as client:
+    async with subgraph_client("quality", compiled=False) as client:
         # when
         with recorded_statements(connection.sync_connection) as statements:  # type: ignore[arg-type]
             answer = await data(client, query, {"r": representations})
@@ -125,7 +129,7 @@ async def test_entities_by_global_id_are_batched_too(
 
 
 async def test_a_reference_to_nothing_visible_is_null(
-    session: HubSession, subgraph_client: SubgraphClient
+    dialect: str, session: HubSession, subgraph_client: SubgraphClient
 ) -> None:
     # given
     shown = await make_enterprise(session, name="公开企业")
@@ -141,10 +145,19 @@ async def test_a_reference_to_nothing_visible_is_null(
         {"__typename": "Product", "id": global_id("Product", 999_999_999)},
     ]
     query = ENTITIES % "... on Enterprise { uscc products { totalCount } } ... on Product { name }"
-    async with subgraph_client("quality") as client:
-        # when
-        answer = await data(client, query, {"r": representations})
-    # then
+    answers = {}
+    for compiled in (True, False):
+        async with subgraph_client("quality", compiled=compiled) as client:
+            # when
+            response = await client.post(
+                "/graphql", json={"query": query, "variables": {"r": representations}}
+            )
+            answers[response.headers["x-hub-plan"]] = response.json()["data"]
+    # then: the same answer both ways (compiled on PostgreSQL only)
+    expected_plans = {"compiled", "resolvers"} if dialect == "postgres" else {"resolvers"}
+    assert set(answers) == expected_plans
+    answer = answers["resolvers"]
+    assert answers.get("compiled", answer) == answer
     assert answer["_entities"] == [
         {"__typename": "Enterprise", "uscc": shown.uscc, "products": {"totalCount": 1}},
         None,
@@ -153,3 +166,35 @@ async def test_a_reference_to_nothing_visible_is_null(
         None,
         None,
     ]
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+@pytest.mark.parametrize("subgraph", sorted(BY_SUBGRAPH))
+async def test_compiled_entities_answer_what_the_resolvers_answer_in_one_statement(
+    dialect: str,
+    subgraph: str,
+    session: HubSession,
+    subgraph_client: SubgraphClient,
+) -> None:
+    # given
+    firms = await _hundred_enterprises(session)
+    draft = await make_enterprise(session, published=False)
+    selection, _ = BY_SUBGRAPH[subgraph]
+    representations = [
+        {"__typename": "Enterprise", "uscc": uscc}
+        for uscc in [*(f.uscc for f in firms[:30]), draft.uscc, "91110000000000000X"]
+    ]
+    answers = {}
+    for compiled in (True, False):
+        async with subgraph_client(subgraph, compiled=compiled) as client:
+            # when
+            response = await client.post(
+                "/graphql",
+                json={"query": ENTITIES % selection, "variables": {"r": representations}},
+            )
+            answers[response.headers["x-hub-plan"]] = response.json()
+    # then
+    assert set(answers) == {"compiled", "resolvers"}
+    assert answers["compiled"] == answers["resolvers"]
+    entities = answers["compiled"]["data"]["_entities"]
+    assert [e and e["uscc"] for e in entities] == [*(f.uscc for f in firms[:30]), None, None]

@@ -24,7 +24,7 @@ postgres_only = pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
 """Only PostgreSQL compiles."""
 
 NAME = "query($u: String!) { enterprise(uscc: $u) { uscc name } }"
-NOT_COMPILED = "query Recalls { recalls(first: 1) { totalCount } }"
+NOT_COMPILED = "query Stats { statistics { recallsByMonth { month count } } }"
 
 
 async def test_every_answer_says_which_plan_answered(
@@ -76,8 +76,8 @@ async def test_a_document_not_compiled_is_logged_once_with_its_reason(
     assert len(records) == 1
     (record,) = records
     assert record.levelno == logging.INFO
-    assert record.getMessage() == "not compiled, the resolvers answer: Query.recalls"
-    assert record.__dict__["reason"] == "Query.recalls"
+    assert record.getMessage() == "not compiled, the resolvers answer: Query.statistics"
+    assert record.__dict__["reason"] == "Query.statistics"
     assert record.__dict__["operation"] is None
     assert len(record.__dict__["document_sha256"]) == 16
     assert record.__dict__["request_id"] == "plan-log-1"

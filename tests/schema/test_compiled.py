@@ -30,6 +30,7 @@ from hub.limits import Limits
 from hub.quality.models import CheckResult
 from schema.build import build_schema
 from schema.compiled.endpoint import CompiledReads
+from schema.node import encode_id
 from tests.fixtures.blacklist import make_entry, make_removal
 from tests.fixtures.codes import uscc
 from tests.fixtures.credit import make_evaluation
@@ -38,6 +39,7 @@ from tests.fixtures.licence import make_licence
 from tests.fixtures.principals import INTERNAL, PARTNER, PUBLIC, run_as
 from tests.fixtures.quality import make_product, make_spot_check
 from tests.fixtures.recall import make_recall
+from tests.fixtures.warning import make_warning
 
 TIERS = {"public": PUBLIC, "partner": PARTNER, "internal": INTERNAL}
 
@@ -45,6 +47,9 @@ TIERS = {"public": PUBLIC, "partner": PARTNER, "internal": INTERNAL}
 @dataclass
 class World:
     firm: Enterprise
+    licence: str
+    gtin: str
+    nodes: list[tuple[str, int]]
     other: Enterprise
     draft: Enterprise
     absent: str
@@ -75,9 +80,13 @@ async def _world(session: HubSession) -> World:
         )
     await make_spot_check(session, product, published=False)
     await make_spot_check(session, hidden, CheckResult.FAIL, failed[:1])
-    await make_recall(session, firm)
-    await make_recall(session, firm, product, started_on=date(2024, 2, 2))
-    await make_recall(session, firm, published=False)
+    first_recall = await make_recall(session, firm)
+    second_recall = await make_recall(session, firm, product, started_on=date(2024, 2, 2))
+    hidden_recall = await make_recall(session, firm, published=False)
+    await make_recall(session, other, hidden, started_on=date(2025, 7, 1))
+    await make_warning(session, [first_recall, second_recall, hidden_recall], [product, hidden])
+    await make_warning(session, [second_recall], issued_on=date(2024, 1, 5))
+    await make_warning(session, [first_recall], published=False)
     evaluated = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
     await make_evaluation(session, firm, CreditGrade.A, evaluated)
     await make_evaluation(
@@ -105,7 +114,20 @@ async def _world(session: HubSession) -> World:
     await make_entry(
         session, draft, day - timedelta(days=5), day + timedelta(days=6), published=False
     )
-    return World(firm, other, draft, absent=uscc("440300"))
+    licence = await make_licence(session, firm, LicenceStatus.REVOKED, product="电线电缆")
+    await make_licence(session, other, LicenceStatus.REVOKED, valid_until=today())
+    assert product.gtin is not None
+    nodes = [
+        ("Enterprise", firm.id),
+        ("Enterprise", draft.id),
+        ("Enterprise", 0),
+        ("Licence", licence.id),
+        ("Recall", hidden_recall.id),
+        ("Recall", first_recall.id),
+        ("BlacklistEntry", repaired.id),
+        ("Product", hidden.id),
+    ]
+    return World(firm, licence.number, product.gtin, nodes, other, draft, absent=uscc("440300"))
 
 
 CREDIT_FILE = """query W1($u: String!) { enterprise(uscc: $u) { uscc name creditGrade blacklisted
@@ -130,6 +152,40 @@ README_CREDIT_FILE = """query W5($u: String!) { enterprise(uscc: $u) {
 PRODUCTS = """query($u: String!, $n: Int, $after: String) { enterprise(uscc: $u) {
   products(first: $n, after: $after) { totalCount edges { cursor node { id name gtin
     enterprise { uscc } } } pageInfo { hasNextPage endCursor } } } }"""
+
+ROOTS = """query($l: String!, $g: String!, $lf: LicenceFilterInput, $sf: SpotCheckFilterInput,
+    $rf: RecallFilterInput, $wf: ConsumerWarningFilterInput, $pf: ProductFilterInput,
+    $r: CheckResult) {
+  licence(number: $l) { number status enterprise { name } history { status at reason } }
+  licences(filter: $lf, first: 3) { totalCount nodes { number status validUntil
+    enterprise { uscc } } pageInfo { hasNextPage endCursor } }
+  spotChecks(filter: $sf, first: 3) { totalCount nodes { reportNumber result level
+    region { code name } product { name category } enterprise { name }
+    failedItems { item measured } } }
+  product(gtin: $g) { name gtin spotChecks(first: 5, result: $r) { totalCount nodes { result } }
+    recalls(first: 5) { nodes { title product { gtin } } } enterprise { uscc } }
+  products(filter: $pf, first: 4) { totalCount nodes { name brand } }
+  recalls(filter: $rf, first: 20) { totalCount nodes { title startedOn enterprise { name } } }
+  consumerWarnings(filter: $wf, first: 20) { totalCount nodes { title hazard advice severity
+    issuedOn relatedRecalls { title startedOn } relatedProducts { name gtin } } } }"""
+"""The other README roots, with their filters given by variables."""
+
+README_ROOTS = """{ licence(number: "LICENCE") { status enterprise { name } }
+  licences(filter: { status: REVOKED }, first: 20) { nodes { number enterprise { name } } }
+  spotChecks(filter: { result: FAIL, level: NATIONAL }, first: 20) {
+    nodes { product { name } enterprise { name } failedItems { item } } }
+  product(gtin: "GTIN") { name spotChecks(first: 5) { nodes { result } }
+    recalls(first: 5) { nodes { title } } }
+  recalls(filter: { startedAfter: "2024-01-01" }, first: 20) { nodes { title enterprise { name } } }
+  consumerWarnings(first: 20) { nodes { title hazard advice severity issuedOn
+    relatedRecalls { title } } } }"""
+"""The README's other examples, their arguments as literals (the statement's constants)."""
+
+NODE = """query($id: ID!) { node(id: $id) { id __typename ... on Enterprise { uscc name
+  blacklisted } ... on Licence { number status history { status } } ...Listing
+  ... on Node { ... on Recall { title } } } }
+  fragment Listing on BlacklistEntry { listedAt enterprise { uscc } }"""
+"""``node(id:)``: the fields of the type the ID names, of no other."""
 
 EVERY_FIELD = """query($u: String!) { enterprise(uscc: $u) { __typename id uscc name status
   legalRepresentative address establishedOn creditGrade sourceAgency publishedAt blacklisted
@@ -221,6 +277,32 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
         (CREDIT_FILE, {"u": draft}),
         (CREDIT_FILE, {"u": world.absent}),
         (EVERY_FIELD, {"u": firm}),
+        *((NODE, {"id": encode_id(kind, pk)}) for kind, pk in world.nodes),
+        (ROOTS, {"l": world.licence, "g": world.gtin}),
+        (ROOTS, {"l": world.licence.lower(), "g": world.gtin, "r": "FAIL"}),
+        (
+            ROOTS,
+            {
+                "l": "XK13-000-00000",
+                "g": world.gtin,
+                "lf": {"status": "REVOKED", "regionCode": "440000", "product": "电线"},
+                "sf": {"result": "FAIL", "level": "NATIONAL", "regionCode": "110000"},
+                "rf": {"startedAfter": "2024-06-01", "regionCode": "440300"},
+                "wf": {"severity": "HIGH", "issuedAfter": "2024-06-01"},
+                "pf": {"category": None, "brand": None},
+            },
+        ),
+        (
+            ROOTS,
+            {
+                "l": world.licence,
+                "g": world.gtin,
+                "lf": {"validOn": str(today()), "expiresBefore": "2030-01-01", "product": "%"},
+                "sf": {"sampledAfter": "2025-02-01", "sampledBefore": "2025-12-31"},
+                "rf": {"startedBefore": "2024-12-31", "status": None},
+            },
+        ),
+        (README_ROOTS.replace("LICENCE", world.licence).replace("GTIN", world.gtin), {}),
         (README_CREDIT_FILE, {"u": firm}),
         (README_CREDIT_FILE, {"u": other}),
         (README_CREDIT_FILE, {"u": draft}),
@@ -318,7 +400,7 @@ async def test_pages_follow_cursors_like_the_resolvers(
         if not licences["pageInfo"]["hasNextPage"]:
             break
         after = licences["pageInfo"]["endCursor"]
-    assert len(seen) == 4 == len(set(seen))
+    assert len(seen) == 5 == len(set(seen))
     after = None
     listed: list[str] = []
     for _ in range(5):

@@ -149,8 +149,8 @@ async def test_an_unexpected_failure_is_masked(
 
     monkeypatch.setattr(EnterpriseRepository, "find", broken)
 
-    # when (blacklistEntries keeps the query on the resolvers, also on PostgreSQL)
-    result = await post(client, "{ enterprises { nodes { uscc blacklistEntries { reason } } } }")
+    # when (a directive keeps the query on the resolvers, also on PostgreSQL)
+    result = await post(client, "{ enterprises { nodes { uscc @include(if: true) } } }")
 
     # then: the caller learns nothing of it, the log has all of it
     assert result == {
