@@ -1,15 +1,22 @@
-"""The README's example queries, run against the demo data they promise to find something in."""
+"""The README's example queries, run against the demo data they promise to find something in.
+
+On both dialects, over HTTP, for the public and for a partner with a bearer token. On
+PostgreSQL every example that reads neither search nor the suppressed statistics must be
+answered by one compiled statement (``X-Hub-Plan: compiled``), as the README promises, and
+the same as the resolvers answer it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.config import Settings
@@ -18,6 +25,8 @@ from hub.demo.seed import seed
 from hub.migrate import upgrade
 from search.indexer import reindex
 from search.outbox import EMBEDDED
+from tests.fixtures.databases import empty_database
+from tests.fixtures.oauth import BASE_URL, access_token, oauth_client
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -40,21 +49,57 @@ def _examples() -> list[str]:
 
 EXAMPLES = _examples()
 
+RESOLVER_ONLY = ("searchEnterprises", "searchRecalls", "complaintStatistics", "statistics")
+"""The roots the README says have no SQL form: search, and the statistics whose small cells
+``hub.kit.suppression`` withholds."""
 
-@pytest.fixture(scope="module")
-async def demo_client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+
+@dataclass
+class Demo:
+    hub: httpx.AsyncClient
+    resolvers: httpx.AsyncClient
+    dialect: str
+    partner: str
+
+
+def _client(app: Starlette) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Demo]:
     folder = tmp_path_factory.mktemp("readme")
-    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'hub.db'}")
-    await upgrade(engine)
-    await seed(engine, enterprises=2000, as_of=date.today())
-    maker = create_sessionmaker(engine)
-    await reindex(maker, EMBEDDED)
-    app = create_app(Settings(signing_key_path=folder / "key.pem"), sessionmaker=maker)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub.test"
-    ) as client:
-        yield client
-    await engine.dispose()
+    async with empty_database(request.param, folder) as url:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+            await seed(engine, enterprises=2000, as_of=date.today())
+            maker = create_sessionmaker(engine)
+            await reindex(maker, EMBEDDED)
+            async with maker() as session:
+                credentials = await oauth_client(session, name="Ministry of Commerce")
+                await session.commit()
+            settings = Settings(signing_key_path=folder / "key.pem")
+            apps = [
+                create_app(settings, sessionmaker=maker),
+                create_app(
+                    settings.model_copy(update={"compile_queries": False}), sessionmaker=maker
+                ),
+            ]
+            async with (
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=apps[0]), base_url=BASE_URL
+                ) as hub,
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=apps[1]), base_url=BASE_URL
+                ) as resolvers,
+            ):
+                partner = await access_token(hub, credentials)
+                yield Demo(hub, resolvers, request.param, partner)
+        finally:
+            await engine.dispose()
 
 
 def test_the_readme_has_its_examples() -> None:
@@ -70,9 +115,11 @@ def _sizes(data: Any) -> list[int]:
     return []
 
 
+@pytest.mark.parametrize("caller", ["public", "partner"])
 @pytest.mark.parametrize("document", EXAMPLES, ids=[f"example-{i}" for i in range(len(EXAMPLES))])
-async def test_example_answers_with_data(demo_client: httpx.AsyncClient, document: str) -> None:
-    response = await demo_client.post("/graphql", json={"query": document})
+async def test_example_answers_with_data(demo: Demo, document: str, caller: str) -> None:
+    headers = {"authorization": f"Bearer {demo.partner}"} if caller == "partner" else {}
+    response = await demo.hub.post("/graphql", json={"query": document}, headers=headers)
     assert response.status_code == 200
     answer = response.json()
     assert "errors" not in answer, answer
@@ -82,3 +129,10 @@ async def test_example_answers_with_data(demo_client: httpx.AsyncClient, documen
         assert _sizes(root)[0] > 0, (document, root)
     if isinstance(root, list):
         assert root, document
+    # the plan the README promises, and the same answer as the resolvers give
+    (name,) = answer["data"]
+    compiled = demo.dialect == "postgres" and name not in RESOLVER_ONLY
+    assert response.headers["x-hub-plan"] == ("compiled" if compiled else "resolvers")
+    resolved = await demo.resolvers.post("/graphql", json={"query": document}, headers=headers)
+    assert resolved.headers["x-hub-plan"] == "resolvers"
+    assert resolved.json() == answer
