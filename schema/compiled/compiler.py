@@ -54,7 +54,7 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from sqlalchemy import Date, DateTime, Integer
+from sqlalchemy import Date, DateTime, Integer, String
 from strawberry.utils.str_converters import to_camel_case
 
 from hub.enterprise.models import CreditGrade, EnterpriseStatus
@@ -838,13 +838,25 @@ class Compiler:
         return out
 
     def _cursor_keys(self, relation: Relation, sort: tuple[str, ...]) -> None:
-        """Cursors are rendered in SQL for sort keys of dates and integers only."""
-        columns = relation.model.__table__.columns
-        *leading, last = sort
-        if not all(isinstance(columns[k].type, Date) for k in leading) or not isinstance(
-            columns[last].type, Integer
-        ):
+        """Cursors are rendered in SQL for sort keys of the kinds ``cursor_kind`` knows."""
+        if not all(cursor_kind(relation, key) for key in sort):
             raise NotCompilableError(f"cursors of {relation.type_name}")
+
+
+def cursor_kind(relation: Relation, key: str) -> str | None:
+    """How a sort key's value is written in a cursor (``encode_cursor``): ``date``,
+    ``datetime``, ``text`` or ``integer``; None for a kind the statement cannot write."""
+    sql_type = relation.model.__table__.columns[key].type
+    stored = getattr(sql_type, "impl", sql_type)
+    if isinstance(stored, DateTime):
+        return "datetime"
+    if isinstance(stored, Date):
+        return "date"
+    if isinstance(stored, Integer):
+        return "integer"
+    if isinstance(stored, String):
+        return "text"
+    return None
 
 
 def _representation(value: Any, keys: Mapping[str, str]) -> tuple[str, Any]:

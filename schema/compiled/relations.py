@@ -336,3 +336,31 @@ LISTS: Mapping[str, str] = {
 }
 """Root connections and the relation they list; ``filter`` sets the relation's
 ``Filtering``, ``first`` and ``after`` page it (and ``order`` sorts ``enterprises``)."""
+
+_SEARCH = "search: the search backend answers it (Elasticsearch, or the embedded index)"
+_SUPPRESSED = (
+    "aggregates whose small cells are withheld with complementary cells, an iterative rule "
+    "written once in hub.kit.suppression"
+)
+_PERSONAL = (
+    "personal data: every read is audited in the reading transaction (scope complaints:read)"
+)
+
+RESOLVER_ONLY: Mapping[str, str] = {
+    "Query.searchEnterprises": _SEARCH,
+    "Query.searchRecalls": _SEARCH,
+    "Query.searchConsumerWarnings": _SEARCH,
+    "Query.statistics": _SUPPRESSED,
+    "Query.complaintStatistics": _SUPPRESSED,
+    "Query.complaintCounts": "complaint counts behind a scope (complaints:read), exact for "
+    "callers who may read the records",
+    "Query.complaints": _PERSONAL,
+    "Enterprise.complaints": _PERSONAL,
+    "Product.complaints": _PERSONAL,
+    "Enterprise.legalRepresentativeIdNumber": _PERSONAL,
+    "Enterprise.legalRepresentativePhone": _PERSONAL,
+    "Query.nodes": "up to 100 global IDs of any types in one list; node(id:) is compiled",
+}
+"""The fields of the tier schemas that have no SQL form, and why: a document with any of them
+goes whole to the resolvers. ``tests/schema/test_sql_forms.py`` holds every other field to a
+SQL form, and each of these to none."""

@@ -46,6 +46,7 @@ from schema.compiled.compiler import (
     Operation,
     Out,
     Root,
+    cursor_kind,
 )
 from schema.compiled.relations import Relation
 
@@ -358,11 +359,21 @@ class Renderer:
             found += [sql_text(c, source) for c in relation.filter.of(source.c, values, INSTANT)]
         return found
 
-    def cursor(self, keys: tuple[str, ...], alias: str) -> str:
-        """``encode_cursor`` of a row's sort key (dates, then the integer id)."""
-        *dates, last = keys
-        parts = [f"""'{{"d":"' || to_char({alias}.{k}, 'YYYY-MM-DD') || '"}}'""" for k in dates]
-        text = " || ',' || ".join([*parts, f"{alias}.{last}::text"])
+    def cursor(self, conn: Conn, alias: str) -> str:
+        """``encode_cursor`` of a row's sort key, as orjson writes it."""
+        parts = []
+        for key in conn.sort:
+            column = f"{alias}.{key}"
+            kind = cursor_kind(conn.relation, key)
+            if kind == "date":
+                parts.append(f"""'{{"d":"' || to_char({column}, 'YYYY-MM-DD') || '"}}'""")
+            elif kind == "datetime":
+                parts.append(f"""'{{"t":"' || {_datetime(column)} || '"}}'""")
+            elif kind == "text":
+                parts.append(f"to_json({column})::text")
+            else:
+                parts.append(f"{column}::text")
+        text = " || ',' || ".join(parts)
         return _base64url(f"'[' || {text} || ']'")
 
     def connection(self, conn: Conn, parent: str | None) -> str:
@@ -419,8 +430,8 @@ class Renderer:
         assert conn.after is not None
         keys = conn.sort
         values = [
-            self.value(conn.after, "::date" if i < len(keys) - 1 else "::bigint", part=_item(i))
-            for i in range(len(keys))
+            self.value(conn.after, _CASTS[str(cursor_kind(conn.relation, key))], part=_item(i))
+            for i, key in enumerate(keys)
         ]
         columns = ", ".join(f"{alias}.{k}" for k in keys)
         return f"({columns}) {'<' if conn.descending else '>'} ({', '.join(values)})"
@@ -429,7 +440,7 @@ class Renderer:
         if isinstance(item, Const):
             return _literal(item.value)
         if item == "cursor":
-            return self.cursor(conn.sort, rows)
+            return self.cursor(conn, rows)
         return self.object(item, rows)
 
     def page_info(
@@ -446,7 +457,7 @@ class Renderer:
                 pairs.append((key, "true" if given else "false"))
             else:
                 direction = "" if name == "startCursor" else " DESC"
-                cursor = self.cursor(conn.sort, rows)
+                cursor = self.cursor(conn, rows)
                 pairs.append(
                     (key, f"(array_agg({cursor} ORDER BY {rows}.hub_rank{direction}) {within})[1]")
                 )
@@ -454,6 +465,9 @@ class Renderer:
 
 
 Roots = list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]]
+
+_CASTS = {"date": "::date", "datetime": "::timestamptz", "text": "::text", "integer": "::bigint"}
+"""The parameter types of a cursor's values, by ``cursor_kind``."""
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")
 """Text written in as a literal: codes, enum values, numbers; anything else stays a parameter."""
