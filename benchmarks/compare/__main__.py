@@ -56,6 +56,20 @@ def parse(argv: list[str] | None = None) -> Options:
         help="profile the hub with py-spy under W1 for this long",
     )
     parser.add_argument(
+        "--open-loop",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds per contestant and round at a fixed arrival rate (half PostGraphile's "
+        "peak) with vegeta, on W1, W2 and W5; default: --duration; 0: none",
+    )
+    parser.add_argument(
+        "--open-loop-max-workers",
+        type=int,
+        default=defaults.open_loop_max_workers,
+        help="vegeta's most requests in flight",
+    )
+    parser.add_argument(
         "--search",
         action="store_true",
         help="W4: run benchmarks/search_latency.py on the same database",
@@ -90,6 +104,8 @@ def parse(argv: list[str] | None = None) -> Options:
         json_output=a.json,
         keep_database=a.keep_database,
         cpus=a.cpus,
+        open_loop_seconds=a.open_loop,
+        open_loop_max_workers=a.open_loop_max_workers,
     )
 
 

@@ -11,13 +11,18 @@ both because pgbench is not the hub:
 - pgbench cannot hold a USCC in a variable, so enterprises are looked up by the ids the script
   draws, a primary-key probe instead of a probe of the unique USCC index: the same work.
 
-Both changes are made on the text, by patterns; a statement that no longer has the expected
+And one change of spelling only: pgbench reads ``:name`` as a variable anywhere in the text,
+string literals included, so a literal with such a colon (a timestamp format's ``HH24:MI:SS``)
+is written as an escape string with the colon as ``\x3a``: the same constant.
+
+The changes are made on the text, by patterns; a statement that no longer has the expected
 shape is an error, never a silently different measurement.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -33,11 +38,30 @@ from schema.compiled.render import sql_constant
 _PARAMETER = re.compile(r"\$(\d+)\b")
 _PGBENCH_VARIABLE = re.compile(r"(?<!:):[A-Za-z_]")
 """What pgbench would read as a variable: one colon (not a ``::`` cast) and a name."""
+_STRING = re.compile(r"(?<![\w'])'((?:[^']|'')*)'")
+"""A standard SQL string literal (not an escape string ``E'...'``)."""
+
+
+class NotCompiledError(RuntimeError):
+    """The hub answers the document through its resolvers: there is no one statement to run."""
 
 
 def _uscc(number: int) -> str:
     body = f"91{number:06d}MA0000000"
     return body + stdnum_uscc.calc_check_digit(body)
+
+
+def _without_colon_names(sql: str) -> str:
+    """String literals in which pgbench would see a variable, as escape strings of the same
+    value with ``:`` written ``\x3a``."""
+
+    def escaped(literal: re.Match[str]) -> str:
+        body = literal[1]
+        if not _PGBENCH_VARIABLE.search(body):
+            return literal[0]
+        return "E'" + body.replace("\\", "\\\\").replace(":", "\\x3a") + "'"
+
+    return _STRING.sub(escaped, sql)
 
 
 def _literal(value: Any) -> str:
@@ -51,22 +75,27 @@ def _literal(value: Any) -> str:
 def compiled_queries() -> CompiledQueries:
     """The public tier's compiler, with the limits the benchmark gives the hub (``HUB_LIMITS``)."""
     prefix = "HUB_LIMITS__PUBLIC__"
-    raised = {name.removeprefix(prefix).lower(): int(v) for name, v in HUB_LIMITS.items()}
+    raised = {
+        name.removeprefix(prefix).lower(): int(v)
+        for name, v in HUB_LIMITS.items()
+        if name.startswith(prefix)
+    }
     limits = Limits().of(Tier.PUBLIC).model_copy(update=raised)
     return CompiledQueries(build_schema(Tier.PUBLIC)._schema, limits, sees_unpublished=False)
 
 
-def hub_statement(document: str, batch: int) -> str:
-    """The hub's statement for ``document``, its ``batch`` USCCs (0, 1, or more) read from
-    the pgbench variables ``:id`` (one) or ``:id1`` .. ``:idN`` (more), ids of enterprises."""
+def hub_statement(document: str, key_names: Sequence[str]) -> str:
+    """The hub's statement for ``document``, the USCCs of its variables ``key_names`` (none,
+    one, or more) read from the pgbench variables ``:id`` (one) or ``:id1`` .. ``:idN`` (more),
+    ids of enterprises."""
     queries = compiled_queries()
     plan = queries.plan(document, None)
     if plan is None:
-        raise RuntimeError(
-            f"the hub does not compile {document[:80]}...: {queries.reason(document)}"
-        )
+        head = " ".join(document.split())[:80]
+        raise NotCompiledError(f"the hub does not compile {head}...: {queries.reason(document)}")
+    batch = len(key_names)
     usccs = [_uscc(n) for n in range(1, batch + 1)]
-    sql, params = plan.bind({f"u{n}": uscc for n, uscc in enumerate(usccs, start=1)})
+    sql, params = plan.bind(dict(zip(key_names, usccs, strict=True)))
 
     def keys(index: int) -> str:
         value = params[index - 1]
@@ -92,6 +121,7 @@ def hub_statement(document: str, batch: int) -> str:
     if batch and found != 1:
         raise RuntimeError("the hub's statement no longer looks enterprises up as expected")
     sql = _PARAMETER.sub(lambda m: keys(int(m[1])) or _literal(params[int(m[1]) - 1]), sql)
+    sql = _without_colon_names(sql)
     stray = [m[0] for m in _PGBENCH_VARIABLE.finditer(sql.replace(":id", ""))]
     if stray:
         raise RuntimeError(f"pgbench would read {stray} in the hub's statement as variables")

@@ -49,8 +49,15 @@ def tool(name: str) -> str:
 
 
 def write_wrk_config(
-    workload: Workload, contestant: Contestant, keys: Path, directory: Path, seed: int
+    workload: Workload,
+    contestant: Contestant,
+    keys: Path,
+    directory: Path,
+    seed: int,
+    authorization: str | None = None,
 ) -> Path:
+    """wrk.lua's configuration for one workload and contestant; ``authorization`` is the
+    Authorization header of every request (a partner's bearer token), if any."""
     document = workload.documents[contestant]
     body = directory / f"{workload.key}-{contestant}.body"
     if workload.batch == 0:
@@ -60,9 +67,17 @@ def write_wrk_config(
         start = json.dumps({"query": document}, ensure_ascii=False)[:-1]
         body.write_text(start + ', "variables": {')
     config = directory / f"{workload.key}-{contestant}.conf"
-    config.write_text(
-        f"batch={workload.batch}\nbody={body}\nkeys={keys}\nzipf={workload.zipf}\nseed={seed}\n"
-    )
+    lines = [
+        f"batch={workload.batch}",
+        f"names={','.join(workload.keys)}",
+        f"body={body}",
+        f"keys={keys}",
+        f"zipf={workload.zipf}",
+        f"seed={seed}",
+    ]
+    if authorization is not None:
+        lines.append(f"authorization={authorization}")
+    config.write_text("\n".join(lines) + "\n")
     return config
 
 

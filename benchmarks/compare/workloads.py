@@ -8,17 +8,25 @@ pgbench cannot hold a USCC in a variable, so its scripts look enterprises up by 
 primary-key probe instead of a probe of the unique USCC index: the same work). Two scripts
 per workload: the hub's own statement, as its compiler writes it (``hubsql``), which builds
 the answer's JSON; and ``one_statement``, which fetches the same data as plain rows in one
-SELECT, the ceiling for a server that sends one statement per request.
+SELECT, the ceiling for a server that sends one statement per request. A workload sent with a
+partner's bearer token (W1p) has no pgbench scripts: pgbench has no token to check, and its
+statements would be those of the same workload without one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from benchmarks.compare.hubsql import hub_statement
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 BATCH = 100
 """Enterprises per W3 request."""
@@ -54,19 +62,40 @@ Canonical = Callable[[Mapping[str, Any]], Any]
 class Workload:
     key: str
     title: str
-    batch: int
-    """USCCs per request: 0 (a fixed document), 1 or BATCH."""
+    keys: tuple[str, ...]
+    """The document's variables that take a USCC, drawn afresh for each request: none (a
+    fixed document), one, or BATCH."""
     zipf: float
     """0 for uniform keys, else the Zipf exponent."""
     documents: Mapping[Contestant, str]
     canonical: Mapping[Contestant, Canonical]
-    one_statement: str
+    one_statement: str | None
     """The pgbench script of "pgbench, 1 statement"; ``{draw}`` is where the key variables go.
-    The script of "pgbench, hub's SQL" is the hub's own statement (``hubsql``)."""
+    The script of "pgbench, hub's SQL" is the hub's own statement (``hubsql``). None: no
+    pgbench contestant (a partner workload)."""
+    partner: bool = False
+    """Sent with a partner's bearer token (an ES256 JWT of the hub) to both GraphQL servers."""
+    open_loop: bool = False
+    """Also measured at a fixed arrival rate (half PostGraphile's peak) for the tail latency."""
+
+    @property
+    def batch(self) -> int:
+        """USCCs per request: 0 (a fixed document), 1 or BATCH."""
+        return len(self.keys)
+
+    @property
+    def contestants(self) -> tuple[Contestant, ...]:
+        if self.one_statement is None:
+            return (Contestant.HUB, Contestant.POSTGRAPHILE)
+        return tuple(Contestant)
 
 
 def _variables(count: int) -> str:
     return ", ".join(f"$u{i}: String!" for i in range(1, count + 1))
+
+
+def _numbered(count: int) -> tuple[str, ...]:
+    return tuple(f"u{i}" for i in range(1, count + 1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,11 +187,13 @@ _W1_ONE = "\n".join(
 )
 
 
-def _w1(key: str, title: str, zipf: float) -> Workload:
+def _w1(
+    key: str, title: str, zipf: float, *, partner: bool = False, open_loop: bool = False
+) -> Workload:
     return Workload(
         key=key,
         title=title,
-        batch=1,
+        keys=_numbered(1),
         zipf=zipf,
         documents={Contestant.HUB: _W1_HUB, Contestant.POSTGRAPHILE: _W1_POSTGRAPHILE},
         canonical={
@@ -185,7 +216,9 @@ def _w1(key: str, title: str, zipf: float) -> Workload:
                 },
             ),
         },
-        one_statement=_W1_ONE,
+        one_statement=None if partner else _W1_ONE,
+        partner=partner,
+        open_loop=open_loop,
     )
 
 
@@ -240,7 +273,7 @@ def _w2_one() -> str:
 W2 = Workload(
     key="W2",
     title=f"blacklist page: 50 newest listings in force in {REGION}, with enterprise names",
-    batch=0,
+    keys=(),
     zipf=0.0,
     documents={Contestant.HUB: _W2_HUB, Contestant.POSTGRAPHILE: _W2_POSTGRAPHILE},
     canonical={
@@ -250,6 +283,7 @@ W2 = Workload(
         ),
     },
     one_statement=_w2_one(),
+    open_loop=True,
 )
 
 
@@ -285,7 +319,7 @@ _W3_ONE = "\n".join(
 W3 = Workload(
     key="W3",
     title=f"partner batch: {BATCH} enterprises by USCC (aliases), grade and blacklist status",
-    batch=BATCH,
+    keys=_numbered(BATCH),
     zipf=0.0,
     documents={
         Contestant.HUB: _w3_document("enterprise"),
@@ -295,6 +329,290 @@ W3 = Workload(
     one_statement=_W3_ONE,
 )
 
+# ---------------------------------------------------------------------------------------------
+# W5: the README's first example, the whole credit file of one enterprise, as users send it.
+
+README_EXAMPLE = "# A reporter: the whole credit file of one enterprise"
+_README_KEY = re.compile(r'enterprise\(uscc: "[0-9A-Z]{18}"\)')
+
+
+@cache
+def readme_example() -> str:
+    """The README's first example as it is written there, its USCC made the variable ``$u``:
+    the benchmark follows the README, and a README example the harness cannot find is an
+    error, never a stale copy."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    try:
+        start = lines.index(README_EXAMPLE) + 1
+    except ValueError:
+        raise RuntimeError(f"README.md no longer has the example {README_EXAMPLE!r}") from None
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    example = "\n".join(lines[start:end])
+    document, found = _README_KEY.subn("enterprise(uscc: $u)", example, count=1)
+    if found != 1 or not document.startswith("{"):
+        raise RuntimeError(f"README.md's example {README_EXAMPLE!r} is not one enterprise(uscc:)")
+    return "query W5($u: String!) " + document
+
+
+# The same data in PostGraphile's words: each list is a relation of the tables, ordered as the
+# hub orders it (newest first, the id breaking ties; a licence's history and a check's failed
+# items in their own order), under setup.sql's row rules.
+_W5_POSTGRAPHILE = (
+    "query W5($u: String!) { enterpriseByUscc(uscc: $u) { "
+    "uscc name status regionByRegionCode { code name } industryByIndustryCode { code name } "
+    "creditGrade creditEvaluationsByEnterpriseId(first: 5, "
+    "orderBy: [EVALUATED_AT_DESC, ROW_ID_DESC]) "
+    "{ nodes { grade score evaluatedAt authority basis } } "
+    "blacklisted blacklistEntriesByEnterpriseId(orderBy: [LISTED_ON_DESC, ROW_ID_DESC]) "
+    "{ nodes { listType reason legalBasis authority listedOn publicityEndsOn "
+    "blacklistRemovalByEntryId { removedOn reason } } } "
+    "licencesByEnterpriseId(first: 10, orderBy: [VALID_FROM_DESC, ROW_ID_DESC]) "
+    "{ nodes { number product status validFrom validUntil "
+    "licenceStatusEventsByLicenceId(orderBy: [AT_ASC, ROW_ID_ASC]) "
+    "{ nodes { status at reason } } } } "
+    "spotChecksByEnterpriseId(first: 10, orderBy: [SAMPLED_ON_DESC, ROW_ID_DESC]) "
+    "{ nodes { level sampledOn productByProductId { name brand gtin } result "
+    "spotCheckFailedItemsBySpotCheckId(orderBy: [POSITION_ASC]) "
+    "{ nodes { item standard required measured } } inspectingBody publishedAt } } "
+    "recallsByEnterpriseId(first: 10, orderBy: [STARTED_ON_DESC, ROW_ID_DESC]) "
+    "{ nodes { noticeNumber title hazard remedy affectedUnits startedOn status } } "
+    "productsByEnterpriseId(first: 10, orderBy: [ROW_ID_DESC]) "
+    "{ nodes { name brand model gtin category } } } }"
+)
+
+
+def _instant(value: str | None) -> str | None:
+    """A timestamp as UTC: the hub writes UTC, PostGraphile the database session's zone."""
+    if value is None:
+        return None
+    return dt.datetime.fromisoformat(value).astimezone(dt.UTC).isoformat()
+
+
+def _pick(node: Mapping[str, Any] | None, *fields: str) -> tuple[Any, ...] | None:
+    return None if node is None else tuple(node[f] for f in fields)
+
+
+_W5_RECALL = ("noticeNumber", "title", "hazard", "remedy", "affectedUnits", "startedOn", "status")
+
+
+def _w5_hub(data: Mapping[str, Any]) -> Any:
+    firm = data["enterprise"]
+    if firm is None:
+        return None
+    return {
+        "enterprise": (firm["uscc"], firm["name"], firm["status"], firm["creditGrade"]),
+        "region": _pick(firm["region"], "code", "name"),
+        "industry": _pick(firm["industry"], "code", "name"),
+        "credit_history": [
+            (n["grade"], n["score"], _instant(n["evaluatedAt"]), n["authority"], n["basis"])
+            for n in firm["creditHistory"]["nodes"]
+        ],
+        "blacklisted": firm["blacklisted"],
+        "blacklist": [
+            (
+                b["listType"],
+                b["reason"],
+                b["legalBasis"],
+                b["authority"],
+                b["listedAt"],
+                b["publicityEndsOn"],
+                b["removedAt"],
+                b["removalReason"],
+            )
+            for b in firm["blacklistEntries"]
+        ],
+        "licences": [
+            (
+                n["number"],
+                n["product"],
+                n["status"],
+                n["validFrom"],
+                n["validUntil"],
+                [(h["status"], _instant(h["at"]), h["reason"]) for h in n["history"]],
+            )
+            for n in firm["licences"]["nodes"]
+        ],
+        "spot_checks": [
+            (
+                n["level"],
+                n["sampledAt"],
+                _pick(n["product"], "name", "brand", "gtin"),
+                n["result"],
+                _rows({"nodes": n["failedItems"]}, "item", "standard", "required", "measured"),
+                n["inspectingBody"],
+                _instant(n["publishedAt"]),
+            )
+            for n in firm["spotChecks"]["nodes"]
+        ],
+        "recalls": _rows(firm["recalls"], *_W5_RECALL),
+        "products": _rows(firm["products"], "name", "brand", "model", "gtin", "category"),
+    }
+
+
+def _w5_postgraphile(data: Mapping[str, Any]) -> Any:
+    firm = data["enterpriseByUscc"]
+    if firm is None:
+        return None
+
+    def removal(entry: Mapping[str, Any], field: str) -> Any:
+        found = entry["blacklistRemovalByEntryId"]
+        return None if found is None else found[field]
+
+    return {
+        "enterprise": (firm["uscc"], firm["name"], firm["status"], firm["creditGrade"]),
+        "region": _pick(firm["regionByRegionCode"], "code", "name"),
+        "industry": _pick(firm["industryByIndustryCode"], "code", "name"),
+        "credit_history": [
+            (n["grade"], n["score"], _instant(n["evaluatedAt"]), n["authority"], n["basis"])
+            for n in firm["creditEvaluationsByEnterpriseId"]["nodes"]
+        ],
+        "blacklisted": firm["blacklisted"],
+        "blacklist": [
+            (
+                b["listType"],
+                b["reason"],
+                b["legalBasis"],
+                b["authority"],
+                b["listedOn"],
+                b["publicityEndsOn"],
+                removal(b, "removedOn"),
+                removal(b, "reason"),
+            )
+            for b in firm["blacklistEntriesByEnterpriseId"]["nodes"]
+        ],
+        "licences": [
+            (
+                n["number"],
+                n["product"],
+                n["status"],
+                n["validFrom"],
+                n["validUntil"],
+                [
+                    (h["status"], _instant(h["at"]), h["reason"])
+                    for h in n["licenceStatusEventsByLicenceId"]["nodes"]
+                ],
+            )
+            for n in firm["licencesByEnterpriseId"]["nodes"]
+        ],
+        "spot_checks": [
+            (
+                n["level"],
+                n["sampledOn"],
+                _pick(n["productByProductId"], "name", "brand", "gtin"),
+                n["result"],
+                _rows(
+                    n["spotCheckFailedItemsBySpotCheckId"],
+                    "item",
+                    "standard",
+                    "required",
+                    "measured",
+                ),
+                n["inspectingBody"],
+                _instant(n["publishedAt"]),
+            )
+            for n in firm["spotChecksByEnterpriseId"]["nodes"]
+        ],
+        "recalls": _rows(firm["recallsByEnterpriseId"], *_W5_RECALL),
+        "products": _rows(
+            firm["productsByEnterpriseId"], "name", "brand", "model", "gtin", "category"
+        ),
+    }
+
+
+def _json_list(select: str, order: str) -> str:
+    """A list as one JSON array column: the rows of ``select`` (alias ``t``) in ``order``."""
+    return f"(SELECT json_agg(x ORDER BY {order}) FROM ({select}) x)"
+
+
+_W5_ONE = "\n".join(
+    [
+        "{draw}",
+        "SELECT e.uscc, e.name, e.status, rg.code, rg.name, ind.code, ind.name, e.credit_grade, "
+        + _json_list(
+            "SELECT t.grade, t.score, t.evaluated_at, t.authority, t.basis, t.id "
+            "FROM credit_evaluation t WHERE t.enterprise_id = e.id AND "
+            + PUBLISHED.format(t="t")
+            + " ORDER BY t.evaluated_at DESC, t.id DESC LIMIT 5",
+            "x.evaluated_at DESC, x.id DESC",
+        )
+        + ", EXISTS (SELECT FROM blacklist_entry b WHERE b.enterprise_id = e.id AND "
+        + IN_FORCE
+        + "), "
+        + _json_list(
+            "SELECT b.list_type, b.reason, b.legal_basis, b.authority, b.listed_on, "
+            "b.publicity_ends_on, rm.removed_on, rm.reason AS removal_reason, b.id "
+            "FROM blacklist_entry b LEFT JOIN blacklist_removal rm ON rm.entry_id = b.id "
+            "WHERE b.enterprise_id = e.id AND " + IN_FORCE,
+            "x.listed_on DESC, x.id DESC",
+        )
+        + ", "
+        + _json_list(
+            "SELECT t.number, t.product, t.status, t.valid_from, t.valid_until, t.id, "
+            + _json_list(
+                "SELECT h.status, h.at, h.reason, h.id FROM licence_status_event h "
+                "WHERE h.licence_id = t.id",
+                "x.at, x.id",
+            )
+            + " AS history FROM licence t WHERE t.enterprise_id = e.id AND "
+            + PUBLISHED.format(t="t")
+            + " ORDER BY t.valid_from DESC, t.id DESC LIMIT 10",
+            "x.valid_from DESC, x.id DESC",
+        )
+        + ", "
+        + _json_list(
+            "SELECT t.level, t.sampled_on, p.name, p.brand, p.gtin, t.result, "
+            + _json_list(
+                "SELECT f.item, f.standard, f.required, f.measured, f.position "
+                "FROM spot_check_failed_item f WHERE f.spot_check_id = t.id",
+                "x.position",
+            )
+            + " AS failed_items, t.inspecting_body, t.published_at, t.id FROM spot_check t "
+            "LEFT JOIN product p ON p.id = t.product_id AND "
+            + PUBLISHED.format(t="p")
+            + " WHERE t.enterprise_id = e.id AND "
+            + PUBLISHED.format(t="t")
+            + " ORDER BY t.sampled_on DESC, t.id DESC LIMIT 10",
+            "x.sampled_on DESC, x.id DESC",
+        )
+        + ", "
+        + _json_list(
+            "SELECT t.notice_number, t.title, t.hazard, t.remedy, t.affected_units, "
+            "t.started_on, t.status, t.id FROM recall t WHERE t.enterprise_id = e.id AND "
+            + PUBLISHED.format(t="t")
+            + " ORDER BY t.started_on DESC, t.id DESC LIMIT 10",
+            "x.started_on DESC, x.id DESC",
+        )
+        + ", "
+        + _json_list(
+            "SELECT t.name, t.brand, t.model, t.gtin, t.category, t.id FROM product t "
+            "WHERE t.enterprise_id = e.id AND "
+            + PUBLISHED.format(t="t")
+            + " ORDER BY t.id DESC LIMIT 10",
+            "x.id DESC",
+        )
+        + " FROM enterprise e LEFT JOIN region rg ON rg.code = e.region_code "
+        "LEFT JOIN industry ind ON ind.code = e.industry_code WHERE e.id = :id AND "
+        + PUBLISHED.format(t="e")
+        + ";",
+    ]
+)
+
+
+def _w5() -> Workload:
+    return Workload(
+        key="W5",
+        title="the README's first example: the whole credit file of one enterprise by USCC "
+        "(grade history, blacklist entries, licences with history, spot checks with product "
+        "and failed items, recalls, products), uniform over all",
+        keys=("u",),
+        zipf=0.0,
+        documents={Contestant.HUB: readme_example(), Contestant.POSTGRAPHILE: _W5_POSTGRAPHILE},
+        canonical={Contestant.HUB: _w5_hub, Contestant.POSTGRAPHILE: _w5_postgraphile},
+        one_statement=_W5_ONE,
+        open_loop=True,
+    )
+
+
 ZIPF_EXPONENT = 1.1
 """pgbench's random_zipfian needs an exponent above 1; 1.1 sends about a quarter of the
 requests to the hottest 100 enterprises of a million."""
@@ -302,12 +620,20 @@ requests to the hottest 100 enterprises of a million."""
 WORKLOADS: dict[str, Workload] = {
     w.key: w
     for w in (
-        _w1("W1", "credit file: one enterprise by USCC, uniform over all", 0.0),
+        _w1("W1", "credit file: one enterprise by USCC, uniform over all", 0.0, open_loop=True),
         _w1(
             "W1z", f"credit file: one enterprise by USCC, Zipf (s = {ZIPF_EXPONENT})", ZIPF_EXPONENT
         ),
         W2,
         W3,
+        _w5(),
+        _w1(
+            "W1p",
+            "W1 sent by a partner: the same document with a partner client's bearer token (an "
+            "ES256 JWT from the hub's token endpoint), verified by each server",
+            0.0,
+            partner=True,
+        ),
     )
 }
 
@@ -326,8 +652,10 @@ def pgbench_draw(workload: Workload, enterprises: int) -> str:
 
 
 def pgbench_script(workload: Workload, contestant: Contestant, enterprises: int) -> str:
+    if workload.one_statement is None:
+        raise ValueError(f"{workload.key} has no pgbench contestant")
     draw = pgbench_draw(workload, enterprises)
     if contestant is Contestant.PGBENCH_HUB_SQL:
-        statement = hub_statement(workload.documents[Contestant.HUB], workload.batch)
+        statement = hub_statement(workload.documents[Contestant.HUB], workload.keys)
         return f"{draw}\n{statement}\n"
     return workload.one_statement.replace("{draw}", draw) + "\n"

@@ -5,12 +5,14 @@
 -- CONFIG is a file of key=value lines written by benchmarks/compare/load.py:
 --   batch=0        the body file is sent as it is (a document without variables)
 --   batch=K        K keys (USCCs) per request, drawn from the keys file (one per line,
---                  enterprise id order) and sent as the variables u1 .. uK
+--                  enterprise id order) and sent as the variables named by `names`
+--   names=A,B,...  the K variables' names (u1,u2,... for W1 and W3; u for W5)
 --   body=PATH      the whole body (batch=0), or its start up to `"variables": {` (batch>0)
 --   keys=PATH      the USCCs; key i belongs to the enterprise with id i
 --   zipf=S         0: uniform; S > 1: Zipf-distributed ranks with exponent S, drawn as
 --                  pgbench's random_zipfian draws them, so both favour the same enterprises
 --   seed=N         seeds each thread's generator (N + thread number)
+--   authorization=V  (optional) the Authorization header of every request: a bearer token
 --
 -- A response is an error when its status is not 200 or its body has a GraphQL "errors" key.
 -- done() prints one line, `WRK_RESULT {json}`, that load.py reads.
@@ -26,6 +28,7 @@ end
 
 local body, prefix
 local keys, key_count = {}, 0
+local names = {}
 local batch, zipf_s = 0, 0
 errors = 0
 
@@ -54,10 +57,17 @@ function init(args)
       key_count = key_count + 1
       keys[key_count] = line
     end
+    for name in string.gmatch(config.names, "[^,]+") do
+      table.insert(names, name)
+    end
+    assert(#names == batch, "names= must name batch= variables")
   end
   math.randomseed(tonumber(config.seed or "1") + thread_number)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  if config.authorization then
+    wrk.headers["Authorization"] = config.authorization
+  end
 end
 
 -- pgbench's computeIterativeZipfian (Devroye, Non-Uniform Random Variate Generation, p. 550).
@@ -87,7 +97,7 @@ function request()
   end
   local parts = {}
   for i = 1, batch do
-    parts[i] = '"u' .. i .. '":"' .. pick() .. '"'
+    parts[i] = '"' .. names[i] .. '":"' .. pick() .. '"'
   end
   return wrk.format(nil, nil, nil, prefix .. table.concat(parts, ",") .. "}}")
 end

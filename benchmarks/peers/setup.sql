@@ -2,7 +2,11 @@
 -- on the benchmark database after `hub demo seed`, as a superuser. Nothing here changes what the
 -- hub or pgbench see: they connect as the superuser, which row-level security does not touch.
 --
--- 1. PostGraphile connects as the role :"role", which may only read.
+-- 1. PostGraphile connects as the role bench_postgraphile, which may only read, and serves
+--    anonymous requests as that role; a partner's verified token (graphile.config.mjs) switches
+--    the request to the role bench_partner, which reads what a partner of the hub reads: the
+--    same published rows as the public (hub/auth/principal.py, sees_unpublished), so the
+--    policies below, written for every role, are its rules too.
 -- 2. The hub's public row rules become row-level security policies on the tables themselves, so
 --    PostGraphile exposes the real tables with their real foreign keys (its relations):
 --    published records only (hub/kit/repository.py, Repository.published), and blacklist
@@ -10,6 +14,11 @@
 -- 3. A function and a view add what the tables cannot say: the computed column
 --    Enterprise.blacklisted and the list of W2, blacklist listings in force with the province
 --    of the listed enterprise (allBlacklistListings).
+-- 4. W5, the README's whole credit file, needs nothing more: each of its lists is a relation of
+--    the tables (credit evaluations, blacklist entries with their removal, licences with their
+--    status events, spot checks with their product and failed items, recalls, products), under
+--    the same policies. Status events, failed items and removals have no publication of their
+--    own: the hub shows them with their visible parent, and W5 reaches them only through it.
 
 DO $$
 BEGIN
@@ -18,14 +27,23 @@ BEGIN
     END IF;
 END
 $$;
-GRANT CONNECT ON DATABASE :"dbname" TO bench_postgraphile;
-GRANT USAGE ON SCHEMA public TO bench_postgraphile;
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO bench_postgraphile;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_partner') THEN
+        CREATE ROLE bench_partner NOLOGIN;
+    END IF;
+END
+$$;
+-- SET ROLE bench_partner is allowed to the connecting role, as PostGraphile's pgSettings need.
+GRANT bench_partner TO bench_postgraphile;
+GRANT CONNECT ON DATABASE :"dbname" TO bench_postgraphile, bench_partner;
+GRANT USAGE ON SCHEMA public TO bench_postgraphile, bench_partner;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO bench_postgraphile, bench_partner;
 
 -- "Today" as the hub means it: the calendar day in Asia/Shanghai; in a schema of its own, which
 -- PostGraphile does not expose.
 CREATE SCHEMA bench;
-GRANT USAGE ON SCHEMA bench TO bench_postgraphile;
+GRANT USAGE ON SCHEMA bench TO bench_postgraphile, bench_partner;
 CREATE FUNCTION bench.today() RETURNS date LANGUAGE sql STABLE
     RETURN (now() AT TIME ZONE 'Asia/Shanghai')::date;
 
@@ -87,7 +105,7 @@ CREATE VIEW blacklist_listing AS
           SELECT FROM blacklist_removal r WHERE r.entry_id = b.id AND r.removed_on <= bench.today()
       );
 COMMENT ON VIEW blacklist_listing IS E'@primaryKey id\n@foreignKey (enterprise_id) references enterprise (id)\nBlacklist listings in force, with the province of the listed enterprise.';
-GRANT SELECT ON blacklist_listing TO bench_postgraphile;
+GRANT SELECT ON blacklist_listing TO bench_postgraphile, bench_partner;
 -- The planner's estimate of the province condition: without statistics of the expression it
 -- expects 0.5 % of the listings to match and may choose a plan for a rare province.
 -- Statistics, not an index: no new access path.

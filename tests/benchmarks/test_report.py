@@ -1,0 +1,135 @@
+"""The result table's verdicts against issue 11's targets, from made-up measurements."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from benchmarks.compare.report import render, rerender
+from benchmarks.compare.run import Measurement, OpenLoopMeasurement, RunResult
+
+
+def _closed(workload: str, contestant: str, per_second: float, statements: float) -> Measurement:
+    requests = int(per_second * 10)
+    return Measurement(
+        workload=workload,
+        contestant=contestant,
+        round=1,
+        requests=requests,
+        seconds=10.0,
+        p50_ms=5.0,
+        p99_ms=20.0,
+        errors=0,
+        peak_memory_bytes=100 * 2**20,
+        statements=int(requests * statements),
+        selects=requests,
+    )
+
+
+def _open(workload: str, contestant: str, p99: float, errors: int = 0) -> OpenLoopMeasurement:
+    return OpenLoopMeasurement(
+        workload=workload,
+        contestant=contestant,
+        round=1,
+        rate=500,
+        requests=4_000,
+        seconds=10.0,
+        p50_ms=2.0,
+        p99_ms=p99,
+        max_ms=p99 * 2,
+        errors=errors,
+    )
+
+
+def _result() -> RunResult:
+    return RunResult(
+        started="2026-12-06T06:00:00+00:00",
+        options={
+            "enterprises": "100000",
+            "duration": "10.0",
+            "rounds": "1",
+            "connections": "32",
+            "threads": "2",
+            "warmup": "3.0",
+            "cpus": "None",
+        },
+        environment={
+            "cpus": "2",
+            "memory": "24 GiB",
+            "kernel": "6",
+            "load average at start": "1 1 1",
+            "postgresql": "15",
+            "postgraphile": "5.1.5",
+            "node": "v22",
+            "python": "3.11",
+            "wrk": "wrk 4.1.0",
+            "pgbench": "pgbench 15",
+            "vegeta": "vegeta v12.13.0",
+        },
+        load_time={
+            "rows": 10,
+            "seed_seconds": 1.0,
+            "seed_wall_seconds": 2.0,
+            "copy_seconds": None,
+            "tables": {},
+        },
+        hub_workers=1,
+        calibration={},
+        same_data={},
+        statement_source="pg_stat_statements",
+        measurements=[
+            _closed("W1", "hub", 2_000, 1.0),
+            _closed("W1", "postgraphile", 1_000, 1.0),
+            _closed("W5", "hub", 1_600, 1.02),
+            _closed("W5", "postgraphile", 1_000, 1.3),
+            _closed("W1p", "hub", 1_500, 4.0),
+            _closed("W1p", "postgraphile", 800, 4.4),
+        ],
+        open_loop=[
+            _open("W1", "hub", 30.0),
+            _open("W1", "postgraphile", 60.0),
+            _open("W5", "hub", 70.0, errors=3),
+            _open("W5", "postgraphile", 40.0),
+        ],
+        skipped={"W5 pgbench-hub-sql": "the hub does not compile query W5: Enterprise.products"},
+    )
+
+
+def test_each_workload_is_held_to_its_target() -> None:
+    text = render(_result())
+    assert (
+        "| W1 | 2.00 | n/a | n/a | met (hub >= 1.5x PostGraphile, 1 statement/request (1.00), "
+        "no errors) |"
+    ) in text
+    assert (
+        "| W5 | 1.60 | n/a | n/a | met (hub >= 1.5x PostGraphile, 1 statement/request (1.02), "
+        "no errors) |"
+    ) in text
+    assert (
+        "| W1p | 1.88 | n/a | n/a | not met: 1 statement/request (4.00), 0.8x the hub's W1 (0.75) "
+        "(hub >= 1x PostGraphile, 1 statement/request (4.00), no errors, 0.8x the hub's W1 "
+        "(0.75)) |"
+    ) in text
+    assert (
+        "- W5, pgbench, hub's SQL: not measured: the hub does not compile query W5: "
+        "Enterprise.products"
+    ) in text
+
+
+def test_the_open_loop_table_holds_the_hub_to_50_ms() -> None:
+    text = render(_result())
+    assert "## Tail latency at a fixed arrival rate (open loop)" in text
+    assert "| W1 | hub | 500 | 400 | 2.0 | 30.0 | 60.0 | 0 | met (p99 < 50 ms, no errors) |" in text
+    assert "| W1 | PostGraphile | 500 | 400 | 2.0 | 60.0 | 120.0 | 0 | — |" in text
+    assert (
+        "| W5 | hub | 500 | 400 | 2.0 | 70.0 | 140.0 | 3 | not met (p99 < 50 ms, no errors) |"
+        in text
+    )
+
+
+def test_a_saved_run_renders_again_the_same(tmp_path: Path) -> None:
+    result = _result()
+    saved = tmp_path / "run.json"
+    saved.write_text(json.dumps(asdict(result), default=str))
+    assert rerender(saved, tmp_path) == render(result)
