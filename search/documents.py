@@ -13,8 +13,10 @@ version says; Elasticsearch keeps it as the external version and refuses an olde
 
 Time-dependent facts are stored as periods, not as flags, so that a document stays right as the
 days pass: an enterprise is blacklisted *now* when now falls in one of its ``blacklisted``
-periods (published, listed, not past its publicity, not removed), and holds a valid licence when
-now falls in one of its ``valid_licence`` periods.
+periods, and holds a valid licence when now falls in one of its ``valid_licence`` periods. The
+periods are the windows the SQL rules are made of (``hub.kit.window``: the blacklist's
+``IN_FORCE`` and ``REMOVED``, the licence's ``IN_FORCE``), so the index and the database judge
+an instant alike, from one definition.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -30,10 +32,14 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, any_, literal, s
 from sqlalchemy.dialects import postgresql
 
 from hub.blacklist.models import BlacklistEntry, BlacklistRemoval
+from hub.blacklist.repository import in_force_period
 from hub.db import HubSession
 from hub.enterprise.models import Enterprise
-from hub.kit.time import SHANGHAI, utcnow
-from hub.licence.models import Licence, LicenceStatus
+from hub.kit.repository import published
+from hub.kit.time import Instant, utcnow
+from hub.licence.models import Licence
+from hub.licence.repository import IN_FORCE as LICENCE_IN_FORCE
+from hub.licence.repository import standing
 from hub.quality.models import Product
 from hub.recall.models import Recall
 from hub.warning.models import ConsumerWarning
@@ -96,42 +102,39 @@ class Document:
         return index_tokens(*(value for values in self.texts.values() for value in values))
 
 
-def _day_start(day: date) -> datetime:
-    """The first instant of a day in the authority's calendar."""
-    return datetime.combine(day, time(), SHANGHAI)
-
-
-def _period(start: datetime, end: datetime) -> dict[str, str] | None:
-    """A half-open period [start, end), or None when it is empty."""
-    if end <= start:
-        return None
-    return {"gte": start.isoformat(), "lt": end.isoformat()}
-
-
 def blacklist_period(
     published_at: datetime | None,
     listed_on: date,
     publicity_ends_on: date,
     removed_on: date | None,
 ) -> dict[str, str] | None:
-    """When an entry is in force, as ``hub.blacklist.repository.in_force`` decides it."""
-    if published_at is None:
-        return None
-    start = max(published_at, _day_start(listed_on))
-    end = _day_start(publicity_ends_on + timedelta(days=1))
-    if removed_on is not None:
-        end = min(end, _day_start(removed_on))
-    return _period(start, end)
+    """When an entry is in force: ``hub.blacklist.repository.in_force``'s own window."""
+    values = {
+        "published_at": published_at,
+        "listed_on": listed_on,
+        "publicity_ends_on": publicity_ends_on,
+    }
+    return _range(in_force_period(values, removed_on))
 
 
 def licence_period(
-    published_at: datetime | None, status: LicenceStatus, valid_from: date, valid_until: date
+    published_at: datetime | None, valid_from: date, valid_until: date
 ) -> dict[str, str] | None:
-    """When a published licence with status VALID is within its validity."""
-    if published_at is None or status is not LicenceStatus.VALID:
+    """When a licence in good standing (``hub.licence.repository.standing``, which picks the
+    rows) is in force: ``hub.licence.repository.IN_FORCE``."""
+    values = {"published_at": published_at, "valid_from": valid_from, "valid_until": valid_until}
+    return _range(LICENCE_IN_FORCE.period(values))
+
+
+def _range(period: tuple[datetime, datetime | None] | None) -> dict[str, str] | None:
+    """A period as Elasticsearch's ``date_range`` value (half-open: ``gte``, ``lt``)."""
+    if period is None:
         return None
-    start = max(published_at, _day_start(valid_from))
-    return _period(start, _day_start(valid_until + timedelta(days=1)))
+    start, end = period
+    found = {"gte": start.isoformat()}
+    if end is not None:
+        found["lt"] = end.isoformat()
+    return found
 
 
 def _published(value: datetime | None) -> str | None:
@@ -221,11 +224,7 @@ async def _enterprise_documents(
         (
             await session.execute(
                 select(Product.enterprise_id, Product.brand, Product.name)
-                .where(
-                    owned(Product.enterprise_id),
-                    Product.published_at.is_not(None),
-                    Product.published_at <= now,
-                )
+                .where(owned(Product.enterprise_id), published(Product, Instant.at(now)))
                 .order_by(Product.enterprise_id, Product.id)
             )
         ).all()
@@ -241,10 +240,7 @@ async def _enterprise_documents(
                     BlacklistRemoval.removed_on,
                 )
                 .outerjoin(BlacklistRemoval, BlacklistRemoval.entry_id == BlacklistEntry.id)
-                .where(
-                    owned(BlacklistEntry.enterprise_id),
-                    BlacklistEntry.published_at.is_not(None),
-                )
+                .where(owned(BlacklistEntry.enterprise_id))
             )
         ).all()
     )
@@ -254,14 +250,9 @@ async def _enterprise_documents(
                 select(
                     Licence.enterprise_id,
                     Licence.published_at,
-                    Licence.status,
                     Licence.valid_from,
                     Licence.valid_until,
-                ).where(
-                    owned(Licence.enterprise_id),
-                    Licence.status == LicenceStatus.VALID,
-                    Licence.published_at.is_not(None),
-                )
+                ).where(owned(Licence.enterprise_id), standing(Licence))
             )
         ).all()
     )

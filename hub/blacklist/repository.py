@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,10 +14,11 @@ from hub.blacklist.models import BlacklistEntry, BlacklistRemoval, ListType
 from hub.enterprise.models import Enterprise
 from hub.kit.months import MonthCount, last_complete_month, month_of, month_start, monthly_series
 from hub.kit.pagination import Page, PageRequest
-from hub.kit.repository import Repository, published
+from hub.kit.repository import PUBLISHED, Repository
 from hub.kit.sql import value_of, within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.kit.time import Instant, utcnow
+from hub.kit.window import Edge, Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +30,32 @@ class BlacklistFilter:
     enterprise_id: int | None = None
 
 
-def in_force(entry: Any, instant: Instant) -> ColumnElement[bool]:
-    """Whether a listing is in force at ``instant``: published, listed, within its publicity
-    period and not removed. Below the internal tier only such an entry exists at all, and an
-    enterprise with one is ``blacklisted``.
+IN_FORCE = Window(
+    starts=(*PUBLISHED.starts, Edge("listed_on", day=True)),
+    ends=(Edge("publicity_ends_on", day=True, inclusive=True),),
+)
+"""A listing is in force while published, from its listing day through the last day of its
+publicity period (公示期), until it is removed (``REMOVED``). Below the internal tier only such
+an entry exists at all, and an enterprise with one is ``blacklisted``."""
 
-    ``entry`` is the model or an alias's columns (``alias.c``): the compiled path renders the
-    same rule over its own aliases (``schema.compiled``).
-    """
+REMOVED = Edge("removed_on", day=True)
+"""A removal (移出) ends the listing from its day on."""
+
+
+def in_force(entry: Any, instant: Instant) -> ColumnElement[bool]:
+    """``IN_FORCE`` at ``instant`` and not ``REMOVED``. ``entry`` is the model or an alias's
+    columns (``alias.c``): the compiled path renders the same rule over its own aliases."""
     removal = BlacklistRemoval.__table__.alias()
-    removed = exists().where(removal.c.entry_id == entry.id, removal.c.removed_on <= instant.today)
-    return and_(
-        published(entry, instant),
-        entry.listed_on <= instant.today,
-        entry.publicity_ends_on >= instant.today,
-        ~removed,
-    )
+    removed = exists().where(removal.c.entry_id == entry.id, REMOVED.reached(removal.c, instant))
+    return and_(*IN_FORCE.holds(entry, instant), ~removed)
+
+
+def in_force_period(
+    values: Mapping[str, Any], removed_on: date | None
+) -> tuple[datetime, datetime | None] | None:
+    """When a listing with these column ``values`` is in force (``in_force``), for readers
+    that keep the period rather than ask SQL (the search index)."""
+    return IN_FORCE.period(values, REMOVED.moment(removed_on))
 
 
 def listed(enterprise: Any, instant: Instant) -> ColumnElement[bool]:

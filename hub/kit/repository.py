@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from hub.auth.principal import Principal
@@ -24,6 +24,7 @@ from hub.kit.pagination import (
     ordering,
 )
 from hub.kit.time import Instant
+from hub.kit.window import Edge, Window
 
 M = TypeVar("M")
 
@@ -114,15 +115,15 @@ class Repository:
         return counts
 
 
-def published(record: Any, instant: Instant) -> ColumnElement[bool]:
-    """Whether a record exists below the internal tier at ``instant``: once its
-    ``published_at`` has passed (drafts have none, a scheduled publication one in the future).
+PUBLISHED = Window(starts=(Edge("published_at"),))
+"""A record exists below the internal tier once its ``published_at`` has passed (drafts have
+none, a scheduled publication one in the future)."""
 
-    ``record`` is a model or an alias's columns (``alias.c``): the compiled path renders the
-    same rule over its own aliases (``schema.compiled``).
-    """
-    column: ColumnElement[Any] = record.published_at
-    return column.is_not(None) & (column <= instant.now)
+
+def published(record: Any, instant: Instant) -> ColumnElement[bool]:
+    """``PUBLISHED`` at ``instant``. ``record`` is a model or an alias's columns (``alias.c``):
+    the compiled path renders the same rule over its own aliases (``schema.compiled``)."""
+    return and_(*PUBLISHED.holds(record, instant))
 
 
 def _key_getter(keys: Sequence[InstrumentedAttribute[Any]]) -> Callable[[Any], tuple[Any, ...]]:

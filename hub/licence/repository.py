@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, and_, select, update
 
 from hub.db import HubSession
 from hub.enterprise.models import Enterprise
 from hub.kit.pagination import Page, PageRequest
-from hub.kit.repository import Repository
+from hub.kit.repository import PUBLISHED, Repository
 from hub.kit.sql import containing, value_of, within_region
+from hub.kit.time import Instant
+from hub.kit.window import Edge, Window
 from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
 
 
@@ -48,6 +50,25 @@ class LicenceFilter:
     product: str | None = None
     valid_on: date | None = None
     expires_before: date | None = None
+
+
+IN_FORCE = Window(
+    starts=(*PUBLISHED.starts, Edge("valid_from", day=True)),
+    ends=(Edge("valid_until", day=True, inclusive=True),),
+)
+"""A licence in force (a valid licence): published, in status ``VALID`` (``standing``), from the
+first day of its validity through the last."""
+
+
+def standing(licence: Any) -> ColumnElement[bool]:
+    """The status a licence must have to be in force."""
+    found: ColumnElement[bool] = licence.status == LicenceStatus.VALID
+    return found
+
+
+def in_force(licence: Any, instant: Instant) -> ColumnElement[bool]:
+    """``IN_FORCE`` at ``instant``, over the model or an alias's columns."""
+    return and_(standing(licence), *IN_FORCE.holds(licence, instant))
 
 
 def conditions(licence: Any, filter: LicenceFilter) -> list[ColumnElement[bool]]:
