@@ -15,7 +15,7 @@ from hub.enterprise.models import Enterprise
 from hub.kit.months import MonthCount, last_complete_month, month_of, month_start, monthly_series
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import PUBLISHED, Repository
-from hub.kit.sql import value_of, within_region
+from hub.kit.sql import between, equal, within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.kit.time import Instant, utcnow
 from hub.kit.window import Edge, Window
@@ -81,18 +81,13 @@ def listed_enterprises(instant: Instant | None = None) -> Select[int]:
 def conditions(entry: Any, filter: BlacklistFilter) -> list[ColumnElement[bool]]:
     """What ``filter`` means for the entries ``entry`` (the model or an alias's columns); its
     values may be a compiled statement's parameters (``hub.kit.sql``)."""
-    found: list[ColumnElement[bool]] = []
+    found = [
+        *equal(entry, filter, "list_type", "enterprise_id"),
+        *between(entry.listed_on, filter.listed_after, filter.listed_before),
+    ]
     if filter.region_code is not None:
         # The entry's copy of its enterprise's region: no enterprise is read to filter.
         found += within_region(entry.region_code, filter.region_code)
-    if filter.list_type is not None:
-        found.append(entry.list_type == value_of(filter.list_type, entry.list_type))
-    if filter.listed_after is not None:
-        found.append(entry.listed_on >= value_of(filter.listed_after, entry.listed_on))
-    if filter.listed_before is not None:
-        found.append(entry.listed_on <= value_of(filter.listed_before, entry.listed_on))
-    if filter.enterprise_id is not None:
-        found.append(entry.enterprise_id == value_of(filter.enterprise_id, entry.enterprise_id))
     return found
 
 

@@ -14,7 +14,7 @@ from hub.blacklist.repository import listed
 from hub.enterprise.models import CreditGrade, Enterprise, EnterpriseStatus, Industry, Region
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
-from hub.kit.sql import one_of, value_of, within_region
+from hub.kit.sql import equal, one_of, within_region
 from hub.kit.time import Instant
 
 
@@ -46,17 +46,11 @@ def conditions(
     """What ``filter`` means for the enterprises ``enterprise`` (the model or an alias's
     columns) at ``instant``; its values may be a compiled statement's parameters
     (``hub.kit.sql``), except ``blacklisted``, which decides the condition's form."""
-    found: list[ColumnElement[bool]] = []
+    found = equal(enterprise, filter, "industry_code", "status")
     if filter.region_code is not None:
         found += within_region(enterprise.region_code, filter.region_code)
-    if filter.industry_code is not None:
-        found.append(
-            enterprise.industry_code == value_of(filter.industry_code, enterprise.industry_code)
-        )
     if filter.credit_grades:
         found.append(one_of(enterprise.credit_grade, filter.credit_grades))
-    if filter.status is not None:
-        found.append(enterprise.status == value_of(filter.status, enterprise.status))
     if filter.blacklisted is not None:
         blacklisted = listed(enterprise, instant)
         found.append(blacklisted if filter.blacklisted else ~blacklisted)

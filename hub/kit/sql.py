@@ -75,3 +75,22 @@ def containing(column: Any, text: str | Parameter) -> ColumnElement[bool]:
 
 def _escaped(text: str) -> str:
     return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def equal(row: Any, filter: Any, *names: str) -> list[ColumnElement[bool]]:
+    """``row.<name> = filter.<name>`` for each of ``names`` that ``filter`` gives (not null)."""
+    return [
+        getattr(row, name) == value_of(given, getattr(row, name))
+        for name in names
+        if (given := getattr(filter, name)) is not None
+    ]
+
+
+def between(column: Any, first: Any, last: Any) -> list[ColumnElement[bool]]:
+    """``first <= column <= last``, each bound only where given."""
+    found: list[ColumnElement[bool]] = []
+    if first is not None:
+        found.append(column >= value_of(first, column))
+    if last is not None:
+        found.append(column <= value_of(last, column))
+    return found

@@ -13,7 +13,7 @@ from hub.db import HubSession
 from hub.enterprise.models import Enterprise
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import PUBLISHED, Repository
-from hub.kit.sql import containing, value_of, within_region
+from hub.kit.sql import containing, equal, value_of, within_region
 from hub.kit.time import Instant
 from hub.kit.window import Edge, Window
 from hub.licence.models import Licence, LicenceStatus, LicenceStatusEvent
@@ -74,9 +74,7 @@ def in_force(licence: Any, instant: Instant) -> ColumnElement[bool]:
 def conditions(licence: Any, filter: LicenceFilter) -> list[ColumnElement[bool]]:
     """What ``filter`` means for the licences ``licence`` (the model or an alias's columns);
     its values may be a compiled statement's parameters (``hub.kit.sql``)."""
-    found: list[ColumnElement[bool]] = []
-    if filter.status is not None:
-        found.append(licence.status == value_of(filter.status, licence.status))
+    found = equal(licence, filter, "status")
     if filter.region_code is not None:
         holders = select(Enterprise.id).where(
             *within_region(Enterprise.region_code, filter.region_code)

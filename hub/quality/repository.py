@@ -14,7 +14,7 @@ from hub.auth.principal import ANONYMOUS
 from hub.kit.months import month_start
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
-from hub.kit.sql import value_of, within_region
+from hub.kit.sql import between, equal, value_of, within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD, SuppressedTable
 from hub.quality.models import CheckLevel, CheckResult, FailedItem, Product, SpotCheck
 
@@ -66,28 +66,18 @@ class FailureRate:
 def product_conditions(product: Any, filter: ProductFilter) -> list[ColumnElement[bool]]:
     """What ``filter`` means for the products ``product`` (the model or an alias's columns);
     its values may be a compiled statement's parameters (``hub.kit.sql``)."""
-    found: list[ColumnElement[bool]] = []
-    if filter.category is not None:
-        found.append(product.category == value_of(filter.category, product.category))
-    if filter.brand is not None:
-        found.append(product.brand == value_of(filter.brand, product.brand))
-    return found
+    return equal(product, filter, "category", "brand")
 
 
 def spot_check_conditions(check: Any, filter: SpotCheckFilter) -> list[ColumnElement[bool]]:
     """What ``filter`` means for the spot checks ``check`` (the model or an alias's columns);
     its values may be a compiled statement's parameters (``hub.kit.sql``)."""
-    found: list[ColumnElement[bool]] = []
-    if filter.result is not None:
-        found.append(check.result == value_of(filter.result, check.result))
-    if filter.level is not None:
-        found.append(check.level == value_of(filter.level, check.level))
+    found = [
+        *equal(check, filter, "result", "level"),
+        *between(check.sampled_on, filter.sampled_after, filter.sampled_before),
+    ]
     if filter.region_code is not None:
         found += within_region(check.region_code, filter.region_code)
-    if filter.sampled_after is not None:
-        found.append(check.sampled_on >= value_of(filter.sampled_after, check.sampled_on))
-    if filter.sampled_before is not None:
-        found.append(check.sampled_on <= value_of(filter.sampled_before, check.sampled_on))
     if filter.category is not None:
         products = select(Product.id).where(
             Product.category == value_of(filter.category, Product.category)

@@ -14,7 +14,7 @@ from hub.enterprise.models import Enterprise
 from hub.kit.months import MonthCount, last_complete_month, month_of, month_start, monthly_series
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
-from hub.kit.sql import value_of, within_region
+from hub.kit.sql import between, equal, within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.recall.models import Recall, RecallKind, RecallStatus
 
@@ -32,17 +32,10 @@ class RecallFilter:
 def conditions(recall: Any, filter: RecallFilter) -> list[ColumnElement[bool]]:
     """What ``filter`` means for the recalls ``recall`` (the model or an alias's columns); its
     values may be a compiled statement's parameters (``hub.kit.sql``)."""
-    found: list[ColumnElement[bool]] = []
-    if filter.started_after is not None:
-        found.append(recall.started_on >= value_of(filter.started_after, recall.started_on))
-    if filter.started_before is not None:
-        found.append(recall.started_on <= value_of(filter.started_before, recall.started_on))
-    if filter.status is not None:
-        found.append(recall.status == value_of(filter.status, recall.status))
-    if filter.kind is not None:
-        found.append(recall.kind == value_of(filter.kind, recall.kind))
-    if filter.category is not None:
-        found.append(recall.category == value_of(filter.category, recall.category))
+    found = [
+        *equal(recall, filter, "status", "kind", "category"),
+        *between(recall.started_on, filter.started_after, filter.started_before),
+    ]
     if filter.region_code is not None:
         makers = select(Enterprise.id).where(
             *within_region(Enterprise.region_code, filter.region_code)

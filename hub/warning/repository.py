@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
-from hub.kit.sql import value_of
+from hub.kit.sql import between, equal
 from hub.quality.models import Product
 from hub.recall.models import Recall
 from hub.warning.models import ConsumerWarning, Severity, warning_product, warning_recall
@@ -28,16 +28,10 @@ class WarningFilter:
 def conditions(warning: Any, filter: WarningFilter) -> list[ColumnElement[bool]]:
     """What ``filter`` means for the warnings ``warning`` (the model or an alias's columns);
     its values may be a compiled statement's parameters (``hub.kit.sql``)."""
-    found: list[ColumnElement[bool]] = []
-    if filter.severity is not None:
-        found.append(warning.severity == value_of(filter.severity, warning.severity))
-    if filter.category is not None:
-        found.append(warning.category == value_of(filter.category, warning.category))
-    if filter.issued_after is not None:
-        found.append(warning.issued_on >= value_of(filter.issued_after, warning.issued_on))
-    if filter.issued_before is not None:
-        found.append(warning.issued_on <= value_of(filter.issued_before, warning.issued_on))
-    return found
+    return [
+        *equal(warning, filter, "severity", "category"),
+        *between(warning.issued_on, filter.issued_after, filter.issued_before),
+    ]
 
 
 class WarningRepository(Repository):
