@@ -25,7 +25,12 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     parser.add_argument("--warmup", type=float, default=defaults.warmup)
     parser.add_argument("--rounds", type=int, default=defaults.rounds)
-    parser.add_argument("--connections", type=int, default=defaults.connections)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=defaults.connections,
+        help="of the load generators (P1 keeps its own 8, issue 14's concurrent clients)",
+    )
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument(
         "--workloads",

@@ -1,6 +1,6 @@
 """Generating load: wrk (with wrk.lua) for the GraphQL servers, pgbench for PostgreSQL itself.
 
-Every run reports the same figures: requests, seconds, p50 and p99 latency, errors; the
+Every run reports the same figures: requests, seconds, p50, p95 and p99 latency, errors; the
 statements PostgreSQL executed during the run come from ``StatementCounter``.
 """
 
@@ -28,6 +28,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    p95_ms: float
 
     @property
     def per_second(self) -> float:
@@ -57,20 +58,25 @@ def write_wrk_config(
     authorization: str | None = None,
 ) -> Path:
     """wrk.lua's configuration for one workload and contestant; ``authorization`` is the
-    Authorization header of every request (a partner's bearer token), if any."""
-    document = workload.documents[contestant]
-    body = directory / f"{workload.key}-{contestant}.body"
-    if workload.batch == 0:
-        body.write_text(json.dumps({"query": document}, ensure_ascii=False))
+    Authorization header of every request (a partner's bearer token), if any. A page
+    workload's requests are GETs of its path, with no body."""
+    if workload.page is not None:
+        request = f"page={workload.page}"
     else:
-        # Everything up to the variables, which wrk.lua appends for each request.
-        start = json.dumps({"query": document}, ensure_ascii=False)[:-1]
-        body.write_text(start + ', "variables": {')
+        document = workload.documents[contestant]
+        body = directory / f"{workload.key}-{contestant}.body"
+        if workload.batch == 0:
+            body.write_text(json.dumps({"query": document}, ensure_ascii=False))
+        else:
+            # Everything up to the variables, which wrk.lua appends for each request.
+            start = json.dumps({"query": document}, ensure_ascii=False)[:-1]
+            body.write_text(start + ', "variables": {')
+        request = f"body={body}"
     config = directory / f"{workload.key}-{contestant}.conf"
     lines = [
         f"batch={workload.batch}",
         f"names={','.join(workload.keys)}",
-        f"body={body}",
+        request,
         f"keys={keys}",
         f"zipf={workload.zipf}",
         f"seed={seed}",
@@ -106,6 +112,7 @@ def run_wrk(url: str, config: Path, shape: LoadShape) -> LoadResult:
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
         errors=figures["socket_errors"] + figures["bad_responses"],
+        p95_ms=figures["p95_us"] / 1000,
     )
 
 
@@ -153,15 +160,23 @@ def run_pgbench(
                 latencies.append(int(fields[2]))
     latencies.sort()
     seconds = float(max(1, round(shape.duration)))
-    if latencies:
-        p50 = latencies[len(latencies) // 2] / 1000
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1000
-    else:
-        p50 = p99 = 0.0
+
+    def percentile(share: float) -> float:
+        if not latencies:
+            return 0.0
+        return latencies[min(len(latencies) - 1, int(len(latencies) * share))] / 1000
+
     errors = int(failed.group(1)) if failed else 0
     if done.returncode != 0:
         errors = max(errors, 1)
-    return LoadResult(int(processed.group(1)), seconds, p50, p99, errors)
+    return LoadResult(
+        requests=int(processed.group(1)),
+        seconds=seconds,
+        p50_ms=percentile(0.5),
+        p99_ms=percentile(0.99),
+        errors=errors,
+        p95_ms=percentile(0.95),
+    )
 
 
 def write_pgbench_script(

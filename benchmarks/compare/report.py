@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.compare.workloads import WORKLOADS, Contestant
+from benchmarks.compare.workloads import FULL_RECORD, WORKLOADS, Contestant
 
 if TYPE_CHECKING:
     from benchmarks.compare.run import Measurement, OpenLoopMeasurement, RunResult
@@ -29,6 +29,9 @@ ONE_STATEMENT = 1.05
 """Statements per request that still count as one: the hub's background work (the search
 outbox relay, every second) adds a few statements that no request sent."""
 OPEN_LOOP_P99_MS = 50.0
+PAGE_P95_MS = {"P1": 100.0}
+"""Issue 14's target for the portal's credit page: p95 under this with its 8 clients, on an
+enterprise with a full record, without errors."""
 
 
 def summarise(runs: list[Measurement]) -> dict[str, Any]:
@@ -36,10 +39,12 @@ def summarise(runs: list[Measurement]) -> dict[str, Any]:
     requests = sum(r.requests for r in runs)
     seconds = sum(r.seconds for r in runs)
     memory = [r.peak_memory_bytes for r in runs if r.peak_memory_bytes is not None]
+    p95 = [r.p95_ms for r in runs if r.p95_ms is not None]
     return {
         "rate": requests / seconds if seconds else 0.0,
         "rounds": [r.requests / r.seconds if r.seconds else 0.0 for r in runs],
         "p50": sum(r.p50_ms for r in runs) / len(runs),
+        "p95": max(p95) if p95 else None,
         "p99": max(r.p99_ms for r in runs),
         "errors": sum(r.errors for r in runs),
         "memory": max(memory) if memory else None,
@@ -99,6 +104,75 @@ def _ratios(
         f"| {workload} | {_ratio(rate, peer)} | {_ratio(rate, sql)} | {_ratio(rate, one)} "
         f"| {verdict} ({wants}) |"
     )
+
+
+def _is_page(workload: str) -> bool:
+    return workload in WORKLOADS and WORKLOADS[workload].page is not None
+
+
+def _population(found: dict[str, Any] | None) -> tuple[str, bool]:
+    """The keys of a page workload in words, and whether their record is full."""
+    if not found:
+        return "?", False
+    full = found["lists"] == found["of"]
+    if full:
+        return f"{found['enterprises']:,} enterprises, each with all {found['of']} lists", True
+    return (
+        f"{found['enterprises']:,} enterprises with {found['lists']} of {found['of']} lists: "
+        f"no enterprise of this seed has all {found['of']}",
+        False,
+    )
+
+
+def _pages_section(
+    summary: dict[str, dict[str, dict[str, Any]]], populations: dict[str, dict[str, Any]]
+) -> list[str]:
+    """The portal's pages (hub only), each against its p95 target."""
+    pages = [w for w in summary if _is_page(w)]
+    if not pages:
+        return []
+    lines = [
+        "",
+        "## The portal's pages (hub only)",
+        "",
+        "wrk GETs the page for a USCC drawn afresh for each request, uniformly, from the "
+        "published enterprises with the fullest public credit file, the most of its lists "
+        "filled (" + ", ".join(FULL_RECORD) + "; a full record has them all), over the "
+        "workload's own number of connections: concurrent clients, each sending its next "
+        "request when its last is answered. Errors: sockets, statuses other than 200.",
+        "",
+        "| workload | page | clients | keys | requests/s | per round | p50 ms | p95 ms | p99 ms "
+        "| errors | SQL/request | target (issue 14) |",
+        "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for key in pages:
+        workload = WORKLOADS[key]
+        s = summary[key].get(Contestant.HUB)
+        if s is None:
+            continue
+        keys, full = _population(populations.get(workload.population))
+        p95 = s["p95"]
+        wanted = PAGE_P95_MS.get(key)
+        if wanted is None:
+            target = "—"
+        else:
+            checks = [
+                (p95 is not None and p95 < wanted, f"p95 < {wanted:g} ms"),
+                (not s["errors"], "no errors"),
+                (full, "a full record"),
+            ]
+            missed = [what for ok, what in checks if not ok]
+            verdict = "met" if not missed else "not met: " + ", ".join(missed)
+            target = f"{verdict} ({', '.join(what for _, what in checks)})"
+        rounds = " / ".join(f"{r:,.0f}" for r in s["rounds"])
+        lines.append(
+            f"| {key} | `GET {workload.page}` | {workload.connections} | {keys} "
+            f"| {s['rate']:,.0f} | {rounds} | {s['p50']:.1f} "
+            f"| {'?' if p95 is None else f'{p95:.1f}'} | {s['p99']:.1f} | {s['errors']} "
+            f"| {s['statements']:.2f} / {s['selects']:.2f} | {target} |"
+        )
+    lines += ["", "p50: mean of the rounds; p95 and p99: the worst round."]
+    return lines
 
 
 def _open_loop_section(runs: list[OpenLoopMeasurement]) -> list[str]:
@@ -170,9 +244,14 @@ def render(result: RunResult) -> str:
             if result.calibration
             else ""
         )
-        + f". PostGraphile: one Node process. Database pools: {o['connections']} connections "
-        "for PostGraphile and for each hub worker, as many as the load generator opens, so "
-        "that no request waits for one.",
+        + (
+            f". PostGraphile: one Node process. Database pools: {o['connections']} connections "
+            "for PostGraphile and for each hub worker, as many as the load generator opens, so "
+            "that no request waits for one."
+            if any(m.contestant == Contestant.POSTGRAPHILE for m in result.measurements)
+            else f". PostGraphile: not started (no workload of the run has it). Database pool: "
+            f"{o['connections']} connections for each hub worker."
+        ),
         "",
         "## Load time",
         "",
@@ -263,15 +342,18 @@ def render(result: RunResult) -> str:
         lines.append(f"- {workload}, {LABELS[Contestant(contestant)]}: not measured: {why}")
     if result.skipped:
         lines.append("")
-    lines += [
-        "## Ratios (throughput)",
-        "",
-        "| workload | hub / PostGraphile | hub / pgbench, hub's SQL | hub / pgbench, 1 statement "
-        "| target (issue 11) |",
-        "|---|---:|---:|---:|---|",
-    ]
-    for workload, contestants in summary.items():
-        lines.append(_ratios(workload, contestants, summary))
+    # A page is the hub's alone: no ratio, its own section.
+    compared = {w: c for w, c in summary.items() if not _is_page(w)}
+    if compared:
+        lines += [
+            "## Ratios (throughput)",
+            "",
+            "| workload | hub / PostGraphile | hub / pgbench, hub's SQL "
+            "| hub / pgbench, 1 statement | target (issue 11) |",
+            "|---|---:|---:|---:|---|",
+        ]
+        lines += [_ratios(w, contestants, summary) for w, contestants in compared.items()]
+    lines += _pages_section(summary, result.populations)
     lines += _open_loop_section(result.open_loop)
     lines += ["", "## Workloads", ""]
     for workload in summary:
@@ -282,10 +364,14 @@ def render(result: RunResult) -> str:
         "",
         "Each workload's document sent to the hub and to PostGraphile (for one enterprise: a "
         "few, the one with the fullest credit file among them, and one that is not published); "
-        "both answers translated to one form and compared.",
+        "both answers translated to one form and compared. A page, which only the hub serves, "
+        "is checked on its own.",
         "",
     ]
     for workload, check in result.same_data.items():
+        if _is_page(workload):
+            lines += _page_check(workload, check)
+            continue
         verdict = "same data" if check["same"] else "DIFFERENT"
         lines.append(f"- {workload}: {verdict} (variables: {check['variables']})")
         if not check["same"]:
@@ -316,6 +402,18 @@ def render(result: RunResult) -> str:
         lines += ["", "## W4: search (hub only, benchmarks/search_latency.py)", "", "```"]
         lines += [result.search, "```"]
     return "\n".join(lines) + "\n"
+
+
+def _page_check(workload: str, check: dict[str, Any]) -> list[str]:
+    """A page has no PostGraphile answer to compare: the page of a few of its keys names the
+    enterprise, and the page's read has the lists the key query counted."""
+    names = ", ".join(f"{uscc} {name}" for uscc, name in check["names"].items())
+    if check["same"]:
+        return [
+            f"- {workload}: each page answered 200 with the enterprise's name, its read with "
+            f"{check['lists']} lists of the full record filled, as the key query counted ({names})"
+        ]
+    return [f"- {workload}: WRONG PAGE ({names})", f"  - errors: {check['errors']}"]
 
 
 def rerender(path: Path, output: Path) -> str:

@@ -18,6 +18,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
+from markupsafe import escape
+
 from benchmarks.compare import loadtime, openloop, profile
 from benchmarks.compare.hubsql import NotCompiledError
 from benchmarks.compare.load import (
@@ -43,10 +46,15 @@ from benchmarks.compare.servers import (
 )
 from benchmarks.compare.workloads import (
     BATCH,
+    FULL_RECORD,
     WORKLOADS,
     Contestant,
+    Population,
     Workload,
+    full_record_sql,
+    lists_shown,
 )
+from hub.portal.pages import document as portal_document
 
 CONTESTANTS = list(Contestant)
 
@@ -97,6 +105,8 @@ class Measurement:
     peak_memory_bytes: int | None
     statements: int
     selects: int
+    p95_ms: float | None = None
+    """None in runs saved before the p95 was recorded."""
 
 
 @dataclass
@@ -131,6 +141,9 @@ class RunResult:
     open_loop: list[OpenLoopMeasurement] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     """"workload contestant": why that contestant was not measured on that workload."""
+    populations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The keys of each population other than all enterprises (``Population``): how many
+    enterprises, and how many of the lists that make their record full they have."""
 
 
 def log(message: str) -> None:
@@ -189,6 +202,65 @@ def _keys(server: Server, database: str, path: Path) -> None:
     """Every USCC in enterprise id order: line i is the enterprise with id i."""
     rows = server.psql(database, "SELECT uscc FROM enterprise ORDER BY id")
     path.write_text(rows + "\n")
+
+
+def _full_record_keys(server: Server, database: str, path: Path) -> dict[str, Any]:
+    """The USCCs of the enterprises with a full public record (``full_record_sql``), one a
+    line; what they are, for the report."""
+    rows = [line.split("|") for line in server.psql(database, full_record_sql()).splitlines()]
+    if not rows:
+        raise RuntimeError("no published enterprise to draw the full-record keys from")
+    path.write_text("".join(f"{uscc}\n" for uscc, _ in rows))
+    return {
+        "enterprises": len(rows),
+        "lists": int(rows[0][1]),
+        "of": len(FULL_RECORD),
+        "named": list(FULL_RECORD),
+    }
+
+
+def _check_page(
+    server: Server, database: str, hub_base: str, workload: Workload, keys: Path, lists: int
+) -> dict[str, Any]:
+    """A few of the page workload's keys (the first, the middle one, the last): the page
+    answers 200 with the enterprise's name in its HTML (the same data, as far as a page can
+    show it), and the page's own read, sent to /graphql, has as many lists of the full
+    record filled as the query that chose the key said (``lists``)."""
+    usccs = keys.read_text().split()
+    picked = list(dict.fromkeys([usccs[0], usccs[len(usccs) // 2], usccs[-1]]))
+    assert workload.page is not None
+    problems: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for uscc in picked:
+        names[uscc] = server.psql(database, f"SELECT name FROM enterprise WHERE uscc = '{uscc}'")
+        page = httpx.get(
+            hub_base + workload.page.replace("{uscc}", uscc),
+            headers={"accept": "text/html"},
+            timeout=60,
+        )
+        read = graphql(
+            f"{hub_base}/graphql", portal_document("enterprise"), {"uscc": uscc, "first": 100}
+        )
+        shown = (
+            None
+            if read.get("errors") or not read["data"]["enterprise"]
+            else lists_shown(read["data"]["enterprise"])
+        )
+        if page.status_code != 200:
+            problems[uscc] = f"HTTP {page.status_code}"
+        elif str(escape(names[uscc])) not in page.text:
+            problems[uscc] = f"the page does not name {names[uscc]!r}"
+        elif shown != lists:
+            problems[uscc] = (
+                f"the page's read has {shown} of the lists filled, the query said {lists}"
+            )
+    return {
+        "same": not problems,
+        "variables": [{workload.keys[0]: uscc} for uscc in picked],
+        "errors": problems,
+        "names": names,
+        "lists": lists,
+    }
 
 
 PUBLISHED = "{t}.published_at IS NOT NULL AND {t}.published_at <= now()"
@@ -330,7 +402,7 @@ def run(options: Options) -> RunResult:
         if not options.keep_database:
             cleanup.callback(server.drop_database, database)
         environment = _environment(server)
-        if options.open_loop_seconds != 0:
+        if options.open_loop_seconds != 0 and any(w.open_loop for w in workloads):
             openloop.vegeta_binary()  # installed (go install) before anything is measured
 
         log(f"hub demo seed --enterprises {options.enterprises:,}")
@@ -354,10 +426,19 @@ def run(options: Options) -> RunResult:
         )
 
         _prepare_peers(server, database)
-        keys = work / "usccs.txt"
-        _keys(server, database, keys)
+        keys = {Population.ALL: work / "usccs.txt"}
+        _keys(server, database, keys[Population.ALL])
+        populations: dict[str, dict[str, Any]] = {}
+        if any(w.population is Population.FULL_RECORD for w in workloads):
+            keys[Population.FULL_RECORD] = work / "usccs-full-record.txt"
+            found = _full_record_keys(server, database, keys[Population.FULL_RECORD])
+            populations[Population.FULL_RECORD] = found
+            log(
+                f"{found['enterprises']:,} enterprises with the fullest record: "
+                f"{found['lists']} of {found['of']} lists"
+            )
 
-        workers, calibration = _calibrate(options, server, database, keys, work)
+        workers, calibration = _calibrate(options, server, database, keys[Population.ALL], work)
         log(f"hub workers: {workers}")
         services[Contestant.HUB] = start_hub(
             server, database, options.hub_port, workers, work, pool_size=options.connections
@@ -367,25 +448,43 @@ def run(options: Options) -> RunResult:
         # hub's published keys.
         hub_base = hub_issuer(options.hub_port)
         client = create_client(server, database)
-        tokens = TokenCheck(save_jwks(hub_base, work / "hub-jwks.json"), hub_base)
-        services[Contestant.POSTGRAPHILE] = start_postgraphile(
+        urls = {Contestant.HUB: f"{hub_base}/graphql"}
+        # A run of the hub's pages alone (P1) needs no PostGraphile.
+        if any(Contestant.POSTGRAPHILE in w.contestants for w in workloads):
+            tokens = TokenCheck(save_jwks(hub_base, work / "hub-jwks.json"), hub_base)
+            services[Contestant.POSTGRAPHILE] = start_postgraphile(
+                server,
+                database,
+                options.postgraphile_port,
+                work,
+                pool_size=options.connections,
+                tokens=tokens,
+            )
+            cleanup.callback(services[Contestant.POSTGRAPHILE].stop)
+            urls[Contestant.POSTGRAPHILE] = f"http://127.0.0.1:{options.postgraphile_port}/graphql"
+        same = _check_same_data(
             server,
             database,
-            options.postgraphile_port,
-            work,
-            pool_size=options.connections,
-            tokens=tokens,
+            urls,
+            [w for w in workloads if w.page is None],
+            partial(client.authorization, hub_base),
         )
-        cleanup.callback(services[Contestant.POSTGRAPHILE].stop)
-        urls = {
-            Contestant.HUB: f"{hub_base}/graphql",
-            Contestant.POSTGRAPHILE: f"http://127.0.0.1:{options.postgraphile_port}/graphql",
-        }
-        same = _check_same_data(
-            server, database, urls, workloads, partial(client.authorization, hub_base)
-        )
+        for workload in workloads:
+            if workload.page is not None:
+                same[workload.key] = _check_page(
+                    server,
+                    database,
+                    hub_base,
+                    workload,
+                    keys[workload.population],
+                    populations[workload.population]["lists"],
+                )
+        same = {w.key: same[w.key] for w in workloads}  # in the run's order
         for key, check in same.items():
-            log(f"{key}: hub and PostGraphile return the same data: {check['same']}")
+            if WORKLOADS[key].page is not None:
+                log(f"{key}: the pages name their enterprises, lists as counted: {check['same']}")
+            else:
+                log(f"{key}: hub and PostGraphile return the same data: {check['same']}")
             if not check["same"]:
                 log(f"  errors: {str(check['errors'])[:1000]}")
 
@@ -399,6 +498,7 @@ def run(options: Options) -> RunResult:
             calibration=calibration,
             same_data=same,
             statement_source=counter.source,
+            populations=populations,
         )
 
         runners = _runners(
@@ -412,7 +512,7 @@ def run(options: Options) -> RunResult:
             for workload in workloads:
                 for contestant in CONTESTANTS:
                     if (workload.key, contestant) in runners:
-                        runners[workload.key, contestant](warm)
+                        runners[workload.key, contestant](_shape_of(workload, warm))
             log("warmed up")
 
         shape = LoadShape(options.duration, options.connections, options.threads)
@@ -424,7 +524,7 @@ def run(options: Options) -> RunResult:
                     service = services.get(contestant)
                     start = counter.reset()
                     with peak_memory([service.pid] if service else []) as peak:
-                        outcome = runners[workload.key, contestant](shape)
+                        outcome = runners[workload.key, contestant](_shape_of(workload, shape))
                     statements, selects = counter.since(start)
                     result.measurements.append(
                         Measurement(
@@ -439,12 +539,14 @@ def run(options: Options) -> RunResult:
                             peak_memory_bytes=peak[0] if service else None,
                             statements=statements,
                             selects=selects,
+                            p95_ms=outcome.p95_ms,
                         )
                     )
                     log(
                         f"round {round_number} {workload.key} {contestant}: "
                         f"{outcome.per_second:,.0f}/s p50 {outcome.p50_ms:.1f} ms "
-                        f"p99 {outcome.p99_ms:.1f} ms errors {outcome.errors}"
+                        f"p95 {outcome.p95_ms:.1f} ms p99 {outcome.p99_ms:.1f} ms "
+                        f"errors {outcome.errors}"
                     )
 
         open_loop_seconds = (
@@ -452,10 +554,18 @@ def run(options: Options) -> RunResult:
         )
         if open_loop_seconds > 0:
             result.open_loop = _open_loop(
-                options, open_loop_seconds, workloads, result.measurements, urls, keys, work
+                options,
+                open_loop_seconds,
+                workloads,
+                result.measurements,
+                urls,
+                keys[Population.ALL],
+                work,
             )
         if options.profile_seconds > 0:
-            result.profile = _profile(options, services[Contestant.HUB], urls, keys, work)
+            result.profile = _profile(
+                options, services[Contestant.HUB], urls, keys[Population.ALL], work
+            )
         if options.search:
             result.search = _search(server, database, options.enterprises)
         result.environment["load average at end"] = load_average()
@@ -484,7 +594,7 @@ def _runners(
     database: str,
     workloads: list[Workload],
     urls: dict[Contestant, str],
-    keys: Path,
+    keys: dict[Population, Path],
     work: Path,
     client: PartnerClient,
     skipped: dict[str, str],
@@ -493,14 +603,19 @@ def _runners(
     does not compile has no "pgbench, hub's SQL": that is noted in ``skipped``."""
     runners: dict[tuple[str, Contestant], Callable[[LoadShape], LoadResult]] = {}
     for workload in workloads:
+        population = keys[workload.population]
         for contestant in workload.contestants:
             if workload.partner:
                 runners[workload.key, contestant] = partial(
-                    _run_partner, workload, contestant, urls, keys, work, client
+                    _run_partner, workload, contestant, urls, population, work, client
                 )
             elif contestant.is_graphql:
-                config = write_wrk_config(workload, contestant, keys, work, seed=11)
-                runners[workload.key, contestant] = partial(run_wrk, urls[contestant], config)
+                config = write_wrk_config(workload, contestant, population, work, seed=11)
+                # A page's path is in each request; wrk takes the server from the URL.
+                url = urls[contestant]
+                if workload.page is not None:
+                    url = url.removesuffix("/graphql")
+                runners[workload.key, contestant] = partial(run_wrk, url, config)
             else:
                 try:
                     script = write_pgbench_script(workload, contestant, options.enterprises, work)
@@ -511,6 +626,14 @@ def _runners(
                     run_pgbench, server, database, script, directory=work
                 )
     return runners
+
+
+def _shape_of(workload: Workload, shape: LoadShape) -> LoadShape:
+    """The run's load shape, with the workload's own number of clients if it has one."""
+    if workload.connections is None:
+        return shape
+    connections = workload.connections
+    return LoadShape(shape.duration, connections, min(shape.threads, connections))
 
 
 def _run_partner(
@@ -675,10 +798,15 @@ def _search(server: Server, database: str, enterprises: int) -> str:
     return (done.stdout + done.stderr).strip()
 
 
+PORT_SEARCH = 98
+"""How far above the port asked for a free one is looked for: 4201 to 4299 by default."""
+
+
 def free_ports(options: Options) -> Options:
     """The same options with free ports (a port taken by someone else moves up)."""
     from dataclasses import replace
 
-    hub_port = free_port(options.hub_port, 4299)
-    postgraphile_port = free_port(max(options.postgraphile_port, hub_port + 1), 4299)
+    hub_port = free_port(options.hub_port, options.hub_port + PORT_SEARCH)
+    first = max(options.postgraphile_port, hub_port + 1)
+    postgraphile_port = free_port(first, first + PORT_SEARCH)
     return replace(options, hub_port=hub_port, postgraphile_port=postgraphile_port)

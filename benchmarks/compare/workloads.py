@@ -11,6 +11,11 @@ the answer's JSON; and ``one_statement``, which fetches the same data as plain r
 SELECT, the ceiling for a server that sends one statement per request. A workload sent with a
 partner's bearer token (W1p) has no pgbench scripts: pgbench has no token to check, and its
 statements would be those of the same workload without one.
+
+A page workload (P1) GETs one of the portal's pages instead of POSTing a document: it is the
+hub's alone (PostGraphile serves no pages, and pgbench would run the page's one statement,
+which W5 already measures), and its keys may be drawn from a chosen population of enterprises
+(``Population``) rather than from all of them.
 """
 
 from __future__ import annotations
@@ -55,6 +60,16 @@ class Contestant(StrEnum):
         return self in (Contestant.HUB, Contestant.POSTGRAPHILE)
 
 
+class Population(StrEnum):
+    """The enterprises a workload's keys are drawn from."""
+
+    ALL = "all"
+    """Every enterprise, published or not (a draft answers null, or 404 on a page)."""
+    FULL_RECORD = "full record"
+    """The published enterprises whose public credit file has every list of ``FULL_RECORD``
+    filled: the credit page with the most to show (see ``full_record_sql``)."""
+
+
 Canonical = Callable[[Mapping[str, Any]], Any]
 
 
@@ -77,6 +92,14 @@ class Workload:
     """Sent with a partner's bearer token (an ES256 JWT of the hub) to both GraphQL servers."""
     open_loop: bool = False
     """Also measured at a fixed arrival rate (half PostGraphile's peak) for the tail latency."""
+    page: str | None = None
+    """A portal page GETted instead of a document POSTed to /graphql: its path, ``{uscc}``
+    where the key goes. Only the hub serves pages."""
+    connections: int | None = None
+    """Concurrent clients the workload is defined with (a target's own figure), whatever the
+    run's ``--connections``; None: the run's."""
+    population: Population = Population.ALL
+    """Where the keys come from."""
 
     @property
     def batch(self) -> int:
@@ -85,6 +108,8 @@ class Workload:
 
     @property
     def contestants(self) -> tuple[Contestant, ...]:
+        if self.page is not None:
+            return (Contestant.HUB,)
         if self.one_statement is None:
             return (Contestant.HUB, Contestant.POSTGRAPHILE)
         return tuple(Contestant)
@@ -613,6 +638,81 @@ def _w5() -> Workload:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# P1: the portal's credit page of an enterprise with a full record (issue 14).
+
+PAGE_CLIENTS = 8
+"""Issue 14's concurrent clients for the credit page's p95."""
+
+FULL_RECORD: dict[str, str] = {
+    # Each list of the credit page that can be empty, as the public sees it, by its rule on
+    # the enterprise ``e``. The page always has the rest (name, grade, region).
+    "a blacklist listing in force": (
+        f"EXISTS (SELECT FROM blacklist_entry b WHERE b.enterprise_id = e.id AND {IN_FORCE})"
+    ),
+    "licences": (
+        f"EXISTS (SELECT FROM licence x WHERE x.enterprise_id = e.id AND {PUBLISHED.format(t='x')})"
+    ),
+    "spot checks with failed items": (
+        "EXISTS (SELECT FROM spot_check x WHERE x.enterprise_id = e.id AND "
+        f"{PUBLISHED.format(t='x')} AND "
+        "EXISTS (SELECT FROM spot_check_failed_item f WHERE f.spot_check_id = x.id))"
+    ),
+    "recalls": (
+        f"EXISTS (SELECT FROM recall x WHERE x.enterprise_id = e.id AND {PUBLISHED.format(t='x')})"
+    ),
+    "products": (
+        f"EXISTS (SELECT FROM product x WHERE x.enterprise_id = e.id AND {PUBLISHED.format(t='x')})"
+    ),
+}
+
+
+def lists_shown(enterprise: Mapping[str, Any]) -> int:
+    """How many of ``FULL_RECORD``'s lists the credit page's read (``enterprise`` of
+    hub/portal/queries/enterprise.graphql) has filled: the same rules, read by the hub."""
+    return sum(
+        (
+            enterprise["blacklisted"] is True,
+            enterprise["licences"]["totalCount"] > 0,
+            any(check["failedItems"] for check in enterprise["spotChecks"]["nodes"]),
+            enterprise["recalls"]["totalCount"] > 0,
+            enterprise["products"]["totalCount"] > 0,
+        )
+    )
+
+
+def full_record_sql() -> str:
+    """One query for P1's keys: ``uscc|lists`` of the published enterprises with the most of
+    ``FULL_RECORD``'s lists filled, in id order. At a million enterprises that should be all
+    five, for a few dozen of them (an estimate from the demo data's shares at 20,000: 1% listed
+    in force, an eighth of those with licences and failed checks, 2% of enterprises with
+    recalls); a small seed may have no full record, and then its fullest are taken and the
+    report says so. PostgreSQL hashes each EXISTS once (a hashed SubPlan), so the query reads
+    each table once, whatever the size."""
+    filled = " + ".join(f"({rule})::int" for rule in FULL_RECORD.values())
+    return (
+        "SELECT uscc, lists FROM (SELECT id, uscc, lists, max(lists) OVER () AS most FROM "
+        f"(SELECT e.id, e.uscc, {filled} AS lists FROM enterprise e "
+        f"WHERE {PUBLISHED.format(t='e')}) filled) ranked WHERE lists = most ORDER BY id"
+    )
+
+
+P1 = Workload(
+    key="P1",
+    title="the portal's credit page: GET /enterprises/{uscc} (HTML, the page's one read and its "
+    f"template), {PAGE_CLIENTS} concurrent clients, USCCs uniform over the enterprises with a "
+    "full public record (" + ", ".join(FULL_RECORD) + "); hub only",
+    keys=("uscc",),
+    zipf=0.0,
+    documents={},
+    canonical={},
+    one_statement=None,
+    page="/enterprises/{uscc}",
+    connections=PAGE_CLIENTS,
+    population=Population.FULL_RECORD,
+)
+
+
 ZIPF_EXPONENT = 1.1
 """pgbench's random_zipfian needs an exponent above 1; 1.1 sends about a quarter of the
 requests to the hottest 100 enterprises of a million."""
@@ -634,6 +734,7 @@ WORKLOADS: dict[str, Workload] = {
             0.0,
             partner=True,
         ),
+        P1,
     )
 }
 

@@ -1,6 +1,8 @@
--- The wrk script of benchmarks/run: POSTs one GraphQL document per request, with fresh keys.
+-- The wrk script of benchmarks/run: POSTs one GraphQL document per request, with fresh keys,
+-- or GETs one of the portal's pages (page=), with a fresh key in its path.
 --
 --   wrk -t2 -c32 -d20s -s wrk.lua http://127.0.0.1:4201/graphql -- CONFIG
+--   wrk -t2 -c8 -d20s -s wrk.lua http://127.0.0.1:4201 -- CONFIG       (a page)
 --
 -- CONFIG is a file of key=value lines written by benchmarks/compare/load.py:
 --   batch=0        the body file is sent as it is (a document without variables)
@@ -8,13 +10,15 @@
 --                  enterprise id order) and sent as the variables named by `names`
 --   names=A,B,...  the K variables' names (u1,u2,... for W1 and W3; u for W5)
 --   body=PATH      the whole body (batch=0), or its start up to `"variables": {` (batch>0)
+--   page=PATH      instead of body: GET this path, its `{uscc}` replaced by one key (batch=1)
 --   keys=PATH      the USCCs; key i belongs to the enterprise with id i
 --   zipf=S         0: uniform; S > 1: Zipf-distributed ranks with exponent S, drawn as
 --                  pgbench's random_zipfian draws them, so both favour the same enterprises
 --   seed=N         seeds each thread's generator (N + thread number)
 --   authorization=V  (optional) the Authorization header of every request: a bearer token
 --
--- A response is an error when its status is not 200 or its body has a GraphQL "errors" key.
+-- A response is an error when its status is not 200 or, for a document, its body has a GraphQL
+-- "errors" key (a page is HTML: its status says it all, 404 for an unknown enterprise).
 -- done() prints one line, `WRK_RESULT {json}`, that load.py reads.
 
 local threads = {}
@@ -26,7 +30,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local body, prefix
+local body, prefix, page
 local keys, key_count = {}, 0
 local names = {}
 local batch, zipf_s = 0, 0
@@ -49,10 +53,15 @@ function init(args)
   end
   batch = tonumber(config.batch)
   zipf_s = tonumber(config.zipf or "0")
-  if batch == 0 then
+  page = config.page
+  if page then
+    assert(batch == 1, "a page takes one key")
+  elseif batch == 0 then
     body = read_file(config.body)
   else
     prefix = read_file(config.body)
+  end
+  if batch > 0 then
     for line in io.lines(config.keys) do
       key_count = key_count + 1
       keys[key_count] = line
@@ -63,8 +72,13 @@ function init(args)
     assert(#names == batch, "names= must name batch= variables")
   end
   math.randomseed(tonumber(config.seed or "1") + thread_number)
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
+  if page then
+    wrk.method = "GET"
+    wrk.headers["Accept"] = "text/html"
+  else
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+  end
   if config.authorization then
     wrk.headers["Authorization"] = config.authorization
   end
@@ -92,6 +106,11 @@ local function pick()
 end
 
 function request()
+  if page then
+    -- A function as the replacement: its result is taken literally, whatever the key holds.
+    local path = page:gsub("{uscc}", function() return pick() end)
+    return wrk.format(nil, path)
+  end
   if batch == 0 then
     return wrk.format(nil, nil, nil, body)
   end
@@ -103,7 +122,7 @@ function request()
 end
 
 function response(status, headers, response_body)
-  if status ~= 200 or string.find(response_body, '"errors"', 1, true) then
+  if status ~= 200 or (not page and string.find(response_body, '"errors"', 1, true)) then
     errors = errors + 1
   end
 end
@@ -116,7 +135,8 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'WRK_RESULT {"requests": %d, "duration_us": %d, "socket_errors": %d, "bad_responses": %d, '
-      .. '"p50_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+      .. '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, bad,
-    latency:percentile(50), latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
+    latency.mean))
 end

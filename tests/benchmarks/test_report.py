@@ -133,3 +133,64 @@ def test_a_saved_run_renders_again_the_same(tmp_path: Path) -> None:
     saved = tmp_path / "run.json"
     saved.write_text(json.dumps(asdict(result), default=str))
     assert rerender(saved, tmp_path) == render(result)
+
+
+def _page(p95: float | None, errors: int = 0) -> Measurement:
+    return Measurement(
+        workload="P1",
+        contestant="hub",
+        round=1,
+        requests=3_000,
+        seconds=10.0,
+        p50_ms=20.0,
+        p99_ms=140.0,
+        errors=errors,
+        peak_memory_bytes=150 * 2**20,
+        statements=3_000,
+        selects=3_000,
+        p95_ms=p95,
+    )
+
+
+def _with_pages(*pages: Measurement, lists: int = 5) -> RunResult:
+    result = _result()
+    result.measurements += pages
+    result.populations = {
+        "full record": {"enterprises": 24, "lists": lists, "of": 5, "named": ["..."]}
+    }
+    return result
+
+
+def test_the_credit_page_is_held_to_a_p95_under_100_ms_on_full_records() -> None:
+    text = render(_with_pages(_page(80.0), _page(95.5)))
+    assert "## The portal's pages (hub only)" in text
+    assert (
+        "| P1 | `GET /enterprises/{uscc}` | 8 | 24 enterprises, each with all 5 lists | 300 "
+        "| 300 / 300 | 20.0 | 95.5 | 140.0 | 0 | 1.00 / 1.00 "
+        "| met (p95 < 100 ms, no errors, a full record) |"
+    ) in text
+    # The hub's alone: no ratio against PostGraphile.
+    assert "| P1 | n/a" not in text
+    slow = render(_with_pages(_page(80.0), _page(100.0, errors=2)))
+    assert "| not met: p95 < 100 ms, no errors (p95 < 100 ms, no errors, a full record) |" in slow
+    thin = render(_with_pages(_page(50.0), lists=4))
+    assert "| 24 enterprises with 4 of 5 lists: no enterprise of this seed has all 5 |" in thin
+    assert "| not met: a full record (p95 < 100 ms, no errors, a full record) |" in thin
+
+
+def test_a_run_of_pages_alone_has_no_ratio_table() -> None:
+    result = _with_pages(_page(80.0))
+    result.measurements = [m for m in result.measurements if m.workload == "P1"]
+    text = render(result)
+    assert "## Ratios (throughput)" not in text
+    assert "PostGraphile: not started (no workload of the run has it)." in text
+
+
+def test_a_run_saved_before_p95_and_pages_renders_again(tmp_path: Path) -> None:
+    saved = asdict(_result())
+    for measurement in saved["measurements"]:
+        del measurement["p95_ms"]
+    del saved["populations"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(saved, default=str))
+    assert rerender(path, tmp_path) == render(_result())

@@ -4,8 +4,9 @@ Real PostgreSQL (a fresh database on the server scripts/test starts), real `hub 
 PostGraphile on Node 22, real pgbench, wrk and vegeta: 1,000 enterprises, two seconds per
 contestant, workload and round, 8 connections (the test server is shared). The figures mean
 nothing at this size; what is checked is that every contestant answers every workload without an
-error (W1p with a partner's bearer token, which both servers verify), that the hub and
-PostGraphile return the same data, that the open-loop phase ran at half PostGraphile's rate, and
+error (W1p with a partner's bearer token, which both servers verify; P1, the portal's credit
+page, from the hub alone), that the hub and PostGraphile return the same data (P1: that its
+pages name their enterprises), that the open-loop phase ran at half PostGraphile's rate, and
 that the table is written.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 from benchmarks.compare.hubsql import compiled_queries
-from benchmarks.compare.workloads import WORKLOADS, Contestant
+from benchmarks.compare.workloads import FULL_RECORD, WORKLOADS, Contestant
 from tests.fixtures.databases import postgres_admin_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,9 +71,12 @@ def test_the_table_is_written_and_printed(smoke: dict[str, Any]) -> None:
     assert "| workload | contestant | requests/s |" in text
     assert "## Load time" in text
     assert "## Tail latency at a fixed arrival rate (open loop)" in text
-    for workload in WORKLOADS:
-        assert f"| {workload} | hub |" in text
-        assert f"| {workload} | PostGraphile |" in text
+    for key, workload in WORKLOADS.items():
+        assert f"| {key} | hub |" in text
+        assert (f"| {key} | PostGraphile |" in text) is (
+            Contestant.POSTGRAPHILE in workload.contestants
+        )
+    assert "## The portal's pages (hub only)" in text
     for workload in OPEN_LOOP:
         assert text.count(f"\n| {workload} | hub |") == 2  # closed loop, open loop
 
@@ -148,6 +152,31 @@ def test_hub_and_postgraphile_return_the_same_data(smoke: dict[str, Any]) -> Non
         assert len(compared) == 3, compared
         assert len({uscc for variables in compared for uscc in variables.values()}) == 3
     assert [list(v) for v in smoke["same_data"]["W5"]["variables"]] == [["u"]] * 3
+
+
+def test_p1_gets_the_credit_pages_of_the_fullest_records(smoke: dict[str, Any]) -> None:
+    found = smoke["populations"]["full record"]
+    assert set(found) == {"enterprises", "lists", "of", "named"}
+    assert found["of"] == len(FULL_RECORD) == 5
+    assert found["named"] == list(FULL_RECORD)
+    # At 1,000 enterprises no record is full; the fullest are taken, and the table says so.
+    # They have four lists, as the demo's enterprise 1 (the README's) has: all but a listing.
+    assert found["lists"] == 4
+    keys = (
+        f"{found['enterprises']} enterprises with {found['lists']} of 5 lists: "
+        "no enterprise of this seed has all 5"
+    )
+    assert f"| P1 | `GET /enterprises/{{uscc}}` | 8 | {keys} |" in smoke["report"]
+    check = smoke["same_data"]["P1"]
+    assert check["lists"] == found["lists"]
+    picked = [v["uscc"] for v in check["variables"]]
+    assert len(set(picked)) == min(3, found["enterprises"])
+    assert list(check["names"]) == picked
+    assert picked[0] == "91110000600037341L"  # the first in id order
+    runs = [m for m in smoke["measurements"] if m["workload"] == "P1"]
+    assert [(m["contestant"], m["round"]) for m in runs] == [("hub", 1), ("hub", 2)]
+    for m in runs:
+        assert 0 < m["p50_ms"] <= m["p95_ms"] <= m["p99_ms"], m
 
 
 def test_load_time_of_the_seed_and_of_plain_copy(smoke: dict[str, Any]) -> None:
