@@ -80,7 +80,7 @@ async def test_an_elasticsearch_outage_loses_nothing(
     # then: everything arrived, and the applied entries are forgotten
     assert applied == {EMBEDDED: 1, ELASTICSEARCH: 2}
     assert await _pending(sessionmaker, ELASTICSEARCH) == 0
-    assert await _names(sessionmaker, SearchService(elastic), "长江") == (
+    assert await _names(sessionmaker, SearchService(elastic, timeout=30), "长江") == (
         "elasticsearch",
         [first, second],
     )
