@@ -28,6 +28,7 @@ from schema.node import Node, resolve_node
 from schema.production import hide_suggestions, production_extensions
 from schema.quality.queries import QualityQuery
 from schema.recalls.queries import RecallsQuery
+from schema.scalars import SCALARS
 from schema.search.extension import SearchBackendReport
 from schema.search.queries import SearchQuery
 from schema.session import OperationSession
@@ -76,6 +77,7 @@ class TierSchema(strawberry.Schema):
     def __init__(self, tier: Tier, *, production: bool = False, **kwargs: Any) -> None:
         self.tier = tier
         self.production = production
+        kwargs.setdefault("scalar_overrides", SCALARS)
         super().__init__(**kwargs)
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:

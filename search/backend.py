@@ -121,5 +121,6 @@ class BackendUnavailableError(Exception):
 
 
 def sort_facet(counts: dict[Any, int]) -> list[tuple[Any, int]]:
-    """Largest count first, then by value (None last): the same order on every backend."""
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+    """Largest count first, then by value (None last): the same order on every backend.
+    Values compare as text, so that a facet of booleans (false before true) sorts too."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0] is None, str(item[0])))

@@ -54,13 +54,14 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from sqlalchemy import Date, DateTime, Integer, String
+from sqlalchemy import DateTime
 from strawberry.utils.str_converters import to_camel_case
 
 from hub.enterprise.models import CreditGrade, EnterpriseStatus
 from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
+from hub.kit import pagination
 from hub.kit.codes import parse_region_code
-from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor
+from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_cursor, decode_cursor
 from schema.access import PUBLIC, access_of
 from schema.compiled.relations import LISTS, LOOKUPS, RELATIONS, Filtering, ListLink, Relation
 from schema.federation.plan import ID_KEY, key_of
@@ -178,9 +179,13 @@ def _enum(cls: type[Enum]) -> Callable[[Any], Any]:
     return parse
 
 
-def _after(width: int) -> Callable[[Any], Any]:
+def _after(kinds: tuple[str | None, ...]) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
-        return None if value is None else decode_cursor(_string(value), width)
+        if value is None:
+            return None
+        values = decode_cursor(_string(value), len(kinds))
+        check_cursor(values, kinds)
+        return values
 
     return parse
 
@@ -773,7 +778,9 @@ class Compiler:
         sort = keys or relation.keys
         if after_node is not None:
             self._cursor_keys(relation, sort)
-            after = self._input(after_node, _after(len(sort)))
+            after = self._input(
+                after_node, _after(tuple(cursor_kind(relation, key) for key in sort))
+            )
         filter = self._filter(definition, arguments, relation)
         fields: list[tuple[str, Any]] = []
         for key, child in self.collect(node.selection_set, type_):
@@ -844,19 +851,8 @@ class Compiler:
 
 
 def cursor_kind(relation: Relation, key: str) -> str | None:
-    """How a sort key's value is written in a cursor (``encode_cursor``): ``date``,
-    ``datetime``, ``text`` or ``integer``; None for a kind the statement cannot write."""
-    sql_type = relation.model.__table__.columns[key].type
-    stored = getattr(sql_type, "impl", sql_type)
-    if isinstance(stored, DateTime):
-        return "datetime"
-    if isinstance(stored, Date):
-        return "date"
-    if isinstance(stored, Integer):
-        return "integer"
-    if isinstance(stored, String):
-        return "text"
-    return None
+    """How a sort key's value is written in a cursor (``pagination.cursor_kind``)."""
+    return pagination.cursor_kind(relation.model.__table__.columns[key])
 
 
 def _representation(value: Any, keys: Mapping[str, str]) -> tuple[str, Any]:
