@@ -29,6 +29,7 @@ from hub.licence.models import LicenceStatus
 from hub.limits import Limits
 from hub.quality.models import CheckResult
 from schema.build import build_schema
+from schema.compiled.compiler import Operation
 from schema.compiled.endpoint import CompiledReads
 from schema.node import encode_id
 from tests.fixtures.blacklist import make_entry, make_removal
@@ -455,12 +456,9 @@ async def test_pages_follow_cursors_like_the_resolvers(
 
 NOT_COMPILED = {
     "personal data": "{ enterprise(uscc: $u) { legalRepresentativeIdNumber } }",
-    "a directive": "{ enterprise(uscc: $u) { name @include(if: true) } }",
     "a search": '{ searchEnterprises(query: "华为") { totalCount } }',
     "suppressed statistics": "{ statistics { recallsByMonth { month count } } }",
     "many global IDs": '{ nodes(ids: ["RW50ZXJwcmlzZTox"]) { id } }',
-    "an order in a variable": "{ enterprises(order: $o) { totalCount } }",
-    "a field asked twice": "{ enterprise(uscc: $u) { name n: name name } }",
     "an invalid document": "{ enterprise(uscc: $u) { nope } }",
 }
 
@@ -471,6 +469,51 @@ def test_what_the_compiler_leaves_to_the_resolvers(case: str) -> None:
     query = "query($u: String!, $o: EnterpriseOrder) " + NOT_COMPILED[case]
     assert reads.tiers[Tier.INTERNAL].reason(query) is not None
     assert reads.tiers[Tier.INTERNAL].plan(query, None) is None
+
+
+SHAPED = (
+    "query($u: String!, $x: Boolean!, $o: EnterpriseOrder) {"
+    " enterprise(uscc: $u) { name creditGrade @include(if: $x) uscc @skip(if: $x)"
+    " region { code } ...R region { name } name }"
+    " enterprises(order: $o, first: 3) @skip(if: false) { nodes { name } edges { cursor } }"
+    " ... @include(if: $x) { licence: enterprises(first: 1) { totalCount } } }"
+    " fragment R on Enterprise { region { code name } }"
+)
+"""``@include``/``@skip`` and an ``order``, by variable: compiled for each of their values;
+and a response key selected more than once (``region``, ``name``): merged, as GraphQL does."""
+
+
+@postgres_only
+async def test_directives_orders_by_variable_and_merged_fields_compile(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+) -> None:
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    answers = []
+    for x, order in [(True, "NAME"), (False, "NAME"), (True, None), (False, "OLDEST")]:
+        variables: dict[str, Any] = {"u": world.firm.uscc, "x": x}
+        if order is not None:
+            variables["o"] = order
+        compiled, resolved = await _both(reads, sessionmaker, PUBLIC, SHAPED, variables)
+        assert compiled == resolved
+        answers.append(compiled["data"])
+    assert [sorted(a["enterprise"]) for a in answers] == [
+        ["creditGrade", "name", "region"],
+        ["name", "region", "uscc"],
+        ["creditGrade", "name", "region"],
+        ["name", "region", "uscc"],
+    ]
+    assert sorted(answers[0]["enterprise"]["region"]) == ["code", "name"]
+    assert ["licence" in a for a in answers] == [True, False, True, False]
+    assert answers[0]["enterprises"] != answers[2]["enterprises"]  # by name, and newest first
+    plan = reads.tiers[Tier.PUBLIC].plan(SHAPED, None)
+    assert plan is not None
+    assert len(plan.operations) == 4  # one operation for each of the four shapes
+    assert all(isinstance(operation, Operation) for operation in plan.operations.values())
 
 
 BAD_ARGUMENTS = [

@@ -70,12 +70,12 @@ EXCLUDED: dict[FieldKey, str] = {}
 from the embedded index, the same backend for both apps, so they are compared too."""
 
 # The compiled shares of these documents, measured on 2026-12-06 (the compiler takes every
-# SQL-backed root and the README's credit file; it leaves search, statistics, complaints,
-# `nodes`, personal data, directives, an order given by a variable and a response key
-# selected twice to the resolvers): 55.7% public, 43.5% partner, 44.0% internal. The seed is
-# fixed, so the shares move only with the code; the floors leave two points for a change of
-# the generator. Raise them as the compiler takes more.
-COMPILED_FLOOR = {"public": 0.53, "partner": 0.41, "internal": 0.42}
+# SQL-backed root, the README's credit file, and directives and orders given by variable; it
+# leaves search, statistics, complaints, `nodes`, personal data and a response key selected
+# twice to the resolvers): 60.7% public, 47.0% partner, 47.9% internal. The seed is fixed, so
+# the shares move only with the code; the floors leave two points for a change of the
+# generator. Raise them as the compiler takes more.
+COMPILED_FLOOR = {"public": 0.58, "partner": 0.45, "internal": 0.46}
 
 MAX_DEPTH = 5
 """Deep enough for every field (the deepest is 4 fields down), shallow enough to be quick."""
@@ -329,6 +329,19 @@ def _comparable(answer: dict[str, Any]) -> dict[str, Any]:
     return {"data": answer.get("data"), "errors": errors}
 
 
+def _alike(on: dict[str, Any], off: dict[str, Any]) -> bool:
+    """Equal, as ``_comparable`` sees them. But when an error nulls the whole answer, graphql-
+    core cancels the fields still running, so whether their own errors made it into the answer
+    depends on which finished first: then both answers must be null, and the errors of one must
+    be among the other's (the same messages, codes and paths), none of them made up."""
+    a, b = _comparable(on), _comparable(off)
+    if a == b:
+        return True
+    if a["data"] is not None or b["data"] is not None or not a["errors"] or not b["errors"]:
+        return False
+    return set(a["errors"]) <= set(b["errors"]) or set(b["errors"]) <= set(a["errors"])
+
+
 # -- the test -------------------------------------------------------------------------------
 
 
@@ -403,7 +416,7 @@ def _check(answers: Answers, tally: Tally, reasons: _Reasons) -> None:
         logged = "\n  ".join(reasons.failures)  # of the whole batch: which one is not known
         detail = f"answer: {off.text}\nlogged by hub.graphql in its batch:\n  {logged}"
         tally.add(Problem("internal error", generated, detail))
-    if _comparable(answer_on) != _comparable(answer_off):
+    if not _alike(answer_on, answer_off):
         detail = (
             f"compiled on:  {json.dumps(answer_on, ensure_ascii=False)}\n"
             f"compiled off: {json.dumps(answer_off, ensure_ascii=False)}"
