@@ -24,7 +24,7 @@ from schema.enterprise import Enterprise
 from schema.errors import InputRules, publish_errors
 from schema.licensing.queries import LicensingQuery
 from schema.limits import QueryLimits
-from schema.node import Node, resolve_node
+from schema.node import MAX_NODES, Node, resolve_node
 from schema.production import hide_suggestions, production_extensions
 from schema.quality.queries import QualityQuery
 from schema.recalls.queries import RecallsQuery
@@ -35,8 +35,6 @@ from schema.session import OperationSession
 from schema.statistics.queries import StatisticsQuery
 from schema.warnings.queries import WarningsQuery
 from schema.warnings.types import ConsumerWarning
-
-MAX_NODES = 100
 
 
 @strawberry.type(description="The Quality Credit Hub: national product-quality credit data.")

@@ -69,7 +69,7 @@ from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_cursor, d
 from schema.access import PUBLIC, access_of
 from schema.compiled.relations import LISTS, LOOKUPS, RELATIONS, Filtering, ListLink, Relation
 from schema.federation.plan import ID_KEY, key_of
-from schema.node import decode_id, fetchable
+from schema.node import MAX_NODES, decode_id, fetchable
 
 DEFINITION = "strawberry-definition"
 
@@ -511,8 +511,8 @@ class GlobalId:
 
 @dataclass(frozen=True, slots=True)
 class EntitiesRoot:
-    """``_entities``: each representation's object, of each type it may name, by the type's
-    key (``keys``: its column, ``id`` or the natural key)."""
+    """``_entities`` (and ``nodes(ids:)``): each representation's (each ID's) object, of each
+    type it may name, by the type's key (``keys``: its column, ``id`` or the natural key)."""
 
     candidates: Mapping[str, Obj]
     keys: Mapping[str, str]
@@ -713,6 +713,8 @@ class Compiler:
             return self.node(node, query)
         if name == "_entities":
             return self.entities(node)
+        if name == "nodes":
+            return self.nodes(node, query)
         lookup = LOOKUPS.get(name)
         if lookup is not None:
             self._check_access(query, name)
@@ -753,13 +755,7 @@ class Compiler:
         sends the request to the resolvers."""
         self._check_access(query, "node")
         arguments = self._arguments(node, {"id"})
-        candidates: dict[str, Obj] = {}
-        for type_name, access in fetchable().items():
-            type_ = self.schema.get_type(type_name)
-            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
-                continue
-            assert isinstance(type_, GraphQLObjectType)
-            candidates[type_name] = self.object(node, type_)
+        candidates = self._fetchable(node)
         known = frozenset(candidates)
 
         def parse(value: Any) -> GlobalId:
@@ -770,28 +766,51 @@ class Compiler:
 
         return NodeRoot(candidates, self._input(arguments.get("id"), parse))
 
+    def nodes(self, node: FieldNode, query: GraphQLObjectType) -> EntitiesRoot:
+        """``nodes(ids:)``: each ID's object or null, in order, as ``node(id:)`` finds one."""
+        self._check_access(query, "nodes")
+        arguments = self._arguments(node, {"ids"})
+        candidates = self._fetchable(node)
+        known = frozenset(candidates)
+
+        def parse(value: Any) -> list[tuple[str, Any]]:
+            if not isinstance(value, list) or len(value) > MAX_NODES:
+                raise FallbackError("not a list of at most MAX_NODES IDs")
+            found = [decode_id(_string(item), "ids") for item in value]
+            if not all(type_name in known for type_name, _ in found):
+                raise FallbackError("nodes(ids:) of a type without a SQL form")
+            return found
+
+        keys = dict.fromkeys(candidates, "id")
+        return EntitiesRoot(candidates, keys, self._input(arguments.get("ids"), parse))
+
+    def _fetchable(self, node: FieldNode) -> dict[str, Obj]:
+        """The object of ``node``'s selection for each type an ID may name that has a SQL form
+        and that every caller may fetch (``schema.node.fetchable``)."""
+        candidates: dict[str, Obj] = {}
+        for type_name, access in fetchable().items():
+            type_ = self.schema.get_type(type_name)
+            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
+                continue
+            assert isinstance(type_, GraphQLObjectType)
+            candidates[type_name] = self.object(node, type_)
+        return candidates
+
     def entities(self, node: FieldNode) -> EntitiesRoot:
         """A federation subgraph's ``_entities(representations:)``: each representation's
         object, looked up by its type's key (``schema.federation.plan``), in order. Only
         types with a SQL form that every caller may fetch; another sends the request to the
         resolvers."""
         arguments = self._arguments(node, {"representations"})
-        candidates: dict[str, tuple[str, Obj]] = {}
-        for type_name, access in fetchable().items():
-            type_ = self.schema.get_type(type_name)
-            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
-                continue
-            assert isinstance(type_, GraphQLObjectType)
-            candidates[type_name] = (key_of(type_name), self.object(node, type_))
-        keys = {name: key for name, (key, _) in candidates.items()}
+        candidates = self._fetchable(node)
+        keys = {name: key_of(name) for name in candidates}
 
         def parse(value: Any) -> list[tuple[str, Any]]:
             if not isinstance(value, list):
                 raise FallbackError("representations are not a list")
             return [_representation(item, keys) for item in value]
 
-        target = {name: obj for name, (_, obj) in candidates.items()}
-        return EntitiesRoot(target, keys, self._input(arguments.get("representations"), parse))
+        return EntitiesRoot(candidates, keys, self._input(arguments.get("representations"), parse))
 
     def object(self, node: FieldNode, type_: GraphQLObjectType) -> Obj:
         relation = RELATIONS.get(type_.name)

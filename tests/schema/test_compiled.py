@@ -188,6 +188,11 @@ NODE = """query($id: ID!) { node(id: $id) { id __typename ... on Enterprise { us
   fragment Listing on BlacklistEntry { listedAt enterprise { uscc } }"""
 """``node(id:)``: the fields of the type the ID names, of no other."""
 
+NODES = """query($ids: [ID!]!) { nodes(ids: $ids) { id __typename ... on Enterprise { uscc
+  blacklisted } ... on Licence { number } ...Listing } }
+  fragment Listing on BlacklistEntry { listedAt enterprise { uscc } }"""
+"""``nodes(ids:)``: each ID's object or null, in the order given, a type's ID twice too."""
+
 EVERY_FIELD = """query($u: String!) { enterprise(uscc: $u) { __typename id uscc name status
   legalRepresentative address establishedOn creditGrade sourceAgency publishedAt blacklisted
   region { code name __typename } industry { code name }
@@ -286,6 +291,7 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
         (CREDIT_FILE, {"u": world.absent}),
         (EVERY_FIELD, {"u": firm}),
         *((NODE, {"id": encode_id(kind, pk)}) for kind, pk in world.nodes),
+        (NODES, {"ids": [encode_id(kind, pk) for kind, pk in world.nodes] * 2}),
         (ROOTS, {"l": world.licence, "g": world.gtin}),
         (ROOTS, {"l": world.licence.lower(), "g": world.gtin, "r": "FAIL"}),
         (
@@ -458,7 +464,6 @@ NOT_COMPILED = {
     "personal data": "{ enterprise(uscc: $u) { legalRepresentativeIdNumber } }",
     "a search": '{ searchEnterprises(query: "华为") { totalCount } }',
     "suppressed statistics": "{ statistics { recallsByMonth { month count } } }",
-    "many global IDs": '{ nodes(ids: ["RW50ZXJwcmlzZTox"]) { id } }',
     "an invalid document": "{ enterprise(uscc: $u) { nope } }",
 }
 
@@ -517,6 +522,8 @@ async def test_directives_orders_by_variable_and_merged_fields_compile(
 
 
 BAD_ARGUMENTS = [
+    ("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ["RW50ZXJwcmlzZTox"] * 101}),
+    ("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ["RW50ZXJwcmlzZTox", "!!"]}),
     ("query($u: String!) { enterprise(uscc: $u) { name } }", {"u": "not-a-uscc"}),
     ("query($u: String!) { enterprise(uscc: $u) { name } }", {"u": 12}),
     ("query($u: String!) { enterprise(uscc: $u) { name } }", {}),
