@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from hub.portal import labels
+from hub.portal.fixed_translations import FixedTranslations, fixed
 from hub.portal.language import COOKIE, COOKIE_MAX_AGE, Choice, Language, translations
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -67,15 +68,23 @@ class Pages:
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True),
             undefined=StrictUndefined,
-            extensions=["jinja2.ext.i18n"],
+            extensions=["jinja2.ext.i18n", FixedTranslations],
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        catalog = translations(language)
+        # The literal _("...") of the templates are translated as they compile; a _ with
+        # variables is the i18n extension's, at render time.
+        environment.fixed_translations = catalog  # type: ignore[attr-defined]
         environment.install_gettext_translations(  # type: ignore[attr-defined]
-            translations(language), newstyle=True
+            catalog, newstyle=True
         )
         environment.filters["highlight"] = highlight
-        environment.globals["labels"] = labels.ALL
+        # The enum values' labels, translated once: a page shows dozens of them.
+        environment.globals["labels"] = {
+            name: {value: fixed(catalog, label) for value, label in table.items()}
+            for name, table in labels.ALL.items()
+        }
         environment.globals["lang"] = language
         return Jinja2Templates(env=environment)
 
