@@ -194,3 +194,16 @@ def test_a_run_saved_before_p95_and_pages_renders_again(tmp_path: Path) -> None:
     path = tmp_path / "old.json"
     path.write_text(json.dumps(saved, default=str))
     assert rerender(path, tmp_path) == render(_result())
+
+
+def test_a_run_on_a_copy_of_a_seeded_database_times_no_load() -> None:
+    seeded = render(_result())
+    assert "| `hub demo seed` (its own figure; the whole command" in seeded
+    result = _result()
+    result.load_time = {"from_database": "p1_1m", "rows": 9_492_416, "tables": {}}
+    copied = render(result)
+    assert "| `hub demo seed`" not in copied
+    assert (
+        "## Load time\n\nNot timed: the run measured a copy of `p1_1m` (9,492,416 rows), a "
+        "database seeded before the run (`--from-database`).\n\n## Throughput and latency"
+    ) in copied

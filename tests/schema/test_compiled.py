@@ -29,8 +29,9 @@ from hub.licence.models import LicenceStatus
 from hub.limits import Limits
 from hub.quality.models import CheckResult
 from schema.build import build_schema
-from schema.compiled.compiler import Operation
+from schema.compiled.compiler import FallbackError, Operation
 from schema.compiled.endpoint import CompiledReads
+from schema.compiled.plan import CompiledQueries
 from schema.node import encode_id
 from tests.fixtures.blacklist import make_entry, make_removal
 from tests.fixtures.codes import uscc
@@ -632,3 +633,33 @@ async def test_reads_beyond_the_concurrency_wait_their_turn_in_arrival_order(
 
     await asyncio.gather(*(read(n) for n in range(6)))
     assert done == list(range(6))
+
+
+def test_a_plan_measures_each_set_of_first_values_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measure depends on the ``first`` values alone: each is measured once, and what
+    is over the limits still goes to the resolvers, every time it is asked."""
+    from schema.compiled import plan as plans
+
+    limits = Limits().public.model_copy(update={"max_cost": 21})
+    queries = CompiledQueries(build_schema(Tier.PUBLIC)._schema, limits, sees_unpublished=False)
+    plan = queries.plan("query($n: Int) { enterprises(first: $n) { nodes { name } } }", None)
+    assert plan is not None
+    measured: list[Any] = []
+    real = plans.measure
+
+    def measure(*arguments: Any) -> Any:
+        measured.append(arguments[3].get("n", "absent"))
+        return real(*arguments)
+
+    monkeypatch.setattr(plans, "measure", measure)
+    outcomes = []
+    for variables in ({"n": 10}, {"n": 11}, {"n": 10}, {"n": 11}, {}, {}, {"n": True}, {"n": True}):
+        try:
+            plan.bind(variables)
+            outcomes.append("compiled")
+        except FallbackError:
+            outcomes.append("resolvers")
+    # 1 + 10 × (1 + 1) = 21: at the limit; 11 items, or the default 20, are over it
+    assert outcomes == ["compiled", "resolvers"] * 2 + ["resolvers"] * 4
+    # True is no whole number: measured at every request, never remembered
+    assert measured == [10, 11, "absent", True, True]
