@@ -35,6 +35,7 @@ from benchmarks.compare.load import (
 from benchmarks.compare.partner import PartnerClient, create_client, save_jwks
 from benchmarks.compare.postgres import OwnServer, Server, server_of, wait_until_ready
 from benchmarks.compare.processes import Service, free_port, load_average, peak_memory
+from benchmarks.compare.report import render
 from benchmarks.compare.servers import (
     PEERS,
     TokenCheck,
@@ -595,8 +596,6 @@ def run(options: Options) -> RunResult:
         if options.search:
             result.search = _search(server, database, options.enterprises)
         result.environment["load average at end"] = load_average()
-
-    from benchmarks.compare.report import render
 
     result.report = render(result)
     options.output.mkdir(parents=True, exist_ok=True)
