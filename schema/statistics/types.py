@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from hub.auth.principal import ANONYMOUS
 from hub.blacklist.repository import BlacklistRepository
+from hub.db import HubSession
 from hub.errors import BadUserInputError
-from hub.kit.months import MonthCount, parse_month
+from hub.kit.memo import SlowReads
+from hub.kit.months import MonthCount, month_start, parse_month
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.quality.repository import FailureRate, RateGrouping, SpotCheckRepository
 from hub.recall.repository import RecallRepository
@@ -35,6 +39,8 @@ _RULE = (
     "counts that keep it from being worked out from a total, by the rules of the public "
     "complaint statistics."
 )
+T = TypeVar("T")
+
 _WITHHELD = f"Counts below {SUPPRESSION_THRESHOLD} are withheld, with complementary ones."
 
 
@@ -85,6 +91,35 @@ class MonthlyCount:
         return cls(month=row.month, count=row.count, withheld=row.count is None)
 
 
+async def _figures(info: Info, now: datetime, read: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``read(session, now, *args)``: the same for every caller, so computed once for all and
+    kept a while (``hub.kit.memo.SlowReads``, the app's), by the month under way at ``now``
+    (a refresh reads at the instant of the request that started it); without the app's (a
+    test's sessionmaker), in the request's own session."""
+    request = info.context.request
+    slow = getattr(request.app.state, "figures", None) if request is not None else None
+    if not isinstance(slow, SlowReads):
+        return await read(info.context.session, now, *args)
+    key = (read.__name__, month_start(now), *args)
+    return await slow.get(key, lambda session: read(session, now, *args))
+
+
+async def _failure_rates(session: HubSession, now: datetime, by: RateGrouping) -> list[FailureRate]:
+    return await SpotCheckRepository(session, ANONYMOUS).failure_rates(by, now)
+
+
+async def _recalls_by_month(
+    session: HubSession, now: datetime, first: str | None, last: str | None
+) -> list[MonthCount]:
+    return await RecallRepository(session, ANONYMOUS).counts_by_month(first, last, now)
+
+
+async def _listings_by_month(
+    session: HubSession, now: datetime, first: str | None, last: str | None
+) -> list[MonthCount]:
+    return await BlacklistRepository(session, ANONYMOUS).counts_by_month(first, last, now)
+
+
 def _range(from_month: str | None, to_month: str | None) -> tuple[str | None, str | None]:
     first = None if from_month is None else parse_month(from_month, "fromMonth")
     last = None if to_month is None else parse_month(to_month, "toMonth")
@@ -96,7 +131,8 @@ def _range(from_month: str | None, to_month: str | None) -> tuple[str | None, st
 @strawberry.type(
     description="Figures computed from published records only, the same for every caller and "
     "on the portal's statistics page: what the public lists hold, counted. Each covers the "
-    "months that are over (Asia/Shanghai), up to the last one. " + _RULE
+    "months that are over (Asia/Shanghai), up to the last one, and is kept up to five minutes: "
+    "a record published now counts within five minutes. " + _RULE
 )
 class Statistics:
     now: strawberry.Private[datetime]
@@ -106,8 +142,7 @@ class Statistics:
         "their failure rate; provinces without a spot check are left out. " + _WITHHELD
     )
     async def spot_checks_by_region(self, info: Info) -> list[SpotCheckRate]:
-        repository = SpotCheckRepository(info.context.session, info.context.principal)
-        rows = await repository.failure_rates(RateGrouping.PROVINCE, self.now)
+        rows = await _figures(info, self.now, _failure_rates, RateGrouping.PROVINCE)
         loader = info.context.loader(credit_loaders.region_by_code)
         regions = await loader.load_many([row.key for row in rows])
         return [
@@ -120,8 +155,7 @@ class Statistics:
         "failure rate; categories without a spot check are left out. " + _WITHHELD
     )
     async def spot_checks_by_category(self, info: Info) -> list[SpotCheckRate]:
-        repository = SpotCheckRepository(info.context.session, info.context.principal)
-        rows = await repository.failure_rates(RateGrouping.CATEGORY, self.now)
+        rows = await _figures(info, self.now, _failure_rates, RateGrouping.CATEGORY)
         return [SpotCheckRate.of(row) for row in rows]
 
     @resolver(
@@ -132,10 +166,8 @@ class Statistics:
         self, info: Info, from_month: FromMonth = None, to_month: ToMonth = None
     ) -> list[MonthlyCount]:
         first, last = _range(from_month, to_month)
-        repository = RecallRepository(info.context.session, info.context.principal)
-        return [
-            MonthlyCount.of(row) for row in await repository.counts_by_month(first, last, self.now)
-        ]
+        rows = await _figures(info, self.now, _recalls_by_month, first, last)
+        return [MonthlyCount.of(row) for row in rows]
 
     @resolver(
         description="Blacklist listings the public sees (published, in their publicity period, "
@@ -146,7 +178,5 @@ class Statistics:
         self, info: Info, from_month: FromMonth = None, to_month: ToMonth = None
     ) -> list[MonthlyCount]:
         first, last = _range(from_month, to_month)
-        repository = BlacklistRepository(info.context.session, info.context.principal)
-        return [
-            MonthlyCount.of(row) for row in await repository.counts_by_month(first, last, self.now)
-        ]
+        rows = await _figures(info, self.now, _listings_by_month, first, last)
+        return [MonthlyCount.of(row) for row in rows]
