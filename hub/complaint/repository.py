@@ -163,7 +163,15 @@ class ComplaintRepository(Repository):
         The same for every caller: the filter picks whole cells after the table is suppressed,
         so no choice of filter or grouping changes which cells are withheld.
         """
-        table = await self.published_table(now)
+        return await self.sums(await self.published_table(now), dimensions, filter)
+
+    async def sums(
+        self,
+        table: SuppressedTable,
+        dimensions: Collection[ComplaintDimension],
+        filter: TableFilter,
+    ) -> list[ComplaintCount]:
+        """``statistics`` of a table read before (``published_table``)."""
         keep = [i for i, d in enumerate(TABLE_DIMENSIONS) if d in dimensions]
         totals = table.totals(keep, filter.holds)
         names = await self._region_names({t.key[1] for t in totals if t.key[1] is not None})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import strawberry
 
@@ -12,8 +11,7 @@ from hub.auth.principal import ANONYMOUS
 from hub.blacklist.repository import BlacklistRepository
 from hub.db import HubSession
 from hub.errors import BadUserInputError
-from hub.kit.memo import SlowReads
-from hub.kit.months import MonthCount, month_start, parse_month
+from hub.kit.months import MonthCount, parse_month
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.quality.repository import FailureRate, RateGrouping, SpotCheckRepository
 from hub.recall.repository import RecallRepository
@@ -21,6 +19,7 @@ from schema.access import argument, field, resolver
 from schema.context import Info
 from schema.credit import loaders as credit_loaders
 from schema.credit.types import Region
+from schema.figures import kept
 
 FromMonth = Annotated[
     str | None,
@@ -39,8 +38,6 @@ _RULE = (
     "counts that keep it from being worked out from a total, by the rules of the public "
     "complaint statistics."
 )
-T = TypeVar("T")
-
 _WITHHELD = f"Counts below {SUPPRESSION_THRESHOLD} are withheld, with complementary ones."
 
 
@@ -91,19 +88,6 @@ class MonthlyCount:
         return cls(month=row.month, count=row.count, withheld=row.count is None)
 
 
-async def _figures(info: Info, now: datetime, read: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """``read(session, now, *args)``: the same for every caller, so computed once for all and
-    kept a while (``hub.kit.memo.SlowReads``, the app's), by the month under way at ``now``
-    (a refresh reads at the instant of the request that started it); without the app's (a
-    test's sessionmaker), in the request's own session."""
-    request = info.context.request
-    slow = getattr(request.app.state, "figures", None) if request is not None else None
-    if not isinstance(slow, SlowReads):
-        return await read(info.context.session, now, *args)
-    key = (read.__name__, month_start(now), *args)
-    return await slow.get(key, lambda session: read(session, now, *args))
-
-
 async def _failure_rates(session: HubSession, now: datetime, by: RateGrouping) -> list[FailureRate]:
     return await SpotCheckRepository(session, ANONYMOUS).failure_rates(by, now)
 
@@ -142,7 +126,7 @@ class Statistics:
         "their failure rate; provinces without a spot check are left out. " + _WITHHELD
     )
     async def spot_checks_by_region(self, info: Info) -> list[SpotCheckRate]:
-        rows = await _figures(info, self.now, _failure_rates, RateGrouping.PROVINCE)
+        rows = await kept(info, self.now, _failure_rates, RateGrouping.PROVINCE)
         loader = info.context.loader(credit_loaders.region_by_code)
         regions = await loader.load_many([row.key for row in rows])
         return [
@@ -155,7 +139,7 @@ class Statistics:
         "failure rate; categories without a spot check are left out. " + _WITHHELD
     )
     async def spot_checks_by_category(self, info: Info) -> list[SpotCheckRate]:
-        rows = await _figures(info, self.now, _failure_rates, RateGrouping.CATEGORY)
+        rows = await kept(info, self.now, _failure_rates, RateGrouping.CATEGORY)
         return [SpotCheckRate.of(row) for row in rows]
 
     @resolver(
@@ -166,7 +150,7 @@ class Statistics:
         self, info: Info, from_month: FromMonth = None, to_month: ToMonth = None
     ) -> list[MonthlyCount]:
         first, last = _range(from_month, to_month)
-        rows = await _figures(info, self.now, _recalls_by_month, first, last)
+        rows = await kept(info, self.now, _recalls_by_month, first, last)
         return [MonthlyCount.of(row) for row in rows]
 
     @resolver(
@@ -178,5 +162,5 @@ class Statistics:
         self, info: Info, from_month: FromMonth = None, to_month: ToMonth = None
     ) -> list[MonthlyCount]:
         first, last = _range(from_month, to_month)
-        rows = await _figures(info, self.now, _listings_by_month, first, last)
+        rows = await kept(info, self.now, _listings_by_month, first, last)
         return [MonthlyCount.of(row) for row in rows]
