@@ -40,6 +40,7 @@ def summarise(runs: list[Measurement]) -> dict[str, Any]:
     seconds = sum(r.seconds for r in runs)
     memory = [r.peak_memory_bytes for r in runs if r.peak_memory_bytes is not None]
     p95 = [r.p95_ms for r in runs if r.p95_ms is not None]
+    cpu = [r.cpu_seconds for r in runs if r.cpu_seconds is not None]
     return {
         "rate": requests / seconds if seconds else 0.0,
         "rounds": [r.requests / r.seconds if r.seconds else 0.0 for r in runs],
@@ -50,6 +51,8 @@ def summarise(runs: list[Measurement]) -> dict[str, Any]:
         "memory": max(memory) if memory else None,
         "statements": sum(r.statements for r in runs) / requests if requests else 0.0,
         "selects": sum(r.selects for r in runs) / requests if requests else 0.0,
+        # Per request, in ms: only when every round recorded it.
+        "cpu": 1000 * sum(cpu) / requests if requests and len(cpu) == len(runs) else None,
     }
 
 
@@ -139,11 +142,13 @@ def _pages_section(
         "published enterprises with the fullest public credit file, the most of its lists "
         "filled (" + ", ".join(FULL_RECORD) + "; a full record has them all), over the "
         "workload's own number of connections: concurrent clients, each sending its next "
-        "request when its last is answered. Errors: sockets, statuses other than 200.",
+        "request when its last is answered. Errors: sockets, statuses other than 200. "
+        "CPU/page: user and system CPU time of the hub's processes over the rounds, divided by "
+        "the pages served: what a page costs the hub, however busy the rest of the machine.",
         "",
         "| workload | page | clients | keys | requests/s | per round | p50 ms | p95 ms | p99 ms "
-        "| errors | SQL/request | target (issue 14) |",
-        "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|",
+        "| errors | SQL/request | CPU/page | target (issue 14) |",
+        "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for key in pages:
         workload = WORKLOADS[key]
@@ -165,11 +170,12 @@ def _pages_section(
             verdict = "met" if not missed else "not met: " + ", ".join(missed)
             target = f"{verdict} ({', '.join(what for _, what in checks)})"
         rounds = " / ".join(f"{r:,.0f}" for r in s["rounds"])
+        cpu = "—" if s["cpu"] is None else f"{s['cpu']:.2f} ms"
         lines.append(
             f"| {key} | `GET {workload.page}` | {workload.connections} | {keys} "
             f"| {s['rate']:,.0f} | {rounds} | {s['p50']:.1f} "
             f"| {'?' if p95 is None else f'{p95:.1f}'} | {s['p99']:.1f} | {s['errors']} "
-            f"| {s['statements']:.2f} / {s['selects']:.2f} | {target} |"
+            f"| {s['statements']:.2f} / {s['selects']:.2f} | {cpu} | {target} |"
         )
     lines += ["", "p50: mean of the rounds; p95 and p99: the worst round."]
     return lines

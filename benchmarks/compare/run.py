@@ -34,7 +34,13 @@ from benchmarks.compare.load import (
 )
 from benchmarks.compare.partner import PartnerClient, create_client, save_jwks
 from benchmarks.compare.postgres import OwnServer, Server, server_of, wait_until_ready
-from benchmarks.compare.processes import Service, free_port, load_average, peak_memory
+from benchmarks.compare.processes import (
+    Service,
+    cpu_seconds,
+    free_port,
+    load_average,
+    peak_memory,
+)
 from benchmarks.compare.report import render
 from benchmarks.compare.servers import (
     PEERS,
@@ -111,6 +117,9 @@ class Measurement:
     selects: int
     p95_ms: float | None = None
     """None in runs saved before the p95 was recorded."""
+    cpu_seconds: float | None = None
+    """User and system CPU time of the contestant's server processes during the round; None
+    without a server process of its own (pgbench) and in runs saved before it was recorded."""
 
 
 @dataclass
@@ -550,8 +559,14 @@ def run(options: Options) -> RunResult:
                         continue
                     service = services.get(contestant)
                     start = counter.reset()
+                    cpu_before = cpu_seconds([service.pid]) if service else None
                     with peak_memory([service.pid] if service else []) as peak:
                         outcome = runners[workload.key, contestant](_shape_of(workload, shape))
+                    cpu = (
+                        cpu_seconds([service.pid]) - cpu_before
+                        if service and cpu_before is not None
+                        else None
+                    )
                     statements, selects = counter.since(start)
                     result.measurements.append(
                         Measurement(
@@ -567,6 +582,7 @@ def run(options: Options) -> RunResult:
                             statements=statements,
                             selects=selects,
                             p95_ms=outcome.p95_ms,
+                            cpu_seconds=cpu,
                         )
                     )
                     log(
