@@ -142,10 +142,15 @@ def create_app(
         )
         # With several workers, each reports its pool and breakers for the one that is scraped.
         sampling = asyncio.create_task(_sample_forever(sampler)) if multiprocess() else None
+        ahead = (
+            asyncio.create_task(_read_ahead(figures))
+            if figures is not None and subgraph in (None, "statistics")
+            else None
+        )
         try:
             yield
         finally:
-            for task in (relay, sampling):
+            for task in (relay, sampling, ahead):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
@@ -232,6 +237,17 @@ def create_app(
     app.state.figures = figures
     app.state.tracing = tracing
     return app
+
+
+async def _read_ahead(figures: SlowReads) -> None:
+    """The slowest public statistics, read as the app starts (a failure is only logged: the
+    first request reads them again)."""
+    from schema.statistics.types import read_ahead
+
+    try:
+        await read_ahead(figures, utcnow())
+    except Exception:
+        log.warning("reading the statistics ahead failed", exc_info=True)
 
 
 def _public_reads(

@@ -23,5 +23,12 @@ async def kept(info: Info, now: datetime, read: Callable[..., Awaitable[T]], *ar
     slow = getattr(request.app.state, "figures", None) if request is not None else None
     if not isinstance(slow, SlowReads):
         return await read(info.context.session, now, *args)
+    return await kept_by(slow, now, read, *args)
+
+
+async def kept_by(
+    slow: SlowReads, now: datetime, read: Callable[..., Awaitable[T]], *args: Any
+) -> T:
+    """``kept``, given the app's ``SlowReads``: also for reading them ahead of any request."""
     key = (read.__module__, read.__qualname__, month_start(now), *args)
     return await slow.get(key, lambda session: read(session, now, *args))

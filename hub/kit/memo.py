@@ -46,6 +46,10 @@ class Memo(Generic[K, V]):
         self._kept: LRUCache[K, _Kept[V]] = LRUCache(maxsize=size)
         self._running: dict[K, asyncio.Task[V]] = {}
 
+    def __len__(self) -> int:
+        """How many values are kept."""
+        return len(self._kept)
+
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         """The value of ``key``: kept, or computed now (once for every request that waits)."""
         kept = self._kept.get(key)

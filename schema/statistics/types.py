@@ -11,6 +11,7 @@ from hub.auth.principal import ANONYMOUS
 from hub.blacklist.repository import BlacklistRepository
 from hub.db import HubSession
 from hub.errors import BadUserInputError
+from hub.kit.memo import SlowReads
 from hub.kit.months import MonthCount, parse_month
 from hub.kit.suppression import SUPPRESSION_THRESHOLD
 from hub.quality.repository import FailureRate, RateGrouping, SpotCheckRepository
@@ -19,7 +20,7 @@ from schema.access import argument, field, resolver
 from schema.context import Info
 from schema.credit import loaders as credit_loaders
 from schema.credit.types import Region
-from schema.figures import kept
+from schema.figures import kept, kept_by
 
 FromMonth = Annotated[
     str | None,
@@ -164,3 +165,10 @@ class Statistics:
         first, last = _range(from_month, to_month)
         rows = await kept(info, self.now, _listings_by_month, first, last)
         return [MonthlyCount.of(row) for row in rows]
+
+
+async def read_ahead(slow: SlowReads, now: datetime) -> None:
+    """The spot checks' failure rates, the statistics that take seconds at scale (whatever the
+    months asked), read when the app starts, so that no visitor waits for them."""
+    for grouping in RateGrouping:
+        await kept_by(slow, now, _failure_rates, grouping)
