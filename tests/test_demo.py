@@ -11,7 +11,6 @@ import multiprocessing
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from stdnum.cn import ric, uscc
 
 from hub.cli import main
 from hub.config import get_settings
-from hub.db import create_engine, create_sessionmaker
+from hub.db import create_sessionmaker
 from hub.demo.codes import MAX_ENTERPRISES, enterprise_uscc, organisation_code, product_gtin
 from hub.demo.errors import DatabaseNotEmptyError
 from hub.demo.generator import CHUNK_SIZE, DRAFT_SHARE, ID_TABLES, TABLES, Calendar, generate
@@ -37,7 +36,6 @@ from hub.demo.seed import DEFAULT_SEED, seed, seed_if_empty
 from hub.demo.worker import generated_elsewhere
 from hub.enterprise.reference import INDUSTRIES, REGIONS
 from hub.errors import BadUserInputError
-from hub.migrate import upgrade
 from hub.models import (
     Base,
     BlacklistEntry,
@@ -60,22 +58,10 @@ from hub.models import (
     warning_product,
     warning_recall,
 )
-from tests.fixtures.databases import empty_database
+from tests.fixtures.databases import migrated_engine
 
 AS_OF = date(2026, 6, 30)
 ENTERPRISES = 2000
-
-
-@asynccontextmanager
-async def migrated_engine(dialect: str, directory: Path) -> AsyncIterator[AsyncEngine]:
-    """An engine on a new, migrated database of ``dialect``, dropped on exit."""
-    async with empty_database(dialect, directory) as url:
-        engine = create_engine(url)
-        try:
-            await upgrade(engine)
-            yield engine
-        finally:
-            await engine.dispose()
 
 
 @dataclass(frozen=True)

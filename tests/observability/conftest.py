@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 
-from hub.app import create_app
 from hub.config import Settings
 from hub.db import HubSession
-from tests.fixtures.limits import endpoint_of, random_address
-from tests.fixtures.oauth import BASE_URL, access_token, oauth_client
+from tests.fixtures.hubs import hub_over_http
+from tests.fixtures.limits import random_address
+from tests.fixtures.oauth import access_token, oauth_client
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -38,16 +38,8 @@ def make_hub(sessionmaker: async_sessionmaker[HubSession]) -> Hub:
     what it would close, the rate limiter and the search client, is closed here instead.
     """
 
-    @asynccontextmanager
-    async def make(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(settings, sessionmaker=sessionmaker)
-        transport = httpx.ASGITransport(app=app, client=(random_address(), 50000))
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-                yield client
-        finally:
-            await endpoint_of(app).guard.limiter.aclose()
-            await app.state.search.close()
+    def make(settings: Settings) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        return hub_over_http(settings, sessionmaker, client=(random_address(), 50000))
 
     return make
 

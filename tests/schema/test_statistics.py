@@ -19,11 +19,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from hub.db import HubSession, create_engine, create_sessionmaker
+from hub.db import HubSession, create_sessionmaker
 from hub.kit.memo import FIGURES_FRESH_SECONDS
-from hub.migrate import upgrade
 from tests.fixtures.blacklist import make_entry, make_removal
-from tests.fixtures.databases import empty_database
+from tests.fixtures.databases import migrated_engine
 from tests.fixtures.enterprise import make_enterprise
 from tests.fixtures.graphql import data, error
 from tests.fixtures.principals import INTERNAL, PARTNER, run_as
@@ -267,10 +266,9 @@ async def test_the_app_keeps_the_figures_a_while_and_refreshes_them_behind_reque
     from hub.app import create_app
     from hub.config import Settings
 
-    async with empty_database(dialect, tmp_path) as url:
-        engine = create_engine(url)
+    async with migrated_engine(dialect, tmp_path) as engine:
+        url = engine.url.render_as_string(hide_password=False)
         try:
-            await upgrade(engine)
             writes = create_sessionmaker(engine)
             async with writes() as session:
                 await seed_spot_checks(session)  # Guangdong: 42 checks, 12 failed
@@ -309,7 +307,6 @@ async def test_the_app_keeps_the_figures_a_while_and_refreshes_them_behind_reque
                 assert await _guangdong(client) == (52, 12)
         finally:
             gc.unfreeze()
-            await engine.dispose()
 
 
 async def _guangdong(client: httpx.AsyncClient) -> tuple[int, int]:
