@@ -1,53 +1,77 @@
 """The embedded backend: the search index in the hub's own database, and its SQL.
 
-Candidates come from the tokens (an FTS5 ``MATCH`` on SQLite, ``tokens @> ARRAY[...]`` under
-the GIN index on PostgreSQL) and are confirmed against the stored units of each field, so
-the answer is the one the tokenizer's semantics define, not an artefact of the index. Filters
-and facets read the live tables: the database is the source of truth, so the embedded backend
-is never behind on a grade, a blacklisting or a licence, only on text.
+Every search reads one table, ``search_document``: its ``tokens`` column holds the terms of a
+row (``search.terms``: field tokens, filter attributes, time-dependent facts, sample levels)
+under one index (GIN on PostgreSQL, FTS5 on SQLite), so text, filters and the sample are one
+index condition, and a search reads only the rows it returns or counts:
+
+- the page: the rows that are the query exactly, then each class's first rows in (rank, id)
+  order, best class first, until no class left can reach the page (``search.matching``);
+- the total: counted up to ``COUNT_LIMIT``; past it, a lower bound;
+- the facets: counted over every match up to ``COUNT_LIMIT``; past it, over a uniform sample
+  of about that many (the rows of one sample level, ``search.terms``).
+
+The terms of time-dependent facts (published, blacklisted, a valid licence) hold until the
+row's ``flags_until``. A row past it is *stale*: the searches leave it to a separate read that
+judges it by the live tables, with the domain repositories' own rules, and the relay rebuilds
+it (``refresh_stale``). So an answer is right at any moment, whether or not the relay has run.
+
+On PostgreSQL the term arrays are written into the statement as literals: the planner
+estimates an array condition from the column's statistics of its elements (raised by migration
+0009) only when it sees the values, and that estimate decides between reading a class in
+(rank, id) order and collecting it through the GIN index.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import time
 from collections import Counter
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
-    Integer,
     Select,
-    Text,
     and_,
-    case,
+    bindparam,
     delete,
     exists,
     func,
     insert,
     literal,
     literal_column,
+    not_,
     or_,
     select,
     text,
     true,
+    tuple_,
+    union_all,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hub.blacklist.repository import listed_enterprises
+from hub.blacklist.repository import listed
 from hub.db import HubSession
 from hub.enterprise.models import Enterprise
-from hub.kit.codes import region_range
-from hub.kit.time import SHANGHAI, utcnow
-from hub.licence.models import Licence, LicenceStatus
+from hub.kit.repository import published
+from hub.kit.time import Instant, utcnow
+from hub.licence.models import Licence
+from hub.licence.repository import in_force as licence_in_force
 from hub.quality.models import Product
 from hub.recall.models import Recall
-from hub.warning.models import ConsumerWarning, warning_product
+from hub.warning.models import warning_product
 from search.backend import (
     COUNT_LIMIT,
     BackendStatus,
-    EnterpriseConditions,
     Hit,
     RecallConditions,
     SearchRequest,
@@ -57,147 +81,138 @@ from search.backend import (
 )
 from search.documents import (
     CODE_SCORE,
-    EXACT_BONUS,
     MAX_FIELDS,
     MODELS,
-    PREFIX_BONUS,
     PROFILES,
     Document,
     Kind,
     among,
+    build_documents,
 )
-from search.models import FTS_TABLE, SearchDocument
-from search.tokenize import ParsedQuery, field_units
-
-_TEXT_COLUMNS = (
-    SearchDocument.text_0,
-    SearchDocument.text_1,
-    SearchDocument.text_2,
-    SearchDocument.text_3,
+from search.lock import relay_lock, try_transaction_lock
+from search.matching import (
+    AllOf,
+    AnyOf,
+    Both,
+    Either,
+    Head,
+    Judged,
+    Match,
+    NoneOf,
+    Plan,
+    RowClass,
+    both,
+    class_of,
+    plan,
 )
+from search.matching import filters as request_filters
+from search.models import FTS_TABLE, SearchDocument, SearchHead, SearchHeadBound
+from search.terms import (
+    BLACKLISTED,
+    LEVELS,
+    PUBLISHED,
+    VALID_LICENCE,
+    document_terms,
+    in_level,
+    level_term,
+)
+from search.tokenize import field_units
+
+# The searches read through the tables' Core columns: a Core select's rows come back as they
+# are, where an ORM select's go through the ORM's row handling first, which cost more than the
+# search's own work.
+log = logging.getLogger("hub.search")
+
+_DOC = SearchDocument.__table__.c
+_HEAD = SearchHead.__table__.c
+_TEXT_COLUMNS = (_DOC.text_0, _DOC.text_1, _DOC.text_2, _DOC.text_3)
+FACETS: dict[Kind, tuple[str, ...]] = {
+    Kind.ENTERPRISE: ("regions", "creditGrades", "industries", "blacklisted"),
+    Kind.RECALL: ("categories", "statuses", "kinds"),
+    Kind.WARNING: ("severities", "categories"),
+}
+# Rows read at most per round when a class's first rows are not its members (a long phrase
+# whose tokens are there but apart).
+_CHUNK_LIMIT = 4000
+# Read every match when the probe saw too few to sample, and count it exactly, up to this many.
+_EXACT_LIMIT = 4 * COUNT_LIMIT
+# A head holds this many rows when built: enough for a page of 100 under filters that keep one
+# row in twenty of the term's.
+HEAD_SIZE = 2000
+# A class reads its head when the probe (one record in ``2 ** LEVELS``) saw this many of its
+# rows: from about two thousand rows up, sorting them all costs more than the head.
+HEAD_FROM = 2
 
 
-def _published(model: Any, request: SearchRequest, now: datetime) -> ColumnElement[bool]:
-    if request.sees_unpublished:
-        return true()
-    column = model.published_at
-    return and_(column.is_not(None), column <= now)
+def _pg_array(terms: Sequence[str]) -> str:
+    """An array literal of terms (letters, digits, CJK and ``:`` only; quotes doubled anyway)."""
+    quoted = ",".join("'" + term.replace("'", "''") + "'" for term in terms)
+    return f"ARRAY[{quoted}]::text[]"
 
 
-def _valid_licence(now: datetime) -> ColumnElement[bool]:
-    day = now.astimezone(SHANGHAI).date()
-    return exists().where(
-        Licence.enterprise_id == Enterprise.id,
-        Licence.status == LicenceStatus.VALID,
-        Licence.published_at.is_not(None),
-        Licence.published_at <= now,
-        Licence.valid_from <= day,
-        Licence.valid_until >= day,
-    )
+@lru_cache(maxsize=4096)
+def _pg_text(match: Match) -> str:
+    """A condition on ``search_document.tokens`` as SQL text. Written once per condition and
+    kept: as SQLAlchemy expressions, the many term conditions of a search took longer to build
+    and compile than the database took to run them."""
+    if isinstance(match, AllOf):
+        return f"search_document.tokens @> {_pg_array(match.terms)}"
+    if isinstance(match, AnyOf):
+        return f"search_document.tokens && {_pg_array(match.terms)}"
+    if isinstance(match, NoneOf):
+        return f"NOT (search_document.tokens && {_pg_array(match.terms)})"
+    joiner = " AND " if isinstance(match, Both) else " OR "
+    return "(" + joiner.join(f"({_pg_text(part)})" for part in match.parts) + ")"
 
 
-def _region(column: Any, code: str) -> ColumnElement[bool]:
-    low, high = region_range(code)
-    return and_(column >= low, column < high)
+def _pg_match(match: Match) -> ColumnElement[bool]:
+    return text(_pg_text(match))  # type: ignore[return-value]
 
 
-def enterprise_conditions(
-    conditions: EnterpriseConditions, request: SearchRequest, now: datetime
-) -> list[ColumnElement[bool]]:
-    where = [_published(Enterprise, request, now)]
-    if conditions.region_code is not None:
-        where.append(_region(Enterprise.region_code, conditions.region_code))
-    if conditions.industry_code is not None:
-        where.append(Enterprise.industry_code == conditions.industry_code)
-    if conditions.credit_grades:
-        where.append(Enterprise.credit_grade.in_(conditions.credit_grades))
-    if conditions.status is not None:
-        where.append(Enterprise.status == conditions.status)
-    if conditions.blacklisted is not None:
-        listed = Enterprise.id.in_(listed_enterprises())
-        where.append(listed if conditions.blacklisted else ~listed)
-    if conditions.has_valid_licence is not None:
-        valid = _valid_licence(now)
-        where.append(valid if conditions.has_valid_licence else ~valid)
-    return where
+def _fts_terms(terms: Sequence[str], joiner: str) -> str:
+    return "(" + joiner.join(f'"{term}"' for term in terms) + ")"
 
 
-def recall_conditions(
-    conditions: RecallConditions, request: SearchRequest, now: datetime
-) -> list[ColumnElement[bool]]:
-    where = [_published(Recall, request, now)]
-    if conditions.region_code is not None:
-        where.append(
-            Recall.enterprise_id.in_(
-                select(Enterprise.id).where(_region(Enterprise.region_code, conditions.region_code))
-            )
-        )
-    if conditions.category is not None:
-        where.append(Recall.category == conditions.category)
-    if conditions.status is not None:
-        where.append(Recall.status == conditions.status)
-    if conditions.kind is not None:
-        where.append(Recall.kind == conditions.kind)
-    if conditions.started_after is not None:
-        where.append(Recall.started_on >= conditions.started_after)
-    if conditions.started_before is not None:
-        where.append(Recall.started_on <= conditions.started_before)
-    return where
+def _fts_expression(match: Match) -> str:
+    """An FTS5 query: its NOT is binary, so a ``NoneOf`` follows the rest of its ``Both``."""
+    if isinstance(match, AllOf):
+        return _fts_terms(match.terms, " AND ")
+    if isinstance(match, AnyOf | NoneOf):
+        return _fts_terms(match.terms, " OR ")
+    if isinstance(match, Either):
+        return "(" + " OR ".join(_fts_expression(part) for part in match.parts) + ")"
+    positive = [_fts_expression(p) for p in match.parts if not isinstance(p, NoneOf)]
+    negative = [_fts_expression(p) for p in match.parts if isinstance(p, NoneOf)]
+    return "(" + " AND ".join(positive) + "".join(f" NOT {n}" for n in negative) + ")"
 
 
-def warning_conditions(
-    conditions: WarningConditions, request: SearchRequest, now: datetime
-) -> list[ColumnElement[bool]]:
-    where = [_published(ConsumerWarning, request, now)]
-    if conditions.severity is not None:
-        where.append(ConsumerWarning.severity == conditions.severity)
-    if conditions.category is not None:
-        where.append(ConsumerWarning.category == conditions.category)
-    if conditions.issued_after is not None:
-        where.append(ConsumerWarning.issued_on >= conditions.issued_after)
-    if conditions.issued_before is not None:
-        where.append(ConsumerWarning.issued_on <= conditions.issued_before)
-    return where
+@dataclass(slots=True)
+class _Row:
+    ref_id: int
+    rank: int
+    texts: tuple[str, ...]
+    facets: dict[str, Any] | None
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return (self.rank, self.ref_id)
 
 
-def _conditions(request: SearchRequest, now: datetime) -> list[ColumnElement[bool]]:
-    given = request.conditions
-    if isinstance(given, EnterpriseConditions):
-        return enterprise_conditions(given, request, now)
-    if isinstance(given, RecallConditions):
-        return recall_conditions(given, request, now)
-    return warning_conditions(given, request, now)
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A matching row with its place in the ranking."""
+
+    score: float
+    rank: int
+    id: int
 
 
-def _facet_columns(kind: Kind) -> dict[str, ColumnElement[Any]]:
-    """The facets of a kind, each as the column it groups by."""
-    if kind is Kind.ENTERPRISE:
-        return {
-            "regions": func.substr(Enterprise.region_code, 1, 2).label("regions"),
-            "creditGrades": Enterprise.credit_grade.label("creditGrades"),
-            "industries": Enterprise.industry_code.label("industries"),
-            "blacklisted": case(
-                (Enterprise.id.in_(listed_enterprises()), literal(1)), else_=literal(0)
-            ).label("blacklisted"),
-        }
-    if kind is Kind.RECALL:
-        return {
-            "categories": Recall.category.label("categories"),
-            "statuses": Recall.status.label("statuses"),
-            "kinds": Recall.kind.label("kinds"),
-        }
-    return {
-        "severities": ConsumerWarning.severity.label("severities"),
-        "categories": ConsumerWarning.category.label("categories"),
-    }
-
-
-def _facet_value(name: str, value: Any) -> Any:
-    if name == "regions":
-        return f"{value}0000"
-    if name == "blacklisted":
-        return bool(value)
-    return getattr(value, "value", value)
+def _after(found: _Found, after: tuple[float, int, int] | None) -> bool:
+    """Whether ``found`` comes after the cursor's position (score desc, rank, id)."""
+    if after is None:
+        return True
+    score, rank, last = after
+    return found.score < score or (found.score == score and (found.rank, found.id) > (rank, last))
 
 
 class EmbeddedBackend:
@@ -209,179 +224,322 @@ class EmbeddedBackend:
         self.session = session
         self.dialect = session.get_bind().dialect.name
 
-    # Searching -----------------------------------------------------------------------------
+    # Reading rows --------------------------------------------------------------------------
 
-    def _candidates(self, query: ParsedQuery) -> ColumnElement[bool]:
+    async def _core(self, statement: Any) -> Any:
+        """``statement``'s result: Core rows for a select of Core columns (``_DOC``)."""
+        return await self.session.execute(statement)
+
+    def _match(self, match: Match) -> ColumnElement[bool]:
         if self.dialect == "postgresql":
-            wanted = literal(list(query.tokens), type_=postgresql.ARRAY(Text()))
-            return SearchDocument.tokens.op("@>")(wanted)
-        expression = " AND ".join(f'"{token}"' for token in query.tokens)
+            return _pg_match(match)
         matching: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text(FTS_TABLE))
-            .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expression))
-        )
-        return SearchDocument.id.in_(matching)
-
-    def _scored(self, request: SearchRequest) -> Select[Any]:
-        """One row per record whose text matches: id, score, rank, source (no filters yet)."""
-        query = request.query
-        fields = PROFILES[request.kind].fields
-        columns = _TEXT_COLUMNS[: len(fields)]
-        patterns = [query.pattern(phrase) for phrase in query.phrases]
-        found_in = [
-            and_(*(column.contains(pattern, autoescape=True) for pattern in patterns))
-            for column in columns
-        ]
-        every_phrase = [
-            or_(*(column.contains(pattern, autoescape=True) for column in columns))
-            for pattern in patterns
-        ]
-        primary = _TEXT_COLUMNS[0]
-        score: ColumnElement[Any] = sum(
-            (
-                case((matched, literal(weight)), else_=literal(0))
-                for matched, (_, weight) in zip(found_in, fields, strict=True)
-            ),
-            start=literal(0),
-        )
-        score = (
-            score
-            + case(
-                (primary.startswith(patterns[0], autoescape=True), literal(PREFIX_BONUS)),
-                else_=literal(0),
+            # A name of its own per use: one statement holds several matches (unions, counts).
+            .where(
+                text(f"{FTS_TABLE} MATCH :fts").bindparams(
+                    bindparam("fts", _fts_expression(match), unique=True)
+                )
             )
-            + case((primary == f" {query.key} ", literal(EXACT_BONUS)), else_=literal(0))
         )
-        return select(
-            SearchDocument.ref_id.label("id"),
-            score.label("score"),
-            SearchDocument.rank.label("rank"),
-            SearchDocument.source.label("source"),
-        ).where(
-            SearchDocument.kind == request.kind.value,
-            self._candidates(query),
-            *every_phrase,
-        )
+        return _DOC.id.in_(matching)
 
-    def _by_ids(self, request: SearchRequest, ids: Sequence[int]) -> Select[Any]:
-        """Records found by code: a fixed score, ordered by id."""
-        model = MODELS[request.kind]
-        return select(
-            model.id.label("id"),
-            literal(CODE_SCORE).label("score"),
-            literal(0, type_=Integer()).label("rank"),
-            literal(None).label("source"),
-        ).where(model.id.in_(list(ids)))
+    def _moment(self, now: datetime) -> ColumnElement[Any]:
+        if self.dialect == "postgresql":
+            return literal_column(f"'{now.isoformat()}'::timestamptz")
+        return literal(now, _DOC.flags_until.type)
+
+    def _where(
+        self, request: SearchRequest, match: Match | None, now: datetime, *, stale: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """The row is of the request's kind, in its date range, fresh (or stale), matches."""
+        where = [_DOC.kind == request.kind.value]
+        if match is not None:
+            where.append(self._match(match))
+        given = request.conditions
+        low = high = None
+        if isinstance(given, RecallConditions):
+            low, high = given.started_after, given.started_before
+        elif isinstance(given, WarningConditions):
+            low, high = given.issued_after, given.issued_before
+        if low is not None:
+            where.append(_DOC.day >= low)
+        if high is not None:
+            where.append(_DOC.day <= high)
+        moment = self._moment(now)
+        if stale:
+            where.append(_DOC.flags_until <= moment)
+        else:
+            where.append(or_(_DOC.flags_until.is_(None), _DOC.flags_until > moment))
+        return where
+
+    def _select(
+        self,
+        request: SearchRequest,
+        match: Match | None,
+        now: datetime,
+        *,
+        ids: Sequence[int] | None = None,
+        texts: bool = True,
+        facets: bool = False,
+        ordered: bool = False,
+        after: tuple[int, int] | None = None,
+        limit: int | None = None,
+        stale: bool = False,
+        head: str | None = None,
+    ) -> Select[Any]:
+        """Rows of ``request``'s kind (ref_id, rank, then units and facets if asked)."""
+        count = len(PROFILES[request.kind].fields)
+        columns: list[Any] = [_DOC.ref_id, _DOC.rank]
+        columns += list(_TEXT_COLUMNS[:count]) if texts else []
+        columns += [_DOC.facets] if facets else []
+        statement = select(*columns).where(*self._where(request, match, now, stale=stale))
+        if ids is not None:
+            statement = statement.where(_DOC.ref_id.in_(list(ids)))
+        order: tuple[Any, Any] = (_DOC.rank, _DOC.ref_id)
+        if head is not None:
+            # The head's rows in its order; the document row for its terms and units.
+            statement = statement.join(
+                SearchHead,
+                and_(
+                    _HEAD.kind == _DOC.kind,
+                    _HEAD.ref_id == _DOC.ref_id,
+                ),
+            ).where(_HEAD.key == head)
+            order = (_HEAD.rank, _HEAD.ref_id)
+        if after is not None:
+            statement = statement.where(tuple_(*order) > tuple_(*after))
+        if ordered:
+            statement = statement.order_by(*order)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return statement
+
+    async def _fetch(
+        self, request: SearchRequest, statement: Any, *, texts: bool, facets: bool
+    ) -> list[tuple[_Row, Any]]:
+        """(row, the statement's column after the row's, if any) of each result row."""
+        count = len(PROFILES[request.kind].fields) if texts else 0
+        width = 2 + count + (1 if facets else 0)
+        result = await self._core(statement)
+        return [
+            (
+                _Row(
+                    ref_id=row[0],
+                    rank=row[1],
+                    texts=tuple(row[2 : 2 + count]),
+                    facets=_facets_of(row[2 + count]) if facets else None,
+                ),
+                row[width] if len(row) > width else None,
+            )
+            for row in result.all()
+        ]
+
+    async def _head_rows(
+        self,
+        request: SearchRequest,
+        match: Match,
+        now: datetime,
+        head: str,
+        after: tuple[int, int] | None,
+        entries: int,
+    ) -> tuple[list[_Row], tuple[int, int] | None, int]:
+        """The rows with ``match`` among the next ``entries`` entries of ``head`` after
+        ``after``, in the head's order; the position of the last entry read; how many.
+
+        Each entry's row is looked up on its own (a lateral subquery of one row), so the walk
+        stops with the entries it needs, however many rows have the head's term.
+        """
+        entry = select(_HEAD.rank, _HEAD.ref_id).where(
+            _HEAD.kind == request.kind.value, _HEAD.key == head
+        )
+        if after is not None:
+            entry = entry.where(tuple_(_HEAD.rank, _HEAD.ref_id) > tuple_(*after))
+        walked = entry.order_by(_HEAD.rank, _HEAD.ref_id).limit(entries).subquery()
+        found = (
+            self._select(request, match, now, texts=True)
+            .where(_DOC.ref_id == walked.c.ref_id)
+            .limit(1)
+            .lateral()
+        )
+        count = len(PROFILES[request.kind].fields)
+        statement = (
+            select(walked.c.rank, walked.c.ref_id, found.c.ref_id, *list(found.c)[2 : 2 + count])
+            .select_from(walked)
+            .outerjoin(found, true())
+            .order_by(walked.c.rank, walked.c.ref_id)
+        )
+        result = (await self._core(statement)).all()
+        rows = [
+            _Row(ref_id=r[1], rank=r[0], texts=tuple(r[3 : 3 + count]), facets=None)
+            for r in result
+            if r[2] is not None
+        ]
+        last = (result[-1][0], result[-1][1]) if result else after
+        return rows, last, len(result)
+
+    async def _rows_of(
+        self, request: SearchRequest, statement: Any, *, texts: bool, facets: bool = False
+    ) -> list[_Row]:
+        return [row for row, _ in await self._fetch(request, statement, texts=texts, facets=facets)]
+
+    def _facet_values(self, column: Any) -> Any:
+        """The (key, value) pairs of a JSON object column, as a table to join."""
+        if self.dialect == "postgresql":
+            return func.json_each_text(column).table_valued("key", "value").alias("facet")
+        return func.json_each(column).table_valued("key", "value").alias("facet")
+
+    async def _rows(
+        self,
+        request: SearchRequest,
+        match: Match | None,
+        now: datetime,
+        *,
+        texts: bool = True,
+        facets: bool = False,
+        **options: Any,
+    ) -> list[_Row]:
+        statement = self._select(request, match, now, texts=texts, facets=facets, **options)
+        return [row for row, _ in await self._fetch(request, statement, texts=texts, facets=facets)]
+
+    # Searching -----------------------------------------------------------------------------
 
     async def search(self, request: SearchRequest) -> SearchResult:
-        return await self._run(request, self._scored(request))
+        frequency = await _FREQUENCIES.get(self.session) if self.dialect == "postgresql" else None
+        search = _Search(self, request, request.now or utcnow(), plan(request, frequency))
+        found, total, exact, facets = await search.run()
+        return await self._result(request, found, total, exact, facets)
 
     async def search_ids(self, request: SearchRequest, ids: Sequence[int]) -> SearchResult:
         """The records ``ids`` that pass the request's conditions, as code matches."""
         if not ids:
-            return SearchResult(hits=[], has_next=False, total=0, facets={})
-        return await self._run(request, self._by_ids(request, ids))
-
-    @staticmethod
-    def _now(request: SearchRequest) -> datetime:
-        return request.now or utcnow()
-
-    @staticmethod
-    def _passes(request: SearchRequest, id_column: Any) -> ColumnElement[bool]:
-        """The record ``id_column`` passes the request's conditions, probed row by row.
-
-        ``OFFSET 0`` keeps PostgreSQL from turning the probe into a join: a frequent term has
-        tens of thousands of candidates, and a hash join read every record of the table to
-        keep the few hundred that the page and the capped count need.
-        """
-        model = MODELS[request.kind]
-        return exists(
-            select(literal(1))
-            .select_from(model)
-            .where(model.id == id_column, *_conditions(request, EmbeddedBackend._now(request)))
-            .offset(0)
+            return SearchResult(hits=[], has_next=False, total=0, facets=_no_facets(request))
+        search = _Search(self, request, request.now or utcnow(), None, ids)
+        rows = await search.stale()
+        rows += await self._rows(
+            request, search.filters.fresh, search.now, ids=ids, texts=False, facets=True
         )
+        found = sorted((_Found(CODE_SCORE, 0, row.ref_id) for row in rows), key=lambda f: f.id)
+        page = [f for f in found if _after(f, request.after)][: request.first + 1]
+        facets = _count_facets(request, rows) if request.with_facets else {}
+        return await self._result(request, page, len(rows), True, facets)
 
-    async def _run(self, request: SearchRequest, scored: Select[Any]) -> SearchResult:
-        # Ranked on the text alone, then filtered in rank order (the ORDER BY and OFFSET 0 keep
-        # it a sorted subquery): the page stops after first + 1 records that pass, and only
-        # they are probed. Every candidate is scored, so the page is exact.
-        columns = scored.selected_columns
-        ranked = (
-            scored.order_by(columns.score.desc(), columns.rank, columns.id)
-            .offset(0)
-            .subquery("ranked")
-        )
-        page = select(ranked.c.id, ranked.c.score, ranked.c.rank, ranked.c.source).where(
-            self._passes(request, ranked.c.id)
-        )
-        if request.after is not None:
-            score, rank, last = request.after
-            page = page.where(
-                or_(
-                    ranked.c.score < score,
-                    and_(ranked.c.score == score, ranked.c.rank > rank),
-                    and_(ranked.c.score == score, ranked.c.rank == rank, ranked.c.id > last),
+    async def _result(
+        self,
+        request: SearchRequest,
+        found: list[_Found],
+        total: int,
+        exact: bool,
+        facets: dict[str, list[tuple[Any, int]]],
+    ) -> SearchResult:
+        page = found[: request.first]
+        sources: dict[int, dict[str, list[str]]] = {}
+        if page:
+            rows = await self.session.execute(
+                select(_DOC.ref_id, _DOC.source).where(
+                    _DOC.kind == request.kind.value,
+                    _DOC.ref_id.in_([f.id for f in page]),
                 )
             )
-        page = page.order_by(ranked.c.score.desc(), ranked.c.rank, ranked.c.id).limit(
-            request.first + 1
-        )
-        rows = (await self.session.execute(page)).all() if request.first > 0 else []
+            sources = {ref_id: source for ref_id, source in rows.all()}
         hits = [
-            Hit(id=row.id, score=float(row.score), rank=int(row.rank), texts=row.source or {})
-            for row in rows[: request.first]
+            Hit(id=f.id, score=f.score, rank=f.rank, texts=sources.get(f.id) or {}) for f in page
         ]
-        total, exact, facets = await self._facets(request, scored)
         return SearchResult(
             hits=hits,
-            has_next=len(rows) > request.first,
+            has_next=len(found) > request.first,
             total=total,
             facets=facets,
             total_exact=exact,
         )
 
-    async def _facets(
-        self, request: SearchRequest, scored: Select[Any]
-    ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
-        """The total, whether it is exact, and every facet, from one grouped count.
+    # Heads -------------------------------------------------------------------------------
 
-        Counts stop after ``COUNT_LIMIT`` matches: a frequent term matches a large share of a
-        million records, and counting them all took longer than everything else.
+    async def head_bound(self, kind: Kind, head: Head) -> tuple[bool, tuple[int, int] | None]:
+        """(whether the head exists, its bound), building the head if it can.
+
+        A head is built and committed in a transaction of its own (a GraphQL query's is rolled
+        back at its end, and the head with it), under the embedded relay's lock, taken until
+        that transaction ends or not at all if the relay holds it: the relay keeps heads in
+        step with the rows it writes, and must not write while one is built from rows it has
+        not written yet. Without the lock, the search reads without a head this time. A session
+        bound to one connection (the tests') builds it in its own transaction instead.
         """
-        model = MODELS[request.kind]
-        columns = _facet_columns(request.kind) if request.with_facets else {}
-        found = scored.subquery("found")
-        matching = (
-            select(found.c.id.label("match_id"), func.row_number().over().label("seen"))
-            .where(self._passes(request, found.c.id))
-            .limit(COUNT_LIMIT + 1)
-            .subquery("matching")
-        )
-        grouped = (
+        if self.dialect != "postgresql":
+            return False, None
+        found = await _bound_of(self.session, kind, head)
+        if found is not None:
+            return found
+        bind = self.session.bind
+        if not isinstance(bind, AsyncEngine):
+            return await _build_head(self.session, kind, head)
+        try:
+            async with AsyncSession(bind) as building, building.begin():
+                return await _build_head(building, kind, head)
+        except SQLAlchemyError as error:
+            # A head too slow to build within the database's statement timeout, say: this
+            # search reads the class without one, and a later one tries again.
+            log.warning("search head %r not built: %s", head.key, type(error).__name__)
+            return False, None
+
+    async def _join_heads(self, kind: Kind, ids: Sequence[int]) -> None:
+        """Add rows just written to the heads they belong to (within each head's bound)."""
+        if self.dialect != "postgresql" or not ids:
+            return
+        term = func.unnest(SearchDocument.tokens).table_valued("term").alias("term")
+        tokens = SearchDocument.tokens
+        rows = (
             select(
-                *columns.values(),
-                func.count().filter(matching.c.seen <= COUNT_LIMIT).label("n"),
-                func.max(matching.c.seen).label("seen"),
+                SearchDocument.kind, SearchHeadBound.key, SearchDocument.rank, SearchDocument.ref_id
             )
-            .select_from(model)
-            .join(matching, matching.c.match_id == model.id)
+            .select_from(SearchDocument)
+            .join(term, true())
+            .join(
+                SearchHeadBound,
+                and_(
+                    SearchHeadBound.kind == SearchDocument.kind,
+                    SearchHeadBound.term == term.c.term,
+                ),
+            )
+            .where(
+                SearchDocument.kind == kind.value,
+                among(self.session, SearchDocument.ref_id, ids),
+                tokens.op("@>")(SearchHeadBound.required),
+                not_(tokens.op("&&", return_type=Boolean)(SearchHeadBound.excluded)),
+                or_(
+                    SearchHeadBound.rank.is_(None),
+                    tuple_(SearchDocument.rank, SearchDocument.ref_id)
+                    <= tuple_(SearchHeadBound.rank, SearchHeadBound.ref_id),
+                ),
+            )
         )
-        if columns:
-            grouped = grouped.group_by(*columns.values())
-        counts: dict[str, Counter[Any]] = {name: Counter() for name in columns}
-        total = 0
-        seen = 0
-        for row in await self.session.execute(grouped):
-            n = int(row.n)
-            seen = max(seen, int(row.seen or 0))
-            total += n
-            for name in columns:
-                if n:
-                    counts[name][_facet_value(name, getattr(row, name))] += n
-        facets = {name: sort_facet(dict(counter)) for name, counter in counts.items()}
-        return total, seen <= COUNT_LIMIT, facets
+        await self.session.execute(
+            insert(SearchHead).from_select(["kind", "key", "rank", "ref_id"], rows)
+        )
+
+    # Live judgement of stale rows ------------------------------------------------------------
+
+    async def live_flags(
+        self, kind: Kind, ids: Sequence[int], now: datetime
+    ) -> dict[int, dict[str, bool]]:
+        """The time-dependent facts of records at ``now``, by the domain repositories' rules."""
+        if not ids:
+            return {}
+        instant = Instant.at(now)
+        model = MODELS[kind]
+        columns: list[Any] = [model.id, published(model, instant).label(PUBLISHED)]
+        if kind is Kind.ENTERPRISE:
+            valid = exists().where(
+                Licence.enterprise_id == Enterprise.id, licence_in_force(Licence, instant)
+            )
+            columns += [
+                listed(Enterprise, instant).label(BLACKLISTED),
+                valid.label(VALID_LICENCE),
+            ]
+        rows = await self.session.execute(select(*columns).where(model.id.in_(list(ids))))
+        names = [PUBLISHED, BLACKLISTED, VALID_LICENCE][: len(columns) - 1]
+        return {row[0]: {name: bool(row[i + 1]) for i, name in enumerate(names)} for row in rows}
 
     # Codes ---------------------------------------------------------------------------------
 
@@ -437,43 +595,44 @@ class EmbeddedBackend:
             await self.delete(kind, [d.id for d in documents if d.kind is kind])
         await self.insert(documents)
 
-    async def insert(self, documents: Sequence[Document]) -> None:
+    async def insert(self, documents: Sequence[Document], *, heads: bool = True) -> None:
         """Store documents of records that have none (after ``delete`` or ``clear``).
 
         On PostgreSQL through ``COPY`` (asyncpg's binary copy), several times faster than an
-        ``INSERT`` of the same rows: what a reindex of a million records waits for.
+        ``INSERT`` of the same rows: what a reindex of a million records waits for. ``heads``:
+        add the rows to the heads they belong to (a reindex has cleared them all).
         """
         if not documents:
             return
-        rows = [document_row(document) for document in documents]
+        now = utcnow()
+        rows = [document_row(document, now) for document in documents]
         if self.dialect != "postgresql":
             await self.session.execute(insert(SearchDocument), rows)
             return
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
         columns = list(rows[0])
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            SearchDocument.__tablename__,
-            columns=columns,
-            records=[
-                tuple(
-                    json.dumps(row[name], ensure_ascii=False) if name == "source" else row[name]
-                    for name in columns
-                )
-                for row in rows
-            ],
-        )
+        records = [
+            tuple(
+                orjson.dumps(row[name]).decode() if name in _JSON else row[name] for name in columns
+            )
+            for row in rows
+        ]
+        async with self.session.held_connection() as connection:
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                SearchDocument.__tablename__, columns=columns, records=records
+            )
+        if heads:
+            for kind in {document.kind for document in documents}:
+                await self._join_heads(kind, [d.id for d in documents if d.kind is kind])
 
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None:
         if ids:
-            await self.session.execute(
-                delete(SearchDocument)
-                .where(
-                    SearchDocument.kind == kind.value,
-                    among(self.session, SearchDocument.ref_id, ids),
+            for model in (SearchDocument, SearchHead):
+                await self.session.execute(
+                    delete(model)
+                    .where(model.kind == kind.value, among(self.session, model.ref_id, ids))
+                    .execution_options(synchronize_session=False)
                 )
-                .execution_options(synchronize_session=False)
-            )
 
     async def refresh(self) -> None:
         """Nothing to do: a search sees what committed."""
@@ -489,8 +648,36 @@ class EmbeddedBackend:
         )
         return {int(ref_id): int(version) for ref_id, version in rows.all()}
 
+    async def has_stale(self, now: datetime) -> bool:
+        """Whether a row's time-dependent facts have changed since it was built."""
+        found = await self.session.scalar(
+            select(SearchDocument.id).where(SearchDocument.flags_until <= now).limit(1)
+        )
+        return found is not None
+
+    async def refresh_stale(self, now: datetime, limit: int) -> int:
+        """Rebuild up to ``limit`` rows whose time-dependent facts have changed; how many.
+
+        Searches judge such rows by the live tables meanwhile, which is right but slower.
+        """
+        rows = await self.session.execute(
+            select(SearchDocument.kind, SearchDocument.ref_id)
+            .where(SearchDocument.flags_until <= now)
+            .order_by(SearchDocument.flags_until)
+            .limit(limit)
+        )
+        stale: dict[Kind, set[int]] = {}
+        for kind, ref_id in rows.all():
+            stale.setdefault(Kind(kind), set()).add(ref_id)
+        for kind, ids in stale.items():
+            documents = await build_documents(self.session, kind, ids)
+            await self.index(documents)
+            await self.delete(kind, sorted(ids - {document.id for document in documents}))
+        return sum(len(ids) for ids in stale.values())
+
     async def clear(self, kind: Kind) -> None:
-        await self.session.execute(delete(SearchDocument).where(SearchDocument.kind == kind.value))
+        for model in (SearchDocument, SearchHead, SearchHeadBound):
+            await self.session.execute(delete(model).where(model.kind == kind.value))
 
     async def status(self) -> BackendStatus:
         rows = await self.session.execute(
@@ -501,18 +688,562 @@ class EmbeddedBackend:
         return BackendStatus(backend=self.name, documents=counts, detail=self.dialect)
 
 
-def document_row(document: Document) -> dict[str, Any]:
+class _Frequencies:
+    """How common each term is, from PostgreSQL's statistics of ``tokens`` (the most common
+    elements it keeps, raised by migration 0009): read once in a while per process."""
+
+    def __init__(self, every: float = 600.0) -> None:
+        self.every = every
+        self._read_at = -math.inf
+        self._frequency: Callable[[str], float] = _unknown
+
+    async def get(self, session: HubSession) -> Callable[[str], float]:
+        """The frequency function: the same object until the statistics are read again (the
+        plans made with it are kept that long, ``search.matching.plan``)."""
+        if time.monotonic() - self._read_at > self.every:
+            self._read_at = time.monotonic()
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT most_common_elems::text::text[], most_common_elem_freqs "
+                        "FROM pg_stats WHERE tablename = 'search_document' "
+                        "AND attname = 'tokens' LIMIT 1"
+                    )
+                )
+            ).first()
+            if row is not None and row[0] is not None:
+                frequencies = dict(zip(row[0], row[1], strict=False))
+                self._frequency = lambda term: frequencies.get(term, 0.0)
+        return self._frequency
+
+
+def _unknown(term: str) -> float:
+    return 0.0
+
+
+_FREQUENCIES = _Frequencies()
+
+
+async def _bound_of(
+    session: AsyncSession, kind: Kind, head: Head
+) -> tuple[bool, tuple[int, int] | None] | None:
+    """(True, the head's bound) if the head exists, else None."""
+    found = (
+        await session.execute(
+            select(SearchHeadBound.rank, SearchHeadBound.ref_id).where(
+                SearchHeadBound.kind == kind.value, SearchHeadBound.key == head.key
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    return True, None if found.rank is None else (found.rank, found.ref_id)
+
+
+async def _build_head(
+    session: AsyncSession, kind: Kind, head: Head
+) -> tuple[bool, tuple[int, int] | None]:
+    """Write ``head``, in ``session``'s transaction, if no other process writes the index now
+    (and none has built it meanwhile)."""
+    if not await try_transaction_lock(session, relay_lock(EMBEDDED_TARGET)):
+        return False, None
+    found = await _bound_of(session, kind, head)
+    if found is not None:
+        return found
+    conditions = [SearchDocument.kind == kind.value, _pg_match(AllOf(head.required))]
+    if head.excluded:
+        conditions.append(_pg_match(NoneOf(head.excluded)))
+    # Written by the database itself: the first rows, and one more to tell whether more exist
+    # (the head then ends at that row: every row up to it is in).
+    first = (
+        select(literal(kind.value), literal(head.key), SearchDocument.rank, SearchDocument.ref_id)
+        .where(*conditions)
+        .order_by(SearchDocument.rank, SearchDocument.ref_id)
+        .limit(HEAD_SIZE + 1)
+    )
+    written = await session.execute(
+        insert(SearchHead).from_select(["kind", "key", "rank", "ref_id"], first)
+    )
+    bound: tuple[int, int] | None = None
+    if written.rowcount > HEAD_SIZE:  # type: ignore[attr-defined]
+        last = (
+            await session.execute(
+                select(SearchHead.rank, SearchHead.ref_id)
+                .where(SearchHead.kind == kind.value, SearchHead.key == head.key)
+                .order_by(SearchHead.rank.desc(), SearchHead.ref_id.desc())
+                .limit(1)
+            )
+        ).one()
+        bound = (last.rank, last.ref_id)
+    await session.execute(
+        insert(SearchHeadBound).values(
+            kind=kind.value,
+            key=head.key,
+            term=head.term,
+            required=list(head.required),
+            excluded=list(head.excluded),
+            rank=bound[0] if bound else None,
+            ref_id=bound[1] if bound else None,
+        )
+    )
+    return True, bound
+
+
+class _Search:
+    """One search of the embedded index: its page, its total and its facets.
+
+    ``plan`` is the text query's; a search of records found by code has ``ids`` instead.
+    """
+
+    def __init__(
+        self,
+        backend: EmbeddedBackend,
+        request: SearchRequest,
+        now: datetime,
+        plan: Plan | None,
+        ids: Sequence[int] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.request = request
+        self.now = now
+        self.plan = plan
+        self.ids = ids
+        self.filters = plan.filters if plan is not None else request_filters(request)
+
+    def _judged(self, rows: list[_Row]) -> list[tuple[_Row, Judged]]:
+        assert self.plan is not None
+        judge = self.plan.scorer.judge
+        return [(row, judged) for row in rows if (judged := judge(row.texts)).matches]
+
+    def _facets(self, rows: list[_Row]) -> dict[str, list[tuple[Any, int]]]:
+        return _count_facets(self.request, rows) if self.request.with_facets else {}
+
+    async def run(self) -> tuple[list[_Found], int, bool, dict[str, list[tuple[Any, int]]]]:
+        """The page (``first + 1`` rows after the cursor), the total, whether it is exact, and
+        the facets."""
+        assert self.plan is not None
+        probe = await self.probe()
+        stale = await self.stale_matches() if probe.stale else []
+        if probe.seen < HEAD_FROM:
+            # Few matches, most likely: read them all at once, and count them exactly.
+            rows, complete = await self._matching(
+                self.plan.matching, facets=True, texts=True, limit=_EXACT_LIMIT + 1
+            )
+            if complete:
+                every = self._judged(rows) + stale
+                found = [_Found(judged.score, row.rank, row.ref_id) for row, judged in every]
+                return (
+                    self._first(found),
+                    len(every),
+                    True,
+                    self._facets([row for row, _ in every]),
+                )
+        found = await self.page(stale, probe) if self.request.first > 0 else []
+        total, exact, facets = await self.totals(stale, probe)
+        return found, total, exact, facets
+
+    def _first(self, found: list[_Found]) -> list[_Found]:
+        after = self.request.after
+        ordered = sorted((f for f in found if _after(f, after)), key=_order)
+        return ordered[: self.request.first + 1]
+
+    async def probe(self) -> _Probe:
+        """The fresh matches in the finest sample level, about one in ``2 ** LEVELS``, counted
+        in all and by class: how many matches there are, and of which class, within a factor
+        of a few. In the same statement: whether any stale row might match."""
+        plan = self.plan
+        assert plan is not None
+        backend, request = self.backend, self.request
+        classes = [c for c in plan.classes if c in plan.heads]
+        counts = [
+            func.count().filter(backend._match(terms or plan.text))
+            for c in classes
+            for terms in (plan.class_terms[c], plan.class_positive[c])
+        ]
+        stale = exists(
+            select(_DOC.id).where(
+                *backend._where(request, plan.stale_matching, self.now, stale=True)
+            )
+        )
+        statement = select(func.count(), *counts, stale.label("stale")).where(
+            *backend._where(request, both(plan.matching, AllOf((level_term(LEVELS),))), self.now)
+        )
+        row = (await backend._core(statement)).one()
+        return _Probe(
+            matches=int(row[0]) << LEVELS,
+            seen=int(row[0]),
+            classes={c: int(row[2 * i + 1]) << LEVELS for i, c in enumerate(classes)},
+            read={c: int(row[2 * i + 2]) << LEVELS for i, c in enumerate(classes)},
+            stale=bool(row[-1]),
+        )
+
+    async def stale_matches(self) -> list[tuple[_Row, Judged]]:
+        """Stale rows that match and pass the request's conditions at ``now``, judged by the
+        live tables."""
+        assert self.plan is not None
+        rows = await self.backend._rows(
+            self.request, self.plan.stale_matching, self.now, facets=True, stale=True
+        )
+        return self._judged(await self._live(rows))
+
+    async def stale(self) -> list[_Row]:
+        """Stale rows of the records found by code that pass the conditions at ``now``."""
+        rows = await self.backend._rows(
+            self.request,
+            self.filters.static,
+            self.now,
+            ids=self.ids,
+            texts=False,
+            facets=True,
+            stale=True,
+        )
+        return await self._live(rows)
+
+    async def _live(self, rows: list[_Row]) -> list[_Row]:
+        """The stale ``rows`` that pass the request's conditions, judged by the live tables.
+
+        Usually none: the relay rebuilds a row soon after its facts change.
+        """
+        if not rows:
+            return []
+        flags = await self.backend.live_flags(
+            self.request.kind, [row.ref_id for row in rows], self.now
+        )
+        kept = []
+        for row in rows:
+            live = flags.get(row.ref_id)
+            if live is None or not self.filters.passes(live):
+                continue  # a record that is gone leaves with its outbox entry
+            if row.facets is not None and BLACKLISTED in live:
+                row.facets["blacklisted"] = live[BLACKLISTED]
+            kept.append(row)
+        return kept
+
+    async def page(self, stale: list[tuple[_Row, Judged]], probe: _Probe) -> list[_Found]:
+        """The first ``first + 1`` matches after the cursor, best first.
+
+        One statement reads every row that is the query exactly and the first rows of each class
+        the probe saw little of (each collected through the index and sorted by the
+        database); then, best class first while it can still reach the page, the first rows
+        of each class the probe saw much of, from its head.
+        """
+        assert self.plan is not None
+        request, plan, backend = self.request, self.plan, self.backend
+        wanted = request.first + 1
+        after = request.after
+        found: dict[int, _Found] = {}
+
+        def keep(row: _Row, score: float) -> None:
+            candidate = _Found(score, row.rank, row.ref_id)
+            if _after(candidate, after):
+                found[row.ref_id] = candidate
+
+        for row, judged in stale:
+            keep(row, judged.score)
+        many = HEAD_FROM << LEVELS
+        dense = [c for c in plan.classes if probe.classes.get(c, 0) >= many]
+        # Classes whose rows an index finds only among many others (spread phrases, a class
+        # its exclusions make small) are read later, and only when the better classes fall
+        # short of the page.
+        later = [
+            c
+            for c in plan.classes
+            if c not in dense and (not c.fields or probe.read.get(c, 0) >= many)
+        ]
+        # A class read through the index is read at once only if it can outrank the rows of
+        # the heads; the others are read after them, when those fall short of the page.
+        floor = min((c.score for c in dense), default=-1.0)
+        later += [c for c in plan.classes if c not in dense and c not in later and c.score < floor]
+        sparse = [c for c in plan.classes if c not in dense and c not in later]
+        # Each part says which class's arm it is (0: the exact key's).
+        arms: list[RowClass | None] = [None]
+        parts = [
+            backend._select(request, plan.of(plan.exact), self.now, texts=True).add_columns(
+                literal(0).label("arm")
+            )
+        ]
+        for row_class in sparse:
+            if after is not None and row_class.score > after[0]:
+                continue  # every row of the class comes before the cursor
+            start = None
+            if after is not None and row_class.score == after[0]:
+                start = (after[1], after[2])
+            arm = backend._select(
+                request,
+                plan.of(plan.class_terms[row_class]),
+                self.now,
+                ordered=True,
+                after=start,
+                limit=wanted,
+                texts=True,
+            ).subquery()
+            parts.append(select(*arm.c, literal(len(arms)).label("arm")))
+            arms.append(row_class)
+        read: dict[int, list[_Row]] = {}
+        for row, arm_number in await backend._fetch(
+            request, union_all(*parts), texts=True, facets=False
+        ):
+            read.setdefault(arm_number, []).append(row)
+        members: Counter[RowClass] = Counter()
+        for row, judged in self._judged([row for rows in read.values() for row in rows]):
+            of = class_of(judged)
+            if of is None or of in sparse:
+                keep(row, judged.score)
+                if of is not None:
+                    members[of] += 1
+        # An arm whose terms do not select its class alone (spread phrases, long phrases) may
+        # have read rows of other classes: the class's next rows come after the arm's last.
+        following: list[tuple[RowClass, tuple[int, int] | None]] = [(c, None) for c in dense]
+        following += [(c, None) for c in later]
+        for number, of_arm in enumerate(arms):
+            rows = read.get(number, [])
+            if of_arm is not None and len(rows) == wanted and members[of_arm] < wanted:
+                following.append((of_arm, max(row.position for row in rows)))
+        following.sort(key=lambda item: -item[0].score)
+        for row_class, last in following:
+            if after is not None and row_class.score > after[0]:
+                continue  # every row of the class comes before the cursor
+            if sum(1 for f in found.values() if f.score > row_class.score) >= wanted:
+                continue  # no row of this class can reach the page
+            start = last
+            if start is None and after is not None and row_class.score == after[0]:
+                start = (after[1], after[2])
+            head = plan.heads.get(row_class) if last is None else None
+            for row in await self._members(row_class, wanted, start, head):
+                keep(row, row_class.score)
+        return sorted(found.values(), key=_order)[:wanted]
+
+    async def _members(
+        self, row_class: RowClass, wanted: int, start: tuple[int, int] | None, head: Head | None
+    ) -> list[_Row]:
+        """The class's first ``wanted`` rows by (rank, id) after ``start``.
+
+        With ``head``, the class's head is walked in order (built if it can be), each entry's
+        row looked up for the request's conditions, then the rows past its bound are read;
+        without, the class's rows are collected through the index and sorted by the database.
+        """
+        assert self.plan is not None
+        match = self.plan.of(self.plan.class_terms[row_class])
+        members: list[_Row] = []
+
+        def take(rows: list[_Row]) -> None:
+            members.extend(
+                row for row, judged in self._judged(rows) if class_of(judged) == row_class
+            )
+
+        if head is not None:
+            built, bound = await self.backend.head_bound(self.request.kind, head)
+            if built:
+                entries, last = max(4 * wanted, 100), start
+                while True:
+                    rows, last, read = await self.backend._head_rows(
+                        self.request, match, self.now, head.key, last, entries
+                    )
+                    take(rows)
+                    if len(members) >= wanted:
+                        return members[:wanted]
+                    if read < entries:
+                        break  # the head is read
+                    entries = min(4 * entries, HEAD_SIZE)
+                if bound is None:
+                    return members  # the head holds every row of the class
+                # Past the head's bound only the index finds the rows.
+                start = bound if start is None else max(start, bound)
+        chunk = wanted - len(members)
+        while True:
+            rows = await self.backend._rows(
+                self.request, match, self.now, ordered=True, after=start, limit=chunk
+            )
+            take(rows)
+            if len(members) >= wanted or len(rows) < chunk:
+                return members[:wanted]
+            start = rows[-1].position
+            chunk = min(chunk * 4, _CHUNK_LIMIT)
+
+    async def totals(
+        self, stale: list[tuple[_Row, Judged]], probe: _Probe
+    ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
+        """The total (exact up to ``_EXACT_LIMIT`` when the probe saw few matches; else
+        ``COUNT_LIMIT``, a lower bound) and the facets (of a uniform sample past the limit),
+        counted by the database."""
+        assert self.plan is not None
+        stale_rows = [row for row, _ in stale]
+        matching = self.plan.matching
+        if probe.seen < HEAD_FROM:
+            counted = await self._count(matching, limit=_EXACT_LIMIT + 1)
+            if counted.rows <= _EXACT_LIMIT:
+                return self._tally(counted, stale_rows, exact=True)
+        estimate = max(probe.matches, _EXACT_LIMIT + 1 if probe.seen < HEAD_FROM else 0)
+        # The sample level that holds somewhat more than the limit of the matches, enough to
+        # prove that there are more: the margin shrinks as the probe, which the estimate comes
+        # from, saw more (its error is about one over the root of what it saw). Every row of
+        # the sample is read, so a tight one is a fast one.
+        margin = 1 + 2 / math.sqrt(max(probe.seen, 1))
+        level = min(LEVELS, max(0, int(math.log2(estimate / (margin * COUNT_LIMIT)))))
+        while True:
+            sampled = [row for row in stale_rows if in_level(row.ref_id, level)]
+            counted = await self._count(
+                both(matching, AllOf((level_term(level),))) if level else matching
+            )
+            if counted.rows + len(sampled) > COUNT_LIMIT or level == 0:
+                exact = level == 0
+                return self._tally(counted, sampled, exact=exact)
+            level -= 1
+
+    def _tally(
+        self, counted: _Counted, stale: list[_Row], *, exact: bool
+    ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
+        total = counted.rows + len(stale)
+        facets: dict[str, list[tuple[Any, int]]] = {}
+        if self.request.with_facets:
+            counts = counted.facets
+            for row in stale:
+                assert row.facets is not None
+                for name in FACETS[self.request.kind]:
+                    counts[name][row.facets.get(name)] += 1
+            facets = {name: sort_facet(dict(counts[name])) for name in FACETS[self.request.kind]}
+        if exact or total <= COUNT_LIMIT:
+            return total, True, facets
+        return COUNT_LIMIT, False, facets
+
+    async def _count(self, match: Match, *, limit: int | None = None) -> _Counted:
+        """The fresh matching rows (at most ``limit``) and their facet values, counted."""
+        assert self.plan is not None
+        request, backend = self.request, self.backend
+        if not self.plan.exact_terms:
+            # Long phrases: only their units tell which rows match.
+            rows, _ = await self._matching(
+                match, facets=request.with_facets, texts=True, limit=limit
+            )
+            counts: dict[str, Counter[Any]] = {n: Counter() for n in FACETS[request.kind]}
+            for row in rows:
+                for name in counts:
+                    counts[name][(row.facets or {}).get(name)] += 1
+            return _Counted(len(rows), counts)
+        found = backend._select(
+            request, match, self.now, texts=False, facets=request.with_facets, limit=limit
+        ).subquery("found")
+        statement: Any
+        if not request.with_facets:
+            statement = select(literal(""), literal(None), func.count()).select_from(found)
+        else:
+            values = backend._facet_values(found.c.facets)
+            statement = (
+                select(values.c.key, values.c.value, func.count())
+                .select_from(found)
+                .join(values, true())
+                .group_by(values.c.key, values.c.value)
+                .union_all(select(literal(""), literal(None), func.count()).select_from(found))
+            )
+        counts = {name: Counter() for name in FACETS[request.kind]}
+        total = 0
+        for key, value, n in (await backend._core(statement)).all():
+            if key == "":
+                total = int(n)
+            elif key in counts:
+                counts[key][_facet_value(key, value)] += int(n)
+        return _Counted(total, counts)
+
+    async def _matching(
+        self, match: Match, *, facets: bool, texts: bool = False, limit: int | None = None
+    ) -> tuple[list[_Row], bool]:
+        """Fresh matching rows (up to ``limit``), and whether they are all of them."""
+        assert self.plan is not None
+        size = limit
+        while True:
+            rows = await self.backend._rows(
+                self.request, match, self.now, facets=facets, texts=True, limit=size
+            )
+            kept = [row for row, _ in self._judged(rows)]
+            if size is None or len(rows) < size:
+                return kept, True
+            if limit is not None and len(kept) >= limit:
+                return kept[:limit], False
+            size *= 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """What the probe saw (``_Search.probe``)."""
+
+    # Matches, estimated; how many the probe saw.
+    matches: int
+    seen: int
+    # Rows per class, estimated; and rows an index reads to find them (the class's terms but
+    # its exclusions).
+    classes: dict[RowClass, int]
+    read: dict[RowClass, int]
+    # Whether a stale row might match.
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    rows: int
+    facets: dict[str, Counter[Any]]
+
+
+def _facet_value(name: str, value: Any) -> Any:
+    """A facet value as the facets report it, from the database's JSON reading of it."""
+    if name == "blacklisted":
+        return value in (True, 1, "1", "true")
+    return value
+
+
+def _order(found: _Found) -> tuple[float, int, int]:
+    return (-found.score, found.rank, found.id)
+
+
+def _classes(rows: list[tuple[_Row, Judged]]) -> Counter[RowClass | None]:
+    """How many of ``rows`` each class has (None: the exact key's)."""
+    return Counter(class_of(judged) for _, judged in rows)
+
+
+def _facets_of(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        found: dict[str, Any] = json.loads(value)
+        return found
+    return dict(value)
+
+
+def _no_facets(request: SearchRequest) -> dict[str, list[tuple[Any, int]]]:
+    return {name: [] for name in FACETS[request.kind]} if request.with_facets else {}
+
+
+def _count_facets(request: SearchRequest, rows: Sequence[_Row]) -> dict[str, list[tuple[Any, int]]]:
+    names = FACETS[request.kind]
+    counts: dict[str, Counter[Any]] = {name: Counter() for name in names}
+    for row in rows:
+        assert row.facets is not None
+        for name in names:
+            counts[name][row.facets.get(name)] += 1
+    return {name: sort_facet(dict(counter)) for name, counter in counts.items()}
+
+
+_JSON = frozenset({"source", "facets"})
+# The outbox's name of this backend (search.outbox imports this module: no import back).
+EMBEDDED_TARGET = "embedded"
+
+
+def document_row(document: Document, now: datetime) -> dict[str, Any]:
+    """A document as ``search_document`` stores it, its time-dependent facts judged at
+    ``now``."""
     names = PROFILES[document.kind].names
     texts = [field_units(document.texts.get(name, [])) for name in names]
     texts += [" "] * (MAX_FIELDS - len(texts))
+    terms = document_terms(document, now)
+    day = document.attributes.get("started_on") or document.attributes.get("issued_on")
     return {
         "kind": document.kind.value,
         "ref_id": document.id,
-        "tokens": document.tokens,
+        "tokens": terms.tokens,
         **{f"text_{i}": value for i, value in enumerate(texts)},
         "rank": document.rank,
         "source": document.texts,
         "version": document.version,
+        "facets": terms.facets,
+        "flags_until": terms.flags_until,
+        "day": date.fromisoformat(day) if day else None,
     }
 
 

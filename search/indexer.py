@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from hub.db import HubSession, transaction
+from hub.kit.time import utcnow
 from search.backend import BackendUnavailableError
 from search.documents import Document, Kind, document_batches
 from search.elastic import ElasticBackend
@@ -107,6 +108,26 @@ async def _read_ahead(session: HubSession, kind: Kind) -> AsyncIterator[list[Doc
             await task
 
 
+async def _batches_of(
+    sessionmaker: async_sessionmaker[HubSession], writing: HubSession, kind: Kind
+) -> AsyncIterator[list[Document]]:
+    """The documents of ``kind`` for an embedded rebuild that writes in ``writing``.
+
+    On PostgreSQL a second connection reads them, a batch ahead (``_read_ahead``): the
+    database takes the copy of one batch while this process builds the next. On SQLite, or
+    when the sessionmaker is bound to one connection (the tests), the writing session reads
+    them too: there is no second connection to read from.
+    """
+    bound = sessionmaker.kw.get("bind")
+    if writing.get_bind().dialect.name != "postgresql" or not isinstance(bound, AsyncEngine):
+        async for batch in document_batches(writing, kind, REINDEX_BATCH):
+            yield batch
+        return
+    async with sessionmaker() as reading:
+        async for batch in _read_ahead(reading, kind):
+            yield batch
+
+
 async def reindex(
     sessionmaker: async_sessionmaker[HubSession],
     target: str,
@@ -154,9 +175,8 @@ async def _reindex(
         if elastic is None:
             async with transaction(sessionmaker) as session:
                 await EmbeddedBackend(session).clear(kind)
-                # One session reads and writes: the batches cannot be read ahead here.
-                async for documents in document_batches(session, kind, REINDEX_BATCH):
-                    await EmbeddedBackend(session).insert(documents)
+                async for documents in _batches_of(sessionmaker, session, kind):
+                    await EmbeddedBackend(session).insert(documents, heads=False)
                     count += len(documents)
                     if advance is not None:
                         advance(kind, len(documents))
@@ -179,6 +199,22 @@ async def _reindex(
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started
     return report
+
+
+async def refresh_stale(sessionmaker: async_sessionmaker[HubSession]) -> int:
+    """Rebuild the embedded rows whose time-dependent facts (a blacklisting's end, a licence's
+    expiry, a scheduled publication) have changed since they were built; how many.
+
+    Only the embedded index stores such facts as they stand (``search.terms``); Elasticsearch
+    stores their periods. Called under the embedded relay's lock, like every embedded write.
+    """
+    total = 0
+    while True:
+        async with transaction(sessionmaker) as session:
+            done = await EmbeddedBackend(session).refresh_stale(utcnow(), REINDEX_BATCH)
+        total += done
+        if done < REINDEX_BATCH:
+            return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,14 +272,19 @@ async def relay_target(
     both backends applied it.
     """
     async with sessionmaker() as session:
-        if not await has_pending(session, target):
-            return 0  # idle: no lock to take, no lease to write
+        idle = not await has_pending(session, target)
+        if idle and target == EMBEDDED:
+            idle = not await EmbeddedBackend(session).has_stale(utcnow())
+        if idle:
+            return 0  # no lock to take, no lease to write
     async with exclusive(sessionmaker, relay_lock(target), wait=wait) as held:
         if not held:
             return None
         if elastic is not None:
             await elastic.ensure_indices()
         applied = await relay(sessionmaker, target, elastic)
+        if target == EMBEDDED:
+            await refresh_stale(sessionmaker)
     if applied:
         async with transaction(sessionmaker) as session:
             await prune(session, elasticsearch=prune_elasticsearch)

@@ -1,0 +1,331 @@
+"""The embedded index's ways to a fast answer, each held to a plain reading of the profile.
+
+The page is read by class, from heads and through the index; past the count limit the facets
+count a sample; rows whose time-dependent facts have changed are judged by the live tables. On
+a corpus made to have every class, many ties and both dialects, each answer must equal what
+scoring every record in Python and sorting gives (``expected``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from hub.db import HubSession
+from hub.enterprise.models import CreditGrade, Enterprise
+from hub.kit.time import utcnow
+from search.backend import EnterpriseConditions, SearchRequest, SearchResult, sort_facet
+from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
+from search.embedded import EmbeddedBackend
+from search.indexer import reindex, sync_once
+from search.models import SearchDocument, SearchHead
+from search.outbox import EMBEDDED, enqueue
+from search.service import parse
+from search.terms import in_level
+from search.tokenize import field_units
+from tests.fixtures.blacklist import make_entry
+from tests.fixtures.enterprise import make_enterprise
+from tests.fixtures.quality import make_product
+
+PLACES = ("北京", "深圳市", "苏州")
+BRANDS = ("华鑫", "恒泰", "科达")
+TRADES = ("科技", "电子科技", "食品", "鑫科")
+SUFFIXES = ("有限公司", "股份有限公司", "")
+PRODUCTS = ("科技灯", "LED灯", "电子秤", "华鑫食品袋")
+REGIONS = ("110000", "440300", "320500", "440100")
+GRADES = (CreditGrade.A, CreditGrade.B, CreditGrade.C, None)
+
+
+@dataclass(frozen=True)
+class Record:
+    """An enterprise as a plain reading of the search sees it."""
+
+    id: int
+    name: str
+    brands: tuple[str, ...]
+    products: tuple[str, ...]
+    region: str
+    grade: str | None
+    blacklisted: bool
+
+
+async def make_corpus(session: HubSession, count: int = 90) -> list[Record]:
+    """Names of a few words, so that terms are frequent, ties many and every class occurs."""
+    pick = random.Random(7)
+    records = []
+    for n in range(count):
+        name = "".join(
+            (pick.choice(PLACES), pick.choice(BRANDS), pick.choice(TRADES), pick.choice(SUFFIXES))
+        )
+        if n == 0:
+            name = "华鑫科技"  # the exact bonus of the query 华鑫科技
+        region, grade = pick.choice(REGIONS), pick.choice(GRADES)
+        enterprise = await make_enterprise(
+            session, name=name, region_code=region, credit_grade=grade, industry_code="C39"
+        )
+        made = [
+            await make_product(session, enterprise, name=pick.choice(PRODUCTS), brand=brand)
+            for brand in pick.sample(BRANDS, pick.choice((0, 0, 1, 2)))
+        ]
+        blacklisted = pick.random() < 0.2
+        if blacklisted:
+            await make_entry(session, enterprise, date(2025, 1, 1), date(2099, 12, 31))
+        records.append(
+            Record(
+                id=enterprise.id,
+                name=name,
+                brands=tuple(dict.fromkeys(p.brand for p in made)),
+                products=tuple(dict.fromkeys(p.name for p in made)),
+                region=region,
+                grade=grade.value if grade else None,
+                blacklisted=blacklisted,
+            )
+        )
+    return records
+
+
+def expected(
+    records: list[Record], text: str, conditions: EnterpriseConditions
+) -> list[tuple[float, int, int]]:
+    """(score, rank, id) of every match, best first: the profile read plainly."""
+    query = parse(text)
+    patterns = [query.pattern(phrase) for phrase in query.phrases]
+    weights = [weight for _, weight in PROFILES[Kind.ENTERPRISE].fields]
+    found = []
+    for record in records:
+        if conditions.region_code and not record.region.startswith(conditions.region_code[:2]):
+            continue
+        if conditions.credit_grades and record.grade not in conditions.credit_grades:
+            continue
+        if conditions.blacklisted is not None and record.blacklisted != conditions.blacklisted:
+            continue
+        fields = [
+            field_units([record.name]),
+            field_units(list(record.brands)),
+            field_units(list(record.products)),
+        ]
+        if not all(any(p in field for field in fields) for p in patterns):
+            continue
+        score = sum(
+            w for w, f in zip(weights, fields, strict=True) if all(p in f for p in patterns)
+        )
+        score += PREFIX_BONUS * fields[0].startswith(patterns[0])
+        score += EXACT_BONUS * (fields[0] == f" {query.key} ")
+        found.append((float(score), len(record.name), record.id))
+    return sorted(found, key=lambda f: (-f[0], f[1], f[2]))
+
+
+async def search(
+    sessionmaker: async_sessionmaker[HubSession],
+    text: str,
+    conditions: EnterpriseConditions,
+    *,
+    first: int = 20,
+    after: tuple[float, int, int] | None = None,
+    now: datetime | None = None,
+) -> SearchResult:
+    # Committed, as a GraphQL operation is: a head built by the search stays.
+    async with sessionmaker() as session, session.begin():
+        return await EmbeddedBackend(session).search(
+            SearchRequest(
+                kind=Kind.ENTERPRISE,
+                query=parse(text),
+                conditions=conditions,
+                first=first,
+                after=after,
+                now=now,
+            )
+        )
+
+
+QUERIES: list[tuple[str, EnterpriseConditions]] = [
+    ("科技", EnterpriseConditions()),
+    ("华鑫", EnterpriseConditions()),
+    ("北京", EnterpriseConditions()),
+    ("鑫科", EnterpriseConditions()),
+    ("科", EnterpriseConditions()),
+    ("华鑫科技", EnterpriseConditions()),
+    ("深圳市恒泰", EnterpriseConditions()),
+    ("科技 北京", EnterpriseConditions()),
+    ("led", EnterpriseConditions()),
+    ("灯", EnterpriseConditions()),
+    ("科技", EnterpriseConditions(region_code="440000")),
+    ("华鑫", EnterpriseConditions(credit_grades=("A", "B"), blacklisted=False)),
+    ("食品", EnterpriseConditions(blacklisted=True)),
+]
+
+
+@pytest.fixture
+async def records(sessionmaker: async_sessionmaker[HubSession]) -> list[Record]:
+    async with sessionmaker() as session, session.begin():
+        made = await make_corpus(session)
+    await reindex(sessionmaker, EMBEDDED)
+    return made
+
+
+@pytest.fixture(params=["index", "heads"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Reading each class through the index, or (PostgreSQL) from heads of four rows: a probe
+    of half the records calls almost every class frequent, and a head that small ends early,
+    so the rows past its bound are read too."""
+    if request.param == "heads":
+        monkeypatch.setattr("search.embedded.LEVELS", 1)
+        monkeypatch.setattr("search.embedded.HEAD_FROM", 1)
+        monkeypatch.setattr("search.embedded.HEAD_SIZE", 4)
+    return str(request.param)
+
+
+@pytest.mark.parametrize(("text", "conditions"), QUERIES)
+async def test_every_page_and_count_is_the_plain_ranking(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    way: str,
+    text: str,
+    conditions: EnterpriseConditions,
+) -> None:
+    wanted = expected(records, text, conditions)
+    assert wanted, "the corpus should match every query"
+
+    # when: the pages of three, cursor after cursor
+    seen: list[tuple[float, int, int]] = []
+    after = None
+    while True:
+        result = await search(sessionmaker, text, conditions, first=3, after=after)
+        seen += [hit.position for hit in result.hits]
+        assert (result.total, result.total_exact) == (len(wanted), True)
+        if not result.has_next:
+            break
+        after = result.hits[-1].position
+
+    # then
+    assert seen == wanted
+
+
+async def test_a_head_follows_the_rows_the_relay_writes(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("search.embedded.LEVELS", 1)
+    monkeypatch.setattr("search.embedded.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded.HEAD_SIZE", 4)
+    conditions = EnterpriseConditions()
+    await search(sessionmaker, "科技", conditions)  # builds the heads (PostgreSQL)
+    async with sessionmaker() as session:
+        heads = (await session.execute(select(SearchHead.key).distinct())).scalars().all()
+    assert bool(heads) is (dialect == "postgres")
+
+    # when: a record joins the term with the shortest name of all, another leaves it
+    async with sessionmaker() as session, session.begin():
+        short = await make_enterprise(session, name="科技", region_code="110000")
+        await enqueue(session, Kind.ENTERPRISE, [short.id])
+    leaving = expected(records, "科技", conditions)[0][2]
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Enterprise).where(Enterprise.id == leaving).values(name="北京恒泰食品有限公司")
+        )
+        await enqueue(session, Kind.ENTERPRISE, [leaving])
+    await sync_once(sessionmaker, None)
+
+    # then
+    result = await search(sessionmaker, "科技", conditions, first=3)
+    first = result.hits[0]
+    assert (first.id, first.score) == (short.id, float(8 + PREFIX_BONUS + EXACT_BONUS))
+    assert leaving not in [hit.id for hit in result.hits]
+
+
+async def test_past_the_limit_the_total_is_a_lower_bound_and_the_facets_a_uniform_sample(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a count limit of 5, and a probe of one record in four
+    monkeypatch.setattr("search.embedded.COUNT_LIMIT", 5)
+    monkeypatch.setattr("search.embedded._EXACT_LIMIT", 5)
+    monkeypatch.setattr("search.embedded.LEVELS", 2)
+    conditions = EnterpriseConditions()
+    matches = {found[2] for found in expected(records, "科", conditions)}
+    by_id = {record.id: record for record in records}
+
+    # when
+    result = await search(sessionmaker, "科", conditions)
+
+    # then: the page is every best match still, the total the limit
+    assert [hit.position for hit in result.hits] == expected(records, "科", conditions)[:20]
+    assert (result.total, result.total_exact) == (5, False)
+    # and the facets count exactly the matches of one sample level: records chosen by a hash
+    # of their id, whatever their text
+    levels = {level: [by_id[i] for i in matches if in_level(i, level)] for level in range(0, 3)}
+    counted = {level: _facets(rows) for level, rows in levels.items() if len(rows) > 5}
+    assert result.facets in counted.values()
+
+
+def _facets(records: list[Record]) -> dict[str, list[tuple[Any, int]]]:
+    return {
+        "regions": sort_facet(Counter(r.region[:2] + "0000" for r in records)),
+        "creditGrades": sort_facet(Counter(r.grade for r in records)),
+        "industries": sort_facet(Counter("C39" for _ in records)),
+        "blacklisted": sort_facet(Counter(r.blacklisted for r in records)),
+    }
+
+
+async def test_a_row_whose_facts_changed_is_judged_by_the_live_tables_until_rebuilt(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: a blacklisted enterprise whose listing ends, three years from now
+    async with sessionmaker() as session, session.begin():
+        ending = await make_enterprise(session, name="天津华鑫科技有限公司")
+        today = utcnow().date()
+        await make_entry(session, ending, date(2025, 1, 1), today + timedelta(days=3 * 365))
+        await enqueue(session, Kind.ENTERPRISE, [ending.id])
+    await sync_once(sessionmaker, None)
+    blacklisted = EnterpriseConditions(blacklisted=True)
+    assert [h.id for h in (await search(sessionmaker, "天津华鑫", blacklisted)).hits] == [ending.id]
+
+    # when: four years have passed, and the relay has not rebuilt the row
+    later = datetime.now(UTC) + timedelta(days=4 * 365)
+    async with sessionmaker() as session:
+        until = await session.scalar(
+            select(SearchDocument.flags_until).where(SearchDocument.ref_id == ending.id)
+        )
+    assert until is not None and until < later
+
+    # then: the row answers as the tables do at that moment
+    now_listed = await search(sessionmaker, "天津华鑫", blacklisted, now=later)
+    assert (now_listed.hits, now_listed.total) == ([], 0)
+    not_listed = await search(
+        sessionmaker, "天津华鑫", EnterpriseConditions(blacklisted=False), now=later
+    )
+    assert [h.id for h in not_listed.hits] == [ending.id]
+    assert not_listed.facets["blacklisted"] == [(False, 1)]
+
+
+async def test_the_relay_rebuilds_the_rows_whose_facts_changed(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: a row built before its listing ended (as if the day had passed since)
+    blacklisted = next(r for r in records if r.blacklisted)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(SearchDocument)
+            .where(SearchDocument.ref_id == blacklisted.id)
+            .values(flags_until=utcnow() - timedelta(seconds=1))
+        )
+
+    # when
+    await sync_once(sessionmaker, None)
+
+    # then: rebuilt, its facts hold again until their next change (the listing's end)
+    async with sessionmaker() as session:
+        until = await session.scalar(
+            select(SearchDocument.flags_until).where(SearchDocument.ref_id == blacklisted.id)
+        )
+    assert until is not None and until > utcnow() + timedelta(days=365)
