@@ -675,6 +675,17 @@ class EmbeddedBackend:
             await self.delete(kind, sorted(ids - {document.id for document in documents}))
         return sum(len(ids) for ids in stale.values())
 
+    async def analyze(self) -> None:
+        """Refresh PostgreSQL's statistics of the index after a rebuild.
+
+        A search's plan depends on how common each of its terms is (``_Frequencies``, and the
+        planner's estimate of each term condition), which the statistics of ``tokens`` say;
+        autovacuum would see a million new rows only minutes later, and plan from an empty
+        table meanwhile.
+        """
+        if self.dialect == "postgresql":
+            await self.session.execute(text(f"ANALYZE {SearchDocument.__tablename__}"))
+
     async def clear(self, kind: Kind) -> None:
         for model in (SearchDocument, SearchHead, SearchHeadBound):
             await self.session.execute(delete(model).where(model.kind == kind.value))
@@ -1120,9 +1131,11 @@ class _Search:
                 for name in counts:
                     counts[name][(row.facets or {}).get(name)] += 1
             return _Counted(len(rows), counts)
+        # A common table expression: the facets and the total read the matches once (a
+        # subquery named twice was read twice, the index scan and the rows with it).
         found = backend._select(
             request, match, self.now, texts=False, facets=request.with_facets, limit=limit
-        ).subquery("found")
+        ).cte("found")
         statement: Any
         if not request.with_facets:
             statement = select(literal(""), literal(None), func.count()).select_from(found)

@@ -195,6 +195,9 @@ async def _reindex(
                 count = await elastic.load(elastic.build_alias(kind), counted(session))
             await elastic.swap(kind, index)
         report.documents[kind.value] = count
+    if elastic is None:
+        async with transaction(sessionmaker) as session:
+            await EmbeddedBackend(session).analyze()
     async with transaction(sessionmaker) as session:
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started

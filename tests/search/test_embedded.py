@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from hub.db import HubSession
@@ -329,3 +329,33 @@ async def test_the_relay_rebuilds_the_rows_whose_facts_changed(
             select(SearchDocument.flags_until).where(SearchDocument.ref_id == blacklisted.id)
         )
     assert until is not None and until > utcnow() + timedelta(days=365)
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no such statistics
+async def test_a_rebuild_leaves_the_statistics_of_the_terms_current(
+    sessionmaker: async_sessionmaker[HubSession],
+) -> None:
+    """The searches plan from how common each term is (the statistics of ``tokens``): a
+    rebuild that left them as they were had the planner, and the search, see an empty index
+    until autovacuum came by."""
+    # given: 30 enterprises named 科技, indexed
+    async with sessionmaker() as session, session.begin():
+        for n in range(30):
+            await make_enterprise(session, name=f"苏州{n}号科技有限公司")
+    await reindex(sessionmaker, EMBEDDED)
+
+    async with sessionmaker() as session:
+        found = (
+            await session.execute(
+                text(
+                    "SELECT attstattarget, most_common_elems::text::text[] FROM pg_stats "
+                    "JOIN pg_attribute ON attrelid = 'search_document'::regclass "
+                    "AND pg_attribute.attname = pg_stats.attname "
+                    "WHERE tablename = 'search_document' AND pg_stats.attname = 'tokens'"
+                )
+            )
+        ).one()
+
+    target, common = found
+    assert target == 1000
+    assert "0:科技" in common
