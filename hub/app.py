@@ -34,6 +34,7 @@ from hub.db import (
     health_of,
 )
 from hub.kit.breaker import Breaker
+from hub.kit.memo import FIGURES_STATEMENT_SECONDS, SlowReads
 from hub.kit.time import utcnow
 from hub.observability.metrics import (
     CONTENT_TYPE,
@@ -95,6 +96,26 @@ def create_app(
         )
         sessionmaker = create_sessionmaker(engine)
     maker = sessionmaker
+    # The public statistics read millions of rows: on connections of their own, whose
+    # statements may take longer than a request's, and kept a while (hub.kit.memo). SQLite's
+    # statements have no timeout to lift.
+    figures_engine = None
+    if engine is not None and engine.dialect.name == "postgresql":
+        figures_engine = create_engine(
+            settings.database_url,
+            pool_size=2,
+            timeouts=DatabaseTimeouts(
+                connect=settings.database_connect_timeout,
+                acquire=FIGURES_STATEMENT_SECONDS,
+                statement=FIGURES_STATEMENT_SECONDS,
+                retry_interval=settings.database_retry_interval,
+            ),
+        )
+    # A test's sessionmaker runs every session on its one connection, inside its transaction:
+    # there the request's own session reads them (schema.statistics).
+    figures = None
+    if engine is not None:
+        figures = SlowReads.of(create_sessionmaker(figures_engine) if figures_engine else maker)
     limiter = create_rate_limiter(settings.redis_url)
     search = SearchService.from_settings(settings)
     bound = _engine_of(maker)
@@ -121,17 +142,23 @@ def create_app(
         )
         # With several workers, each reports its pool and breakers for the one that is scraped.
         sampling = asyncio.create_task(_sample_forever(sampler)) if multiprocess() else None
+        ahead = (
+            asyncio.create_task(_read_ahead(figures))
+            if figures is not None and subgraph in (None, "statistics")
+            else None
+        )
         try:
             yield
         finally:
-            for task in (relay, sampling):
+            for task in (relay, sampling, ahead):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
             await search.close()
             await limiter.aclose()
-            if engine is not None:
-                await engine.dispose()
+            for disposed in (engine, figures_engine):
+                if disposed is not None:
+                    await disposed.dispose()
             if tracing is not None:
                 tracing.close()
             process_exits()
@@ -207,8 +234,20 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.search = search
+    app.state.figures = figures
     app.state.tracing = tracing
     return app
+
+
+async def _read_ahead(figures: SlowReads) -> None:
+    """The slowest public statistics, read as the app starts (a failure is only logged: the
+    first request reads them again)."""
+    from schema.statistics.types import read_ahead
+
+    try:
+        await read_ahead(figures, utcnow())
+    except Exception:
+        log.warning("reading the statistics ahead failed", exc_info=True)
 
 
 def _public_reads(

@@ -96,7 +96,11 @@ class HubSession(AsyncSession):
         return self._instant
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.shield(self._execute(*args, **kwargs))
+        statement = asyncio.ensure_future(self._execute(*args, **kwargs))
+        # A cancelled caller lets go of the statement, which finishes on its own; its outcome is
+        # then nobody's, and is marked seen, or asyncio logs a failed one as never retrieved.
+        statement.add_done_callback(_seen)
+        return await asyncio.shield(statement)
 
     async def _execute(self, *args: Any, **kwargs: Any) -> Any:
         async with self._statement_lock:
@@ -141,6 +145,11 @@ class HubSession(AsyncSession):
     async def close(self) -> None:
         async with self._statement_lock:
             await super().close()
+
+
+def _seen(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

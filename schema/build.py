@@ -24,18 +24,17 @@ from schema.enterprise import Enterprise
 from schema.errors import InputRules, publish_errors
 from schema.licensing.queries import LicensingQuery
 from schema.limits import QueryLimits
-from schema.node import Node, resolve_node
+from schema.node import MAX_NODES, Node, resolve_node
 from schema.production import hide_suggestions, production_extensions
 from schema.quality.queries import QualityQuery
 from schema.recalls.queries import RecallsQuery
+from schema.scalars import SCALARS
 from schema.search.extension import SearchBackendReport
 from schema.search.queries import SearchQuery
 from schema.session import OperationSession
 from schema.statistics.queries import StatisticsQuery
 from schema.warnings.queries import WarningsQuery
 from schema.warnings.types import ConsumerWarning
-
-MAX_NODES = 100
 
 
 @strawberry.type(description="The Quality Credit Hub: national product-quality credit data.")
@@ -76,6 +75,7 @@ class TierSchema(strawberry.Schema):
     def __init__(self, tier: Tier, *, production: bool = False, **kwargs: Any) -> None:
         self.tier = tier
         self.production = production
+        kwargs.setdefault("scalar_overrides", SCALARS)
         super().__init__(**kwargs)
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
@@ -13,6 +14,22 @@ G = TypeVar("G", bound=Hashable)
 V = TypeVar("V")
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose cached futures no caller can cancel for the others.
+
+    The same key is loaded by fields at several places of one document (an enterprise's
+    blacklist entries, and its licences' enterprise's). When a field fails so that its parent
+    becomes null, graphql-core cancels the parent's other fields; a field awaiting the loader's
+    own future would cancel that future, and every other field awaiting the same key would get
+    a CancelledError, which is no GraphQL error and escapes the request. Each caller awaits a
+    shield of the future instead: a cancelled caller lets go of it, and the others still get
+    the value.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 def keyed(
     fetch: Callable[[list[K]], Awaitable[dict[K, V]]], missing: Any = None
 ) -> DataLoader[K, Any]:
@@ -22,7 +39,7 @@ def keyed(
         found = await fetch(list(dict.fromkeys(keys)))
         return [found.get(key, missing) for key in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedLoader(load_fn=load)
 
 
 def grouped(fetch: Callable[[list[K], G], Awaitable[dict[K, V]]]) -> DataLoader[tuple[K, G], V]:
@@ -43,4 +60,4 @@ def grouped(fetch: Callable[[list[K], G], Awaitable[dict[K, V]]]) -> DataLoader[
                 results[(parent, arguments)] = found[parent]
         return [results[key] for key in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedLoader(load_fn=load)

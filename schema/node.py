@@ -62,6 +62,10 @@ def fetchable() -> dict[str, Access]:
     return {type_name: access for type_name, (_, access) in _FETCHERS.items()}
 
 
+MAX_NODES = 100
+"""How many global IDs ``nodes(ids:)`` takes at once."""
+
+
 async def resolve_node(context: Context, value: str, argument: str = "id") -> Any:
     type_name, pk = decode_id(value, argument)
     fetch, access = _FETCHERS[type_name]

@@ -70,11 +70,10 @@ class Hit:
         return (self.score, self.rank, self.id)
 
 
-# Every backend counts at most this many matches of a search: past it, the total is this lower
-# bound (``total_exact`` false). The embedded backend's facets then count a uniform sample of the
-# matches, of about this many; Elasticsearch's still count every match. The page itself is
-# always exact. Counting further is what made a frequent word slow: reading every match.
-COUNT_LIMIT = 1_000
+# The embedded backend counts at most this many matches of a search: past it, the total is a
+# lower bound and the facets count the matches it counted (a sample: the first ones in index
+# order, not the best ones). The page itself is always exact.
+COUNT_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,7 @@ class SearchResult:
     total: int
     # Facet name -> (value, count) pairs, largest count first, then by value.
     facets: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
-    # False when ``total`` is a lower bound (``COUNT_LIMIT``), and the embedded facets a sample.
+    # False when ``total`` is a lower bound (``COUNT_LIMIT``) and ``facets`` a sample.
     total_exact: bool = True
 
 
@@ -123,11 +122,5 @@ class BackendUnavailableError(Exception):
 
 def sort_facet(counts: dict[Any, int]) -> list[tuple[Any, int]]:
     """Largest count first, then by value (None last): the same order on every backend.
-
-    Values are compared as text: a facet's values may be booleans (``blacklisted``), which do
-    not compare with the empty string that stands for None.
-    """
-    return sorted(
-        counts.items(),
-        key=lambda item: (-item[1], item[0] is None, "" if item[0] is None else str(item[0])),
-    )
+    Values compare as text, so that a facet of booleans (false before true) sorts too."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0] is None, str(item[0])))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,11 +115,31 @@ async def client(
 
     Its signing key lives in the test's own folder, never in the working tree.
     """
+    async with _app_client(sessionmaker, tmp_path) as client:
+        yield client
+
+
+@pytest.fixture
+async def resolvers(
+    sessionmaker: async_sessionmaker[HubSession], tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app of ``client`` with compiled reads off (``HUB_COMPILE_QUERIES=false``): the
+    resolvers answer every document, as on SQLite, whatever the database."""
+    async with _app_client(sessionmaker, tmp_path, compile_queries=False) as client:
+        yield client
+
+
+@asynccontextmanager
+async def _app_client(
+    sessionmaker: async_sessionmaker[HubSession], tmp_path: Path, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     from hub.app import create_app
     from hub.config import Settings
 
-    settings = Settings(signing_key_path=tmp_path / "signing-key.pem")
-    app = create_app(settings, sessionmaker=sessionmaker)
+    app = create_app(
+        Settings(signing_key_path=tmp_path / "signing-key.pem", **settings),
+        sessionmaker=sessionmaker,
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client

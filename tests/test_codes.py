@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
 from hub.errors import BadUserInputError
-from hub.kit.codes import parse_uscc
+from hub.kit.codes import parse_uscc, region_range
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -67,3 +68,24 @@ def test_a_wrong_check_character_names_the_argument() -> None:
         parse_uscc("91350100M000100Y44", "usccs")
     assert raised.value.argument == "usccs"
     assert "checksum" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("division", "inside"),
+    [
+        ("440000", lambda code: code[:2] == "44"),
+        ("440300", lambda code: code[:4] == "4403"),
+        ("440305", lambda code: code == "440305"),
+        ("990000", lambda code: code[:2] == "99"),  # the last prefix: nothing to overflow
+        ("999900", lambda code: code[:4] == "9999"),
+        ("999999", lambda code: code == "999999"),
+    ],
+)
+def test_a_region_range_holds_exactly_the_codes_inside_the_division(
+    division: str, inside: Callable[[str], bool]
+) -> None:
+    low, high = region_range(division)
+    assert "\x00" not in high  # PostgreSQL refuses NUL in text
+    codes = [f"{n:06d}" for n in range(100_000, 1_000_000, 7)]
+    codes += [division, low, f"{int(division) - 1:06d}", f"{min(int(division) + 1, 999999):06d}"]
+    assert [c for c in codes if low <= c < high] == [c for c in codes if inside(c)]

@@ -82,8 +82,16 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--output", type=Path, default=defaults.output)
     parser.add_argument("--json", type=Path, help="also write the whole result as JSON here")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--from-database",
+        metavar="NAME",
+        help="with --postgres-url: measure a copy of this database of the server, seeded "
+        "before with --enterprises (hub demo seed), instead of seeding; no load time",
+    )
     parser.add_argument("--cpus", help="taskset CPU list for the whole run, e.g. 0-1")
     a = parser.parse_args(argv)
+    if a.from_database is not None and a.postgres_url is None:
+        parser.error("--from-database names a database of --postgres-url's server")
     unknown = set(a.workloads.split(",")) - set(WORKLOADS)
     if unknown:
         parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
@@ -108,6 +116,7 @@ def parse(argv: list[str] | None = None) -> Options:
         output=a.output,
         json_output=a.json,
         keep_database=a.keep_database,
+        from_database=a.from_database,
         cpus=a.cpus,
         open_loop_seconds=a.open_loop,
         open_loop_max_workers=a.open_loop_max_workers,

@@ -59,8 +59,11 @@ class Server:
     def version(self) -> str:
         return self.psql("postgres", "SHOW server_version")
 
-    def create_database(self, name: str) -> None:
-        self.psql("postgres", f'CREATE DATABASE "{name}"')
+    def create_database(self, name: str, *, template: str | None = None) -> None:
+        """A new database; with ``template``, a copy of that one (nobody may be connected
+        to it meanwhile)."""
+        copy = f' TEMPLATE "{template}"' if template is not None else ""
+        self.psql("postgres", f'CREATE DATABASE "{name}"{copy}')
 
     def drop_database(self, name: str) -> None:
         self.psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

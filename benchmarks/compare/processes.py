@@ -101,6 +101,19 @@ def proportional_set_size(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(roots: list[int]) -> float:
+    """User and system CPU seconds that ``roots`` and their descendants have used so far."""
+    ticks = 0
+    for pid in (pid for root in roots for pid in descendants(root)):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime and stime, the 14th and 15th fields of stat (the 12th and 13th after the name)
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def peak_memory(roots: list[int], interval: float = 0.25) -> Iterator[list[int]]:
     """Samples the summed PSS of ``roots`` and their descendants; yields [peak bytes]."""

@@ -40,6 +40,7 @@ def summarise(runs: list[Measurement]) -> dict[str, Any]:
     seconds = sum(r.seconds for r in runs)
     memory = [r.peak_memory_bytes for r in runs if r.peak_memory_bytes is not None]
     p95 = [r.p95_ms for r in runs if r.p95_ms is not None]
+    cpu = [r.cpu_seconds for r in runs if r.cpu_seconds is not None]
     return {
         "rate": requests / seconds if seconds else 0.0,
         "rounds": [r.requests / r.seconds if r.seconds else 0.0 for r in runs],
@@ -50,6 +51,8 @@ def summarise(runs: list[Measurement]) -> dict[str, Any]:
         "memory": max(memory) if memory else None,
         "statements": sum(r.statements for r in runs) / requests if requests else 0.0,
         "selects": sum(r.selects for r in runs) / requests if requests else 0.0,
+        # Per request, in ms: only when every round recorded it.
+        "cpu": 1000 * sum(cpu) / requests if requests and len(cpu) == len(runs) else None,
     }
 
 
@@ -139,11 +142,13 @@ def _pages_section(
         "published enterprises with the fullest public credit file, the most of its lists "
         "filled (" + ", ".join(FULL_RECORD) + "; a full record has them all), over the "
         "workload's own number of connections: concurrent clients, each sending its next "
-        "request when its last is answered. Errors: sockets, statuses other than 200.",
+        "request when its last is answered. Errors: sockets, statuses other than 200. "
+        "CPU/page: user and system CPU time of the hub's processes over the rounds, divided by "
+        "the pages served: what a page costs the hub, however busy the rest of the machine.",
         "",
         "| workload | page | clients | keys | requests/s | per round | p50 ms | p95 ms | p99 ms "
-        "| errors | SQL/request | target (issue 14) |",
-        "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|",
+        "| errors | SQL/request | CPU/page | target (issue 14) |",
+        "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for key in pages:
         workload = WORKLOADS[key]
@@ -165,11 +170,12 @@ def _pages_section(
             verdict = "met" if not missed else "not met: " + ", ".join(missed)
             target = f"{verdict} ({', '.join(what for _, what in checks)})"
         rounds = " / ".join(f"{r:,.0f}" for r in s["rounds"])
+        cpu = "—" if s["cpu"] is None else f"{s['cpu']:.2f} ms"
         lines.append(
             f"| {key} | `GET {workload.page}` | {workload.connections} | {keys} "
             f"| {s['rate']:,.0f} | {rounds} | {s['p50']:.1f} "
             f"| {'?' if p95 is None else f'{p95:.1f}'} | {s['p99']:.1f} | {s['errors']} "
-            f"| {s['statements']:.2f} / {s['selects']:.2f} | {target} |"
+            f"| {s['statements']:.2f} / {s['selects']:.2f} | {cpu} | {target} |"
         )
     lines += ["", "p50: mean of the rounds; p95 and p99: the worst round."]
     return lines
@@ -255,49 +261,15 @@ def render(result: RunResult) -> str:
         "",
         "## Load time",
         "",
-        "| loader | rows | seconds | rows/s |",
-        "|---|---:|---:|---:|",
     ]
     lt = result.load_time
-    rows = int(lt["rows"])
-    lines.append(
-        f"| `hub demo seed` (its own figure; the whole command, migration and search "
-        f"reindex included, {lt['seed_wall_seconds']:.1f} s) "
-        f"| {rows:,} | {lt['seed_seconds']:.1f} | {rows / lt['seed_seconds']:,.0f} |"
-    )
-    if lt["copy_seconds"]:
+    if lt.get("from_database"):
         lines.append(
-            f"| plain binary COPY (psql), same rows, into the migrated schema (indexes and "
-            f"foreign keys in place) | {rows:,} | {lt['copy_seconds']:.1f} "
-            f"| {rows / lt['copy_seconds']:,.0f} |"
+            f"Not timed: the run measured a copy of `{lt['from_database']}` "
+            f"({int(lt['rows']):,} rows), a database seeded before the run (`--from-database`)."
         )
-    bare = lt.get("bare_copy_seconds")
-    if bare:
-        lines.append(
-            f"| plain binary COPY (psql), same rows, into bare tables (columns only) "
-            f"| {rows:,} | {bare:.1f} | {rows / bare:,.0f} |"
-        )
-    fair = lt.get("fair_copy_seconds")
-    if fair:
-        lines.append(
-            f"| **fair plain COPY**: into bare tables, then every key and index of the schema "
-            f"built, in one transaction (what pg_restore does) | {rows:,} | {fair:.1f} "
-            f"| {rows / fair:,.0f} |"
-        )
-    if lt["copy_seconds"]:
-        against = [
-            f"{lt['copy_seconds'] / lt['seed_seconds']:.2f} against COPY into the migrated schema"
-        ]
-        if bare:
-            against.append(f"{bare / lt['seed_seconds']:.2f} against COPY into bare tables")
-        if fair:
-            against.append(f"**{fair / lt['seed_seconds']:.2f} against the fair plain COPY**")
-        lines += [
-            "",
-            "`hub demo seed` rate / plain COPY rate (target: at least 0.5): "
-            + ", ".join(against)
-            + ".",
-        ]
+    else:
+        lines += _load_time(lt)
     lines += ["", "## Throughput and latency", ""]
     if result.statement_source == "pg_stat_statements":
         source = (
@@ -437,6 +409,54 @@ def rerender(path: Path, output: Path) -> str:
             leaves=summary.leaves,
         )
     return render(result)
+
+
+def _load_time(lt: dict[str, Any]) -> list[str]:
+    """The load-time table: the seed's rate against plain COPY of the same rows."""
+    rows = int(lt["rows"])
+    lines = [
+        "| loader | rows | seconds | rows/s |",
+        "|---|---:|---:|---:|",
+    ]
+    lines.append(
+        f"| `hub demo seed` (its own figure; the whole command, migration and search "
+        f"reindex included, {lt['seed_wall_seconds']:.1f} s) "
+        f"| {rows:,} | {lt['seed_seconds']:.1f} | {rows / lt['seed_seconds']:,.0f} |"
+    )
+    if lt["copy_seconds"]:
+        lines.append(
+            f"| plain binary COPY (psql), same rows, into the migrated schema (indexes and "
+            f"foreign keys in place) | {rows:,} | {lt['copy_seconds']:.1f} "
+            f"| {rows / lt['copy_seconds']:,.0f} |"
+        )
+    bare = lt.get("bare_copy_seconds")
+    if bare:
+        lines.append(
+            f"| plain binary COPY (psql), same rows, into bare tables (columns only) "
+            f"| {rows:,} | {bare:.1f} | {rows / bare:,.0f} |"
+        )
+    fair = lt.get("fair_copy_seconds")
+    if fair:
+        lines.append(
+            f"| **fair plain COPY**: into bare tables, then every key and index of the schema "
+            f"built, in one transaction (what pg_restore does) | {rows:,} | {fair:.1f} "
+            f"| {rows / fair:,.0f} |"
+        )
+    if lt["copy_seconds"]:
+        against = [
+            f"{lt['copy_seconds'] / lt['seed_seconds']:.2f} against COPY into the migrated schema"
+        ]
+        if bare:
+            against.append(f"{bare / lt['seed_seconds']:.2f} against COPY into bare tables")
+        if fair:
+            against.append(f"**{fair / lt['seed_seconds']:.2f} against the fair plain COPY**")
+        lines += [
+            "",
+            "`hub demo seed` rate / plain COPY rate (target: at least 0.5): "
+            + ", ".join(against)
+            + ".",
+        ]
+    return lines
 
 
 if __name__ == "__main__":

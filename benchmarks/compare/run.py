@@ -34,7 +34,14 @@ from benchmarks.compare.load import (
 )
 from benchmarks.compare.partner import PartnerClient, create_client, save_jwks
 from benchmarks.compare.postgres import OwnServer, Server, server_of, wait_until_ready
-from benchmarks.compare.processes import Service, free_port, load_average, peak_memory
+from benchmarks.compare.processes import (
+    Service,
+    cpu_seconds,
+    free_port,
+    load_average,
+    peak_memory,
+)
+from benchmarks.compare.report import render
 from benchmarks.compare.servers import (
     PEERS,
     TokenCheck,
@@ -83,6 +90,9 @@ class Options:
     output: Path = Path(__file__).resolve().parent.parent / "results"
     json_output: Path | None = None
     keep_database: bool = False
+    from_database: str | None = None
+    """A database of the server, seeded with ``enterprises`` before: each run measures a copy
+    of it (CREATE DATABASE ... TEMPLATE) instead of seeding, and times no load."""
     cpus: str | None = None
     """taskset CPU list for every process of the run (servers, PostgreSQL, load generators)."""
     open_loop_seconds: float | None = None
@@ -107,6 +117,9 @@ class Measurement:
     selects: int
     p95_ms: float | None = None
     """None in runs saved before the p95 was recorded."""
+    cpu_seconds: float | None = None
+    """User and system CPU time of the contestant's server processes during the round; None
+    without a server process of its own (pgbench) and in runs saved before it was recorded."""
 
 
 @dataclass
@@ -176,6 +189,44 @@ def _environment(server: Server) -> dict[str, str]:
         "pgbench": version(["pgbench", "--version"]),
         "load average at start": load_average(),
     }
+
+
+def _seed(options: Options, server: Server, database: str, work: Path) -> dict[str, Any]:
+    """`hub demo seed` into ``database``, timed, and plain COPY of its rows if asked."""
+    log(f"hub demo seed --enterprises {options.enterprises:,}")
+    seed_seconds, seed_wall = loadtime.seed(server, database, options.enterprises)
+    counts = loadtime.row_counts(server, database)
+    rows = sum(counts.values())
+    log(f"seeded {rows:,} rows in {seed_seconds:.1f}s ({rows / seed_seconds:,.0f} rows/s)")
+    copy_seconds = bare_seconds = fair_seconds = None
+    if options.plain_copy:
+        times = loadtime.copy_times(server, database, work)
+        copy_seconds, bare_seconds, fair_seconds = times.migrated, times.bare, times.fair
+        log(
+            f"plain COPY of the same rows: {copy_seconds:.1f}s "
+            f"({rows / copy_seconds:,.0f} rows/s) into the migrated schema, "
+            f"{bare_seconds:.1f}s ({rows / bare_seconds:,.0f} rows/s) into bare tables, "
+            f"{fair_seconds:.1f}s ({rows / fair_seconds:,.0f} rows/s) into bare tables "
+            "and then every key and index built"
+        )
+    load_time = loadtime.LoadTime(
+        rows, seed_seconds, seed_wall, copy_seconds, bare_seconds, fair_seconds
+    )
+    return {**asdict(load_time), "tables": counts}
+
+
+def _copied(options: Options, server: Server, database: str) -> dict[str, Any]:
+    """The rows of ``database``, a copy of ``--from-database``: no load was timed. The copy
+    must hold the enterprises the run says it measures."""
+    counts = loadtime.row_counts(server, database)
+    if counts["enterprise"] != options.enterprises:
+        raise RuntimeError(
+            f"{options.from_database} has {counts['enterprise']:,} enterprises, not the "
+            f"{options.enterprises:,} of --enterprises"
+        )
+    rows = sum(counts.values())
+    log(f"a copy of {options.from_database}: {rows:,} rows, no seed")
+    return {"from_database": options.from_database, "rows": rows, "tables": counts}
 
 
 def _prepare_peers(server: Server, database: str) -> None:
@@ -398,32 +449,17 @@ def run(options: Options) -> RunResult:
             server = server_of(options.postgres_url)
             wait_until_ready(server)
         database = f"bench_{started:%Y%m%d_%H%M%S}_{os.getpid()}"
-        server.create_database(database)
+        server.create_database(database, template=options.from_database)
         if not options.keep_database:
             cleanup.callback(server.drop_database, database)
         environment = _environment(server)
         if options.open_loop_seconds != 0 and any(w.open_loop for w in workloads):
             openloop.vegeta_binary()  # installed (go install) before anything is measured
 
-        log(f"hub demo seed --enterprises {options.enterprises:,}")
-        seed_seconds, seed_wall = loadtime.seed(server, database, options.enterprises)
-        counts = loadtime.row_counts(server, database)
-        rows = sum(counts.values())
-        log(f"seeded {rows:,} rows in {seed_seconds:.1f}s ({rows / seed_seconds:,.0f} rows/s)")
-        copy_seconds = bare_seconds = fair_seconds = None
-        if options.plain_copy:
-            times = loadtime.copy_times(server, database, work)
-            copy_seconds, bare_seconds, fair_seconds = times.migrated, times.bare, times.fair
-            log(
-                f"plain COPY of the same rows: {copy_seconds:.1f}s "
-                f"({rows / copy_seconds:,.0f} rows/s) into the migrated schema, "
-                f"{bare_seconds:.1f}s ({rows / bare_seconds:,.0f} rows/s) into bare tables, "
-                f"{fair_seconds:.1f}s ({rows / fair_seconds:,.0f} rows/s) into bare tables "
-                "and then every key and index built"
-            )
-        load_time = loadtime.LoadTime(
-            rows, seed_seconds, seed_wall, copy_seconds, bare_seconds, fair_seconds
-        )
+        if options.from_database is None:
+            load_time = _seed(options, server, database, work)
+        else:
+            load_time = _copied(options, server, database)
 
         _prepare_peers(server, database)
         keys = {Population.ALL: work / "usccs.txt"}
@@ -493,7 +529,7 @@ def run(options: Options) -> RunResult:
             started=started.isoformat(timespec="seconds"),
             options={k: str(v) for k, v in asdict(options).items()},
             environment=environment,
-            load_time={**asdict(load_time), "tables": counts},
+            load_time=load_time,
             hub_workers=workers,
             calibration=calibration,
             same_data=same,
@@ -523,8 +559,14 @@ def run(options: Options) -> RunResult:
                         continue
                     service = services.get(contestant)
                     start = counter.reset()
+                    cpu_before = cpu_seconds([service.pid]) if service else None
                     with peak_memory([service.pid] if service else []) as peak:
                         outcome = runners[workload.key, contestant](_shape_of(workload, shape))
+                    cpu = (
+                        cpu_seconds([service.pid]) - cpu_before
+                        if service and cpu_before is not None
+                        else None
+                    )
                     statements, selects = counter.since(start)
                     result.measurements.append(
                         Measurement(
@@ -540,6 +582,7 @@ def run(options: Options) -> RunResult:
                             statements=statements,
                             selects=selects,
                             p95_ms=outcome.p95_ms,
+                            cpu_seconds=cpu,
                         )
                     )
                     log(
@@ -569,8 +612,6 @@ def run(options: Options) -> RunResult:
         if options.search:
             result.search = _search(server, database, options.enterprises)
         result.environment["load average at end"] = load_average()
-
-    from benchmarks.compare.report import render
 
     result.report = render(result)
     options.output.mkdir(parents=True, exist_ok=True)

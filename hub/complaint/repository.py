@@ -16,9 +16,9 @@ from hub.auth.principal import Tier
 from hub.auth.scopes import COMPLAINTS_READ
 from hub.complaint.models import Complaint, ComplaintStatus
 from hub.enterprise.models import Region
-from hub.kit.codes import region_range
 from hub.kit.pagination import Page, PageRequest
 from hub.kit.repository import Repository
+from hub.kit.sql import within_region
 from hub.kit.suppression import SUPPRESSION_THRESHOLD, Cell, SuppressedTable
 from hub.kit.time import SHANGHAI
 
@@ -117,8 +117,7 @@ class ComplaintRepository(Repository):
         if filter.received_before is not None:
             conditions.append(Complaint.received_at < filter.received_before)
         if filter.region_code is not None:
-            low, high = region_range(filter.region_code)
-            conditions += [Complaint.region_code >= low, Complaint.region_code < high]
+            conditions += within_region(Complaint.region_code, filter.region_code)
         if filter.product_category is not None:
             conditions.append(Complaint.product_category == filter.product_category)
         if filter.status is not None:
@@ -164,7 +163,15 @@ class ComplaintRepository(Repository):
         The same for every caller: the filter picks whole cells after the table is suppressed,
         so no choice of filter or grouping changes which cells are withheld.
         """
-        table = await self.published_table(now)
+        return await self.sums(await self.published_table(now), dimensions, filter)
+
+    async def sums(
+        self,
+        table: SuppressedTable,
+        dimensions: Collection[ComplaintDimension],
+        filter: TableFilter,
+    ) -> list[ComplaintCount]:
+        """``statistics`` of a table read before (``published_table``)."""
         keep = [i for i, d in enumerate(TABLE_DIMENSIONS) if d in dimensions]
         totals = table.totals(keep, filter.holds)
         names = await self._region_names({t.key[1] for t in totals if t.key[1] is not None})

@@ -67,15 +67,21 @@ def parse_region_code(value: str, argument: str = "regionCode") -> str:
 
 
 def region_range(code: str) -> tuple[str, str]:
-    """The half-open range of codes inside a division: 440000 covers 440000 to 449999."""
+    """The half-open range ``[low, high)`` of the six-digit codes inside a division: 440000
+    covers 440000 to 449999, 440300 covers 440300 to 440399, and 440305 only itself.
+
+    ``high`` is the last code inside with a 0 appended: digit strings compare by their first
+    difference, and a prefix sorts first, so it comes after that code and before the next
+    one, in PostgreSQL's collations (C, glibc, ICU) and in SQLite's and Elasticsearch's byte
+    order alike. Nothing is incremented, so no division overflows (99, 9999), and no
+    character that PostgreSQL refuses (NUL) is needed."""
     if code.endswith("0000"):
         prefix = code[:2]
     elif code.endswith("00"):
         prefix = code[:4]
     else:
-        return code, code + "\x00"
-    upper = str(int(prefix) + 1)
-    return prefix.ljust(6, "0"), upper.ljust(6, "0")
+        prefix = code
+    return prefix.ljust(6, "0"), prefix.ljust(6, "9") + "0"
 
 
 def parse_licence_number(value: str, argument: str = "number") -> str:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Date, DateTime, Integer, Select, String, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from hub.errors import BadUserInputError
@@ -72,6 +72,9 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+NOT_A_CURSOR = "not a cursor of this list; pass an endCursor from the same query"
+
+
 def decode_cursor(cursor: str, width: int, argument: str = "after") -> tuple[Any, ...]:
     """Decode a cursor made by ``encode_cursor`` for a sort key of ``width`` columns."""
     try:
@@ -81,9 +84,47 @@ def decode_cursor(cursor: str, width: int, argument: str = "after") -> tuple[Any
             raise ValueError("wrong width")
         return tuple(_decode_value(v) for v in values)
     except (ValueError, UnicodeEncodeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadUserInputError(
-            argument, "not a cursor of this list; pass an endCursor from the same query"
-        ) from None
+        raise BadUserInputError(argument, NOT_A_CURSOR) from None
+
+
+def cursor_kind(key: SortKey) -> str | None:
+    """How a sort key's value is written in a cursor (``encode_cursor``): ``date``,
+    ``datetime``, ``text`` or ``integer``; None for another kind, which is not checked."""
+    stored = getattr(key.type, "impl", key.type)
+    if isinstance(stored, DateTime):
+        return "datetime"
+    if isinstance(stored, Date):
+        return "date"
+    if isinstance(stored, Integer):
+        return "integer"
+    if isinstance(stored, String):  # enums too: a cursor holds the member's value
+        return "text"
+    return None
+
+
+def _of_kind(value: Any, kind: str | None) -> bool:
+    match kind:
+        case "datetime":
+            return isinstance(value, datetime)
+        case "date":
+            return isinstance(value, date) and not isinstance(value, datetime)
+        case "integer":
+            return isinstance(value, int) and not isinstance(value, bool)
+        case "text":
+            return isinstance(value, str)
+    return True
+
+
+def check_cursor(
+    values: Sequence[Any], kinds: Sequence[str | None], argument: str = "after"
+) -> None:
+    """Refuse a cursor whose values are not of its list's sort-key kinds: one of another list
+    or order (a name where a timestamp is sorted) would otherwise reach the database, and fail
+    there. A cursor of the same kinds is a position in this list too, and is taken."""
+    if len(values) != len(kinds) or not all(
+        value is None or _of_kind(value, kind) for value, kind in zip(values, kinds, strict=False)
+    ):
+        raise BadUserInputError(argument, NOT_A_CURSOR)
 
 
 def page_request(
@@ -107,6 +148,7 @@ def keyset_condition(
     keys: Sequence[SortKey], after: tuple[Any, ...], descending: bool
 ) -> ColumnElement[bool]:
     """Rows strictly after the cursor in the (uniform) direction of the sort."""
+    check_cursor(after, [cursor_kind(key) for key in keys])
     row = tuple_(*keys)
     position = tuple_(*after)
     return row < position if descending else row > position

@@ -2,10 +2,13 @@
 
 The API's enum values are English words (``QUALITY_BLACKLIST``); a page shows each with a
 label that the catalog translates (质量信用黑名单). ``N_`` only marks a string for extraction;
-the template translates it when it renders.
+each language's template environment holds the tables translated (hub.portal.render).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark only"
@@ -77,7 +80,7 @@ HIGHLIGHT_FIELD = {
 }
 
 #: Every table above, by the name templates use: ``labels.grade["A"]``.
-ALL = {
+ALL: dict[str, Mapping[Any, str]] = {
     "list_type": LIST_TYPE,
     "grade": GRADE,
     "enterprise_status": ENTERPRISE_STATUS,

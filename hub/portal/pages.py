@@ -79,7 +79,7 @@ class Portal:
         self.sdl = sdl
         self.limits = limits
         self.production = production
-        self.pages = Pages()
+        self.pages = Pages(reload=not production)
 
     def routes(self) -> list[BaseRoute]:
         return [

@@ -3,10 +3,13 @@
 The compiler walks the operation against the tier's schema and the SQL forms of its types
 (``relations``). Every field must be one it knows: a plain column, a node ID, a computed value,
 a link to one object, a connection (nodes, edges with cursors, page info, total count). Any
-other field (personal data, anything behind a scope, search, lists without pages), any
-directive, any field merged from two selections: the operation is not compilable, and the
-resolvers answer it as before. So the compiled path is never a second implementation of the
-rare cases, only of the common reads, and a test holds it to the resolvers' answers.
+other field (personal data, anything behind a scope, search, lists without pages): the
+operation is not compilable, and the resolvers answer it
+as before. ``@include`` and ``@skip`` are decided as graphql-core decides them, from the
+document or from the values of the request's variables (``shape_variables``), as is a list's
+``order``: the plan compiles once for each combination of those values. So the compiled path
+is never a second implementation of the rare cases, only of the common reads, and a test holds
+it to the resolvers' answers.
 
 Arguments are read at request time (``Plan.bind``) with the same parsers the resolvers use
 (``parse_uscc``, ``page_request``'s bounds, ``decode_cursor``); a value the parsers refuse
@@ -48,23 +51,25 @@ from graphql import (
     ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
     StringValueNode,
     ValueNode,
     VariableNode,
     get_named_type,
 )
-from sqlalchemy import Date, DateTime, Integer, String
+from sqlalchemy import DateTime
 from strawberry.utils.str_converters import to_camel_case
 
 from hub.enterprise.models import CreditGrade, EnterpriseStatus
 from hub.enterprise.repository import SORT_KEYS, EnterpriseSort
+from hub.kit import pagination
 from hub.kit.codes import parse_region_code
-from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor
+from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_cursor, decode_cursor
 from schema.access import PUBLIC, access_of
 from schema.compiled.relations import LISTS, LOOKUPS, RELATIONS, Filtering, ListLink, Relation
 from schema.federation.plan import ID_KEY, key_of
-from schema.node import decode_id, fetchable
+from schema.node import MAX_NODES, decode_id, fetchable
 
 DEFINITION = "strawberry-definition"
 
@@ -178,9 +183,13 @@ def _enum(cls: type[Enum]) -> Callable[[Any], Any]:
     return parse
 
 
-def _after(width: int) -> Callable[[Any], Any]:
+def _after(kinds: tuple[str | None, ...]) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
-        return None if value is None else decode_cursor(_string(value), width)
+        if value is None:
+            return None
+        values = decode_cursor(_string(value), len(kinds))
+        check_cursor(values, kinds)
+        return values
 
     return parse
 
@@ -343,16 +352,77 @@ def _input_reader(type_: GraphQLInputType, filtering: Filtering) -> Callable[[An
     return parse
 
 
-def _enterprise_order(node: ValueNode | None) -> tuple[tuple[str, ...], bool]:
-    """``EnterpriseSort`` as given in the document: SORT_KEYS of the repository."""
-    if node is None:
+def _enterprise_order(value: Any) -> tuple[tuple[str, ...], bool]:
+    """``EnterpriseSort`` as the request gives it (``_MISSING``: the default): SORT_KEYS of
+    the repository. Another value (null included) is the resolvers' to refuse."""
+    if value is _MISSING:
         order = EnterpriseSort.NEWEST
-    elif isinstance(node, EnumValueNode) and node.value in EnterpriseSort.__members__:
-        order = EnterpriseSort[node.value]
+    elif isinstance(value, str) and value in EnterpriseSort.__members__:
+        order = EnterpriseSort[value]
     else:
-        raise NotCompilableError("an order given by a variable")
+        raise FallbackError("not an EnterpriseSort")
     keys, descending = SORT_KEYS[order]
     return tuple(str(key.key) for key in keys), descending
+
+
+def _merged(first: FieldNode, second: FieldNode) -> FieldNode:
+    """One field of two selections of the same response key: their sub-selections together."""
+    if first.selection_set is None or second.selection_set is None:
+        return first
+    selections = (*first.selection_set.selections, *second.selection_set.selections)
+    return FieldNode(
+        alias=first.alias,
+        name=first.name,
+        arguments=first.arguments,
+        directives=(),
+        selection_set=SelectionSetNode(selections=selections),
+        loc=first.loc,
+    )
+
+
+def shape_variables(document: DocumentNode, operation: OperationDefinitionNode) -> tuple[str, ...]:
+    """The variables whose values decide the statement's shape, not only its parameters: the
+    conditions of ``@include`` and ``@skip``, and a list's ``order``. A plan compiles once for
+    each combination of their values that requests bring (``Plan``)."""
+    names: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            for directive in selection.directives or ():
+                for argument in directive.arguments or ():
+                    names.update(_variables_in(argument.value))
+            if isinstance(selection, FieldNode):
+                for argument in selection.arguments or ():
+                    if argument.name.value == "order":
+                        names.update(_variables_in(argument.value))
+            walk(getattr(selection, "selection_set", None))
+
+    walk(operation.selection_set)
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            walk(definition.selection_set)
+    return tuple(sorted(names))
+
+
+def defaults_of(operation: OperationDefinitionNode) -> dict[str, ValueNode]:
+    """The default values the operation declares for its variables."""
+    return {
+        d.variable.name.value: d.default_value
+        for d in operation.variable_definitions or ()
+        if d.default_value is not None
+    }
+
+
+def shape_of(
+    names: tuple[str, ...], variables: Mapping[str, Any], defaults: Mapping[str, ValueNode]
+) -> tuple[Any, ...]:
+    """The values of ``names`` (``shape_variables``) in a request: a plan's key for the
+    operation it compiled for them. A value that cannot decide a shape (a list, an object) is
+    the resolvers' to refuse."""
+    values = tuple(_raw(VariableNode(name=NameNode(value=n)), variables, defaults) for n in names)
+    if not all(v is _MISSING or v is None or isinstance(v, bool | str) for v in values):
+        raise FallbackError("a variable of the shape that is neither a boolean nor a name")
+    return values
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,8 +511,8 @@ class GlobalId:
 
 @dataclass(frozen=True, slots=True)
 class EntitiesRoot:
-    """``_entities``: each representation's object, of each type it may name, by the type's
-    key (``keys``: its column, ``id`` or the natural key)."""
+    """``_entities`` (and ``nodes(ids:)``): each representation's (each ID's) object, of each
+    type it may name, by the type's key (``keys``: its column, ``id`` or the natural key)."""
 
     candidates: Mapping[str, Obj]
     keys: Mapping[str, str]
@@ -469,11 +539,20 @@ class Operation:
 
 
 class Compiler:
+    """Compiles an operation for the values its shape variables have in a request (``shape``:
+    ``shape_variables`` by name; the others are the statement's parameters)."""
+
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        shape: Mapping[str, Any] | None = None,
     ) -> None:
         self.schema = schema
         self.operation = operation
+        self.shape = shape or {}
+        self.defaults = defaults_of(operation)
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -490,33 +569,29 @@ class Compiler:
         roots: list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]] = []
         for key, node in self.collect(self.operation.selection_set, query):
             roots.append((key, self.root(node, query)))
-        defaults: dict[str, ValueNode] = {
-            d.variable.name.value: d.default_value
-            for d in self.operation.variable_definitions or ()
-            if d.default_value is not None
-        }
-        return Operation(roots, self.inputs, defaults, frozenset(self.first_variables))
+        return Operation(roots, self.inputs, self.defaults, frozenset(self.first_variables))
 
     # -- selections -------------------------------------------------------------------------
 
     def collect(
         self, selection_set: SelectionSetNode, parent: GraphQLObjectType
     ) -> list[tuple[str, FieldNode]]:
-        """The fields of a selection set, with fragments of the same type flattened in."""
+        """The fields of a selection set, with fragments of the same type flattened in, and
+        the fields of one response key merged into one, as graphql-core's execution merges
+        them (validation has made sure they are the same field with the same arguments)."""
         found: dict[str, FieldNode] = {}
         for node in self._fields(selection_set, parent, set()):
             key = node.alias.value if node.alias else node.name.value
-            if key in found:
-                raise NotCompilableError(f"the response key {key} is selected twice")
-            found[key] = node
+            seen = found.get(key)
+            found[key] = node if seen is None else _merged(seen, node)
         return list(found.items())
 
     def _fields(
         self, selection_set: SelectionSetNode, parent: GraphQLObjectType, seen: set[str]
     ) -> Iterator[FieldNode]:
         for selection in selection_set.selections:
-            if selection.directives:
-                raise NotCompilableError("directives")
+            if not self._included(selection):
+                continue
             if isinstance(selection, FieldNode):
                 yield selection
             elif isinstance(selection, InlineFragmentNode):
@@ -530,6 +605,21 @@ class Compiler:
                     raise NotCompilableError("a fragment spread twice or unknown")
                 if self._applies(fragment.type_condition.name.value, parent):
                     yield from self._fields(fragment.selection_set, parent, seen | {name})
+
+    def _included(self, selection: SelectionNode) -> bool:
+        """``@skip`` and ``@include``, decided by the document or by the shape's values, as
+        graphql-core's execution decides them; any other directive is the resolvers'."""
+        included = True
+        for directive in selection.directives or ():
+            name = directive.name.value
+            if name not in ("skip", "include"):
+                raise NotCompilableError(f"the directive @{name}")
+            condition = next(a.value for a in directive.arguments or () if a.name.value == "if")
+            value = _raw(condition, self.shape, self.defaults)
+            if not isinstance(value, bool):
+                raise FallbackError(f"@{name} without a boolean")
+            included = included and value is (name == "include")
+        return included
 
     def _applies(self, condition: str, parent: GraphQLObjectType) -> bool:
         """Whether a fragment on ``condition`` applies to an object of ``parent``: its own
@@ -623,6 +713,8 @@ class Compiler:
             return self.node(node, query)
         if name == "_entities":
             return self.entities(node)
+        if name == "nodes":
+            return self.nodes(node, query)
         lookup = LOOKUPS.get(name)
         if lookup is not None:
             self._check_access(query, name)
@@ -640,7 +732,9 @@ class Compiler:
         keys: tuple[str, ...] = ()
         descending = True
         if name == "enterprises":
-            keys, descending = _enterprise_order(_arguments_of(node).get("order"))
+            order = _arguments_of(node).get("order")
+            given = _MISSING if order is None else _raw(order, self.shape, self.defaults)
+            keys, descending = _enterprise_order(given)
         conn = self.connection(
             node, self._object_type(query, node), relation, None, query.fields[name], keys
         )
@@ -661,13 +755,7 @@ class Compiler:
         sends the request to the resolvers."""
         self._check_access(query, "node")
         arguments = self._arguments(node, {"id"})
-        candidates: dict[str, Obj] = {}
-        for type_name, access in fetchable().items():
-            type_ = self.schema.get_type(type_name)
-            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
-                continue
-            assert isinstance(type_, GraphQLObjectType)
-            candidates[type_name] = self.object(node, type_)
+        candidates = self._fetchable(node)
         known = frozenset(candidates)
 
         def parse(value: Any) -> GlobalId:
@@ -678,28 +766,51 @@ class Compiler:
 
         return NodeRoot(candidates, self._input(arguments.get("id"), parse))
 
+    def nodes(self, node: FieldNode, query: GraphQLObjectType) -> EntitiesRoot:
+        """``nodes(ids:)``: each ID's object or null, in order, as ``node(id:)`` finds one."""
+        self._check_access(query, "nodes")
+        arguments = self._arguments(node, {"ids"})
+        candidates = self._fetchable(node)
+        known = frozenset(candidates)
+
+        def parse(value: Any) -> list[tuple[str, Any]]:
+            if not isinstance(value, list) or len(value) > MAX_NODES:
+                raise FallbackError("not a list of at most MAX_NODES IDs")
+            found = [decode_id(_string(item), "ids") for item in value]
+            if not all(type_name in known for type_name, _ in found):
+                raise FallbackError("nodes(ids:) of a type without a SQL form")
+            return found
+
+        keys = dict.fromkeys(candidates, "id")
+        return EntitiesRoot(candidates, keys, self._input(arguments.get("ids"), parse))
+
+    def _fetchable(self, node: FieldNode) -> dict[str, Obj]:
+        """The object of ``node``'s selection for each type an ID may name that has a SQL form
+        and that every caller may fetch (``schema.node.fetchable``)."""
+        candidates: dict[str, Obj] = {}
+        for type_name, access in fetchable().items():
+            type_ = self.schema.get_type(type_name)
+            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
+                continue
+            assert isinstance(type_, GraphQLObjectType)
+            candidates[type_name] = self.object(node, type_)
+        return candidates
+
     def entities(self, node: FieldNode) -> EntitiesRoot:
         """A federation subgraph's ``_entities(representations:)``: each representation's
         object, looked up by its type's key (``schema.federation.plan``), in order. Only
         types with a SQL form that every caller may fetch; another sends the request to the
         resolvers."""
         arguments = self._arguments(node, {"representations"})
-        candidates: dict[str, tuple[str, Obj]] = {}
-        for type_name, access in fetchable().items():
-            type_ = self.schema.get_type(type_name)
-            if access != PUBLIC or type_name not in RELATIONS or type_ is None:
-                continue
-            assert isinstance(type_, GraphQLObjectType)
-            candidates[type_name] = (key_of(type_name), self.object(node, type_))
-        keys = {name: key for name, (key, _) in candidates.items()}
+        candidates = self._fetchable(node)
+        keys = {name: key_of(name) for name in candidates}
 
         def parse(value: Any) -> list[tuple[str, Any]]:
             if not isinstance(value, list):
                 raise FallbackError("representations are not a list")
             return [_representation(item, keys) for item in value]
 
-        target = {name: obj for name, (_, obj) in candidates.items()}
-        return EntitiesRoot(target, keys, self._input(arguments.get("representations"), parse))
+        return EntitiesRoot(candidates, keys, self._input(arguments.get("representations"), parse))
 
     def object(self, node: FieldNode, type_: GraphQLObjectType) -> Obj:
         relation = RELATIONS.get(type_.name)
@@ -773,7 +884,9 @@ class Compiler:
         sort = keys or relation.keys
         if after_node is not None:
             self._cursor_keys(relation, sort)
-            after = self._input(after_node, _after(len(sort)))
+            after = self._input(
+                after_node, _after(tuple(cursor_kind(relation, key) for key in sort))
+            )
         filter = self._filter(definition, arguments, relation)
         fields: list[tuple[str, Any]] = []
         for key, child in self.collect(node.selection_set, type_):
@@ -844,19 +957,8 @@ class Compiler:
 
 
 def cursor_kind(relation: Relation, key: str) -> str | None:
-    """How a sort key's value is written in a cursor (``encode_cursor``): ``date``,
-    ``datetime``, ``text`` or ``integer``; None for a kind the statement cannot write."""
-    sql_type = relation.model.__table__.columns[key].type
-    stored = getattr(sql_type, "impl", sql_type)
-    if isinstance(stored, DateTime):
-        return "datetime"
-    if isinstance(stored, Date):
-        return "date"
-    if isinstance(stored, Integer):
-        return "integer"
-    if isinstance(stored, String):
-        return "text"
-    return None
+    """How a sort key's value is written in a cursor (``pagination.cursor_kind``)."""
+    return pagination.cursor_kind(relation.model.__table__.columns[key])
 
 
 def _representation(value: Any, keys: Mapping[str, str]) -> tuple[str, Any]:

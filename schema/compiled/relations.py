@@ -359,7 +359,6 @@ RESOLVER_ONLY: Mapping[str, str] = {
     "Product.complaints": _PERSONAL,
     "Enterprise.legalRepresentativeIdNumber": _PERSONAL,
     "Enterprise.legalRepresentativePhone": _PERSONAL,
-    "Query.nodes": "up to 100 global IDs of any types in one list; node(id:) is compiled",
 }
 """The fields of the tier schemas that have no SQL form, and why: a document with any of them
 goes whole to the resolvers. ``tests/schema/test_sql_forms.py`` holds every other field to a

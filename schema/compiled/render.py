@@ -378,7 +378,7 @@ class Renderer:
 
     def connection(self, conn: Conn, parent: str | None) -> str:
         relation = conn.relation
-        needs_rows = any(kind not in ("totalCount", "const") for _, kind in self._kinds(conn))
+        needs_rows = any(_reads_rows(item) for _, item in conn.fields)
         first = self.value(conn.first, "::int") if needs_rows else "0"
         rows = self.alias()
         within = f"FILTER (WHERE {rows}.hub_rank <= {first})"
@@ -422,9 +422,6 @@ class Renderer:
             f"ORDER BY {order} LIMIT {first} + 1) {rows})"
         )
 
-    def _kinds(self, conn: Conn) -> list[tuple[str, str]]:
-        return [(k, "const" if isinstance(v, Const) else v[0]) for k, v in conn.fields]
-
     def keyset(self, conn: Conn, alias: str) -> str:
         """Rows after the cursor: ``keyset_condition``."""
         assert conn.after is not None
@@ -462,6 +459,19 @@ class Renderer:
                     (key, f"(array_agg({cursor} ORDER BY {rows}.hub_rank{direction}) {within})[1]")
                 )
         return json_object(pairs)
+
+
+def _reads_rows(item: Any) -> bool:
+    """Whether a connection's field is made of its page's rows (an aggregate over them).
+    Without any, the connection is written without its rows, so that it is one row whether
+    the page holds none or many: ``totalCount`` counts on its own, ``hasPreviousPage`` is
+    whether ``after`` was given."""
+    if isinstance(item, Const):
+        return False
+    kind, inside = item
+    if kind == "pageInfo":
+        return any(name in ("hasNextPage", "startCursor", "endCursor") for _, name in inside)
+    return bool(kind in ("nodes", "edges"))
 
 
 Roots = list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]]

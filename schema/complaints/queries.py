@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from hub.auth.principal import Tier
+from hub.auth.principal import ANONYMOUS, Tier
 from hub.complaint.models import ComplaintStatus as ComplaintStatusEnum
 from hub.complaint.repository import ComplaintCount as CountRow
 from hub.complaint.repository import (
@@ -18,13 +18,16 @@ from hub.complaint.repository import (
     TableFilter,
     current_month,
 )
+from hub.db import HubSession
 from hub.errors import BadUserInputError
 from hub.kit.codes import parse_region_code
+from hub.kit.suppression import SuppressedTable
 from hub.kit.time import utcnow
 from schema.access import argument, input_field, resolver
 from schema.complaints.types import COMPLAINTS_SCOPE, Complaint, ComplaintCount
 from schema.context import Info
 from schema.credit.types import Region
+from schema.figures import kept
 from schema.pagination import After, Connection, First, connection, request
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
@@ -115,6 +118,11 @@ def _past_month(value: str | None, argument: str, current: str) -> str | None:
     return month
 
 
+async def _published_table(session: HubSession, now: datetime) -> SuppressedTable:
+    """The month's table the public sees: the same for every caller (read by ``kept``)."""
+    return await ComplaintRepository(session, ANONYMOUS).published_table(now)
+
+
 def _counts(rows: list[CountRow]) -> list[ComplaintCount]:
     return [
         ComplaintCount(
@@ -166,8 +174,9 @@ class ComplaintsQuery:
         ] = None,
     ) -> list[ComplaintCount]:
         now = utcnow()
+        table = await kept(info, now, _published_table)
         repository = ComplaintRepository(info.context.session, info.context.principal)
-        rows = await repository.statistics(set(group_by or ()), _table_filter(filter, now), now)
+        rows = await repository.sums(table, set(group_by or ()), _table_filter(filter, now))
         return _counts(rows)
 
     @resolver(

@@ -135,7 +135,7 @@ def test_a_saved_run_renders_again_the_same(tmp_path: Path) -> None:
     assert rerender(saved, tmp_path) == render(result)
 
 
-def _page(p95: float | None, errors: int = 0) -> Measurement:
+def _page(p95: float | None, errors: int = 0, cpu: float | None = 3.6) -> Measurement:
     return Measurement(
         workload="P1",
         contestant="hub",
@@ -149,6 +149,7 @@ def _page(p95: float | None, errors: int = 0) -> Measurement:
         statements=3_000,
         selects=3_000,
         p95_ms=p95,
+        cpu_seconds=cpu,
     )
 
 
@@ -166,7 +167,7 @@ def test_the_credit_page_is_held_to_a_p95_under_100_ms_on_full_records() -> None
     assert "## The portal's pages (hub only)" in text
     assert (
         "| P1 | `GET /enterprises/{uscc}` | 8 | 24 enterprises, each with all 5 lists | 300 "
-        "| 300 / 300 | 20.0 | 95.5 | 140.0 | 0 | 1.00 / 1.00 "
+        "| 300 / 300 | 20.0 | 95.5 | 140.0 | 0 | 1.00 / 1.00 | 1.20 ms "
         "| met (p95 < 100 ms, no errors, a full record) |"
     ) in text
     # The hub's alone: no ratio against PostGraphile.
@@ -194,3 +195,21 @@ def test_a_run_saved_before_p95_and_pages_renders_again(tmp_path: Path) -> None:
     path = tmp_path / "old.json"
     path.write_text(json.dumps(saved, default=str))
     assert rerender(path, tmp_path) == render(_result())
+
+
+def test_a_run_on_a_copy_of_a_seeded_database_times_no_load() -> None:
+    seeded = render(_result())
+    assert "| `hub demo seed` (its own figure; the whole command" in seeded
+    result = _result()
+    result.load_time = {"from_database": "p1_1m", "rows": 9_492_416, "tables": {}}
+    copied = render(result)
+    assert "| `hub demo seed`" not in copied
+    assert (
+        "## Load time\n\nNot timed: the run measured a copy of `p1_1m` (9,492,416 rows), a "
+        "database seeded before the run (`--from-database`).\n\n## Throughput and latency"
+    ) in copied
+
+
+def test_a_page_without_its_cpu_time_in_every_round_has_none() -> None:
+    text = render(_with_pages(_page(80.0), _page(95.5, cpu=None)))
+    assert "| 300 / 300 | 20.0 | 95.5 | 140.0 | 0 | 1.00 / 1.00 | — | met" in text

@@ -177,6 +177,10 @@ def test_p1_gets_the_credit_pages_of_the_fullest_records(smoke: dict[str, Any]) 
     assert [(m["contestant"], m["round"]) for m in runs] == [("hub", 1), ("hub", 2)]
     for m in runs:
         assert 0 < m["p50_ms"] <= m["p95_ms"] <= m["p99_ms"], m
+        # the hub's CPU time while it served the round: some, and less than two cores' worth
+        assert 0 < m["cpu_seconds"] < 2 * m["seconds"], m
+    cpu = 1000 * sum(m["cpu_seconds"] for m in runs) / sum(m["requests"] for m in runs)
+    assert f"| {cpu:.2f} ms |" in smoke["report"]
 
 
 def test_load_time_of_the_seed_and_of_plain_copy(smoke: dict[str, Any]) -> None:

@@ -198,8 +198,13 @@ def submit_verify_form(browser: webdriver.Chrome, number: str, code: str) -> str
     field = browser.find_element(By.ID, "number")
     field.clear()
     field.send_keys(number)
-    browser.find_element(By.ID, "code").send_keys(code)
+    code_field = browser.find_element(By.ID, "code")
+    code_field.clear()
+    code_field.send_keys(code)
+    page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    # the answer is a new page: wait for the old one to go, or a second verdict reads the first
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
     verdict = WebDriverWait(browser, 30).until(
         expected_conditions.presence_of_element_located(
             (By.CSS_SELECTOR, "section[aria-labelledby=verdict]")

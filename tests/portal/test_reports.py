@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pypdfium2  # type: ignore[import-untyped]
 import pytest
+import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -256,6 +258,32 @@ async def test_verify_reads_codes_as_people_type_them(
     typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
     checked = await verify(client, f" {number.lower()} ", typed)
     assert "真实有效" in verdict_of(checked.text)
+
+
+def qr_codes(pdf: bytes) -> list[str]:
+    """The text of every QR code on the report's pages, as a phone's camera would read it:
+    each page rendered at 150 dpi (pdfium) and scanned (ZXing)."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        found = []
+        for page in document:
+            image = page.render(scale=150 / 72).to_pil()
+            found += [code.text for code in zxingcpp.read_barcodes(image)]
+        return found
+    finally:
+        document.close()
+
+
+async def test_the_qr_code_opens_the_verify_form_of_the_report(
+    client: httpx.AsyncClient, session: HubSession
+) -> None:
+    enterprise = await full_credit_file(session)
+    response = await download(client, enterprise)
+    number = response.headers["x-report-number"]
+    assert qr_codes(response.content) == [f"http://127.0.0.1:8000/verify?number={number}"]
+    # and the form it opens has the number filled in, for the code to be typed
+    form = await client.get(f"/verify?number={number}")
+    assert f'name="number" type="text" value="{number}"' in form.text
 
 
 async def test_a_wrong_code_and_an_unknown_number_get_the_same_answer(

@@ -5,15 +5,22 @@ anyone remembering to add it. For each field a document reaches it by the shorte
 the root; the cell is allowed when the caller's tier and scopes satisfy every field on the
 path. Allowed cells return data without errors; denied cells return nothing of it: the field
 is absent from the caller's schema (validation fails) or refused (FORBIDDEN, null).
+
+Each document goes over HTTP, as production serves it: with a bearer token from the hub's
+token endpoint for partners and internal agencies, to the app with compiled reads on (the
+default), on PostgreSQL, where the compiled path answers what it can, and on SQLite. Where
+the document compiles for the caller's tier, the compiled path must be the one that answered.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from graphql import (
     GraphQLField,
@@ -23,7 +30,6 @@ from graphql import (
     is_leaf_type,
     is_required_argument,
 )
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.types.base import StrawberryObjectDefinition
 
 from hub.auth.principal import Principal, Tier
@@ -38,8 +44,16 @@ from tests.fixtures.blacklist import make_entry, make_removal
 from tests.fixtures.complaint import make_complaint
 from tests.fixtures.credit import make_evaluation
 from tests.fixtures.enterprise import make_enterprise
+from tests.fixtures.hubs import (
+    compiled_reads_of,
+    hub_over_http,
+    hub_settings,
+    own_database,
+    post_as,
+    tokens_of_everyone,
+)
 from tests.fixtures.licence import make_licence
-from tests.fixtures.principals import EVERYONE, run_as
+from tests.fixtures.principals import EVERYONE
 from tests.fixtures.quality import make_product, make_spot_check
 from tests.fixtures.recall import make_recall
 from tests.fixtures.warning import make_warning
@@ -144,7 +158,26 @@ def _cells() -> list[tuple[str, str]]:
 CELLS = _cells()
 
 
-@pytest.fixture
+@dataclass(frozen=True)
+class Matrix:
+    hub: httpx.AsyncClient
+    tokens: dict[str, str | None]
+    enterprise_id: str
+
+
+@pytest.fixture(scope="module")
+async def matrix(dialect: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Matrix]:
+    """The hub over HTTP on a database of its own holding one record of every kind, and a
+    token for every caller; seeded once for all the cells of a dialect."""
+    directory = tmp_path_factory.mktemp(f"matrix-{dialect}")
+    async with own_database(dialect, directory) as database:
+        async with database.sessionmaker() as session:
+            enterprise_id = await one_of_everything(session)
+        async with hub_over_http(hub_settings(directory), database.sessionmaker) as hub:
+            tokens = await tokens_of_everyone(hub, database.sessionmaker)
+            yield Matrix(hub, tokens, enterprise_id)
+
+
 async def one_of_everything(session: HubSession) -> str:
     """Seeds one record of every kind; returns the enterprise's global ID."""
     firm = await make_enterprise(
@@ -176,12 +209,7 @@ def test_the_matrix_covers_every_declared_field() -> None:
 
 
 @pytest.mark.parametrize(("type_name", "field_name"), CELLS, ids=[f"{t}.{f}" for t, f in CELLS])
-async def test_cell(
-    sessionmaker: async_sessionmaker[HubSession],
-    one_of_everything: str,
-    type_name: str,
-    field_name: str,
-) -> None:
+async def test_cell(matrix: Matrix, type_name: str, field_name: str) -> None:
     declared = _declarations()
     schema = build_schema(Tier.INTERNAL)._schema
     path = _paths()[type_name]
@@ -189,14 +217,20 @@ async def test_cell(
     assert isinstance(named, GraphQLObjectType)
     leaf = Step(type_name, field_name)
     document = _document(path, leaf, named.fields[field_name]).replace(
-        "ENTERPRISE_GLOBAL_ID", one_of_everything
+        "ENTERPRISE_GLOBAL_ID", matrix.enterprise_id
     )
+    compiled = compiled_reads_of(matrix.hub)
 
     for who, principal in EVERYONE.items():
-        answer = await run_as(principal, sessionmaker, document)
+        response = await post_as(matrix.hub, matrix.tokens[who], document)
+        assert response.status_code == 200, (who, document, response.text)
+        answer = response.json()
         if _allowed(principal, [*path, leaf], declared):
             assert "errors" not in answer, (who, document, answer)
             assert answer["data"] is not None, (who, document)
+            if compiled is not None and compiled.tiers[principal.tier].reason(document) is None:
+                # Production's path: a document that compiles is answered by its statement.
+                assert response.headers["x-hub-plan"] == "compiled", (who, document)
         else:
             codes = {e["extensions"]["code"] for e in answer.get("errors", [])}
             assert codes <= {"GRAPHQL_VALIDATION_FAILED", "FORBIDDEN"} and codes, (who, answer)

@@ -29,7 +29,9 @@ from hub.licence.models import LicenceStatus
 from hub.limits import Limits
 from hub.quality.models import CheckResult
 from schema.build import build_schema
+from schema.compiled.compiler import FallbackError, Operation
 from schema.compiled.endpoint import CompiledReads
+from schema.compiled.plan import CompiledQueries
 from schema.node import encode_id
 from tests.fixtures.blacklist import make_entry, make_removal
 from tests.fixtures.codes import uscc
@@ -187,6 +189,11 @@ NODE = """query($id: ID!) { node(id: $id) { id __typename ... on Enterprise { us
   fragment Listing on BlacklistEntry { listedAt enterprise { uscc } }"""
 """``node(id:)``: the fields of the type the ID names, of no other."""
 
+NODES = """query($ids: [ID!]!) { nodes(ids: $ids) { id __typename ... on Enterprise { uscc
+  blacklisted } ... on Licence { number } ...Listing } }
+  fragment Listing on BlacklistEntry { listedAt enterprise { uscc } }"""
+"""``nodes(ids:)``: each ID's object or null, in the order given, a type's ID twice too."""
+
 EVERY_FIELD = """query($u: String!) { enterprise(uscc: $u) { __typename id uscc name status
   legalRepresentative address establishedOn creditGrade sourceAgency publishedAt blacklisted
   region { code name __typename } industry { code name }
@@ -285,6 +292,7 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
         (CREDIT_FILE, {"u": world.absent}),
         (EVERY_FIELD, {"u": firm}),
         *((NODE, {"id": encode_id(kind, pk)}) for kind, pk in world.nodes),
+        (NODES, {"ids": [encode_id(kind, pk) for kind, pk in world.nodes] * 2}),
         (ROOTS, {"l": world.licence, "g": world.gtin}),
         (ROOTS, {"l": world.licence.lower(), "g": world.gtin, "r": "FAIL"}),
         (
@@ -455,12 +463,8 @@ async def test_pages_follow_cursors_like_the_resolvers(
 
 NOT_COMPILED = {
     "personal data": "{ enterprise(uscc: $u) { legalRepresentativeIdNumber } }",
-    "a directive": "{ enterprise(uscc: $u) { name @include(if: true) } }",
     "a search": '{ searchEnterprises(query: "华为") { totalCount } }',
     "suppressed statistics": "{ statistics { recallsByMonth { month count } } }",
-    "many global IDs": '{ nodes(ids: ["RW50ZXJwcmlzZTox"]) { id } }',
-    "an order in a variable": "{ enterprises(order: $o) { totalCount } }",
-    "a field asked twice": "{ enterprise(uscc: $u) { name n: name name } }",
     "an invalid document": "{ enterprise(uscc: $u) { nope } }",
 }
 
@@ -473,7 +477,54 @@ def test_what_the_compiler_leaves_to_the_resolvers(case: str) -> None:
     assert reads.tiers[Tier.INTERNAL].plan(query, None) is None
 
 
+SHAPED = (
+    "query($u: String!, $x: Boolean!, $o: EnterpriseOrder) {"
+    " enterprise(uscc: $u) { name creditGrade @include(if: $x) uscc @skip(if: $x)"
+    " region { code } ...R region { name } name }"
+    " enterprises(order: $o, first: 3) @skip(if: false) { nodes { name } edges { cursor } }"
+    " ... @include(if: $x) { licence: enterprises(first: 1) { totalCount } } }"
+    " fragment R on Enterprise { region { code name } }"
+)
+"""``@include``/``@skip`` and an ``order``, by variable: compiled for each of their values;
+and a response key selected more than once (``region``, ``name``): merged, as GraphQL does."""
+
+
+@postgres_only
+async def test_directives_orders_by_variable_and_merged_fields_compile(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+) -> None:
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    answers = []
+    for x, order in [(True, "NAME"), (False, "NAME"), (True, None), (False, "OLDEST")]:
+        variables: dict[str, Any] = {"u": world.firm.uscc, "x": x}
+        if order is not None:
+            variables["o"] = order
+        compiled, resolved = await _both(reads, sessionmaker, PUBLIC, SHAPED, variables)
+        assert compiled == resolved
+        answers.append(compiled["data"])
+    assert [sorted(a["enterprise"]) for a in answers] == [
+        ["creditGrade", "name", "region"],
+        ["name", "region", "uscc"],
+        ["creditGrade", "name", "region"],
+        ["name", "region", "uscc"],
+    ]
+    assert sorted(answers[0]["enterprise"]["region"]) == ["code", "name"]
+    assert ["licence" in a for a in answers] == [True, False, True, False]
+    assert answers[0]["enterprises"] != answers[2]["enterprises"]  # by name, and newest first
+    plan = reads.tiers[Tier.PUBLIC].plan(SHAPED, None)
+    assert plan is not None
+    assert len(plan.operations) == 4  # one operation for each of the four shapes
+    assert all(isinstance(operation, Operation) for operation in plan.operations.values())
+
+
 BAD_ARGUMENTS = [
+    ("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ["RW50ZXJwcmlzZTox"] * 101}),
+    ("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ["RW50ZXJwcmlzZTox", "!!"]}),
     ("query($u: String!) { enterprise(uscc: $u) { name } }", {"u": "not-a-uscc"}),
     ("query($u: String!) { enterprise(uscc: $u) { name } }", {"u": 12}),
     ("query($u: String!) { enterprise(uscc: $u) { name } }", {}),
@@ -582,3 +633,33 @@ async def test_reads_beyond_the_concurrency_wait_their_turn_in_arrival_order(
 
     await asyncio.gather(*(read(n) for n in range(6)))
     assert done == list(range(6))
+
+
+def test_a_plan_measures_each_set_of_first_values_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measure depends on the ``first`` values alone: each is measured once, and what
+    is over the limits still goes to the resolvers, every time it is asked."""
+    from schema.compiled import plan as plans
+
+    limits = Limits().public.model_copy(update={"max_cost": 21})
+    queries = CompiledQueries(build_schema(Tier.PUBLIC)._schema, limits, sees_unpublished=False)
+    plan = queries.plan("query($n: Int) { enterprises(first: $n) { nodes { name } } }", None)
+    assert plan is not None
+    measured: list[Any] = []
+    real = plans.measure
+
+    def measure(*arguments: Any) -> Any:
+        measured.append(arguments[3].get("n", "absent"))
+        return real(*arguments)
+
+    monkeypatch.setattr(plans, "measure", measure)
+    outcomes = []
+    for variables in ({"n": 10}, {"n": 11}, {"n": 10}, {"n": 11}, {}, {}, {"n": True}, {"n": True}):
+        try:
+            plan.bind(variables)
+            outcomes.append("compiled")
+        except FallbackError:
+            outcomes.append("resolvers")
+    # 1 + 10 × (1 + 1) = 21: at the limit; 11 items, or the default 20, are over it
+    assert outcomes == ["compiled", "resolvers"] * 2 + ["resolvers"] * 4
+    # True is no whole number: measured at every request, never remembered
+    assert measured == [10, 11, "absent", True, True]

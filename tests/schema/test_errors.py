@@ -141,7 +141,9 @@ async def test_an_unknown_field_fails_validation(client: httpx.AsyncClient) -> N
 
 
 async def test_an_unexpected_failure_is_masked(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    resolvers: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # given: the repository fails the way a driver does, with SQL in the message
     async def broken(*_: object) -> object:
@@ -149,8 +151,8 @@ async def test_an_unexpected_failure_is_masked(
 
     monkeypatch.setattr(EnterpriseRepository, "find", broken)
 
-    # when (a directive keeps the query on the resolvers, also on PostgreSQL)
-    result = await post(client, "{ enterprises { nodes { uscc @include(if: true) } } }")
+    # when (the resolvers answer, also on PostgreSQL)
+    result = await post(resolvers, "{ enterprises { nodes { uscc } } }")
 
     # then: the caller learns nothing of it, the log has all of it
     assert result == {

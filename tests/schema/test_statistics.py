@@ -7,16 +7,23 @@ complement (hub/kit/suppression.py), as in the complaint statistics.
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import time
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from hub.db import HubSession
+from hub.db import HubSession, create_engine, create_sessionmaker
+from hub.kit.memo import FIGURES_FRESH_SECONDS
+from hub.migrate import upgrade
 from tests.fixtures.blacklist import make_entry, make_removal
+from tests.fixtures.databases import empty_database
 from tests.fixtures.enterprise import make_enterprise
 from tests.fixtures.graphql import data, error
 from tests.fixtures.principals import INTERNAL, PARTNER, run_as
@@ -249,3 +256,63 @@ async def test_a_bad_month_is_bad_user_input(
     assert found["message"] == f"Invalid value for '{argument}': {reason}"
     assert found["extensions"]["code"] == "BAD_USER_INPUT"
     assert found["extensions"]["argument"] == argument
+
+
+async def test_the_app_keeps_the_figures_a_while_and_refreshes_them_behind_requests(
+    dialect: str, tmp_path: Path
+) -> None:
+    """On its own database, as in production: the statistics read millions of rows at scale,
+    so the app computes them once for every caller, on connections of their own (hub.kit.memo),
+    serves them for five minutes, then serves them stale while one refresh replaces them."""
+    from hub.app import create_app
+    from hub.config import Settings
+
+    async with empty_database(dialect, tmp_path) as url:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+            writes = create_sessionmaker(engine)
+            async with writes() as session:
+                await seed_spot_checks(session)  # Guangdong: 42 checks, 12 failed
+                await session.commit()
+            app = create_app(Settings(database_url=url, signing_key_path=tmp_path / "key.pem"))
+            # The lifespan disposes of the app's engines; it also freezes what the collector
+            # sees for the process's life (hub.app), which the test undoes.
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://hub.test"
+                ) as client,
+            ):
+                # the spot checks' rates, by province and by category, are read as it starts
+                memo = app.state.figures.memo
+                for _ in range(200):
+                    if len(memo) == 2:
+                        break
+                    await asyncio.sleep(0.05)
+                assert len(memo) == 2
+                assert await _guangdong(client) == (42, 12)
+                async with writes() as session:
+                    firm = await make_enterprise(session, region_code="440300")
+                    await checks(session, await make_product(session, firm), "440300", 10, 0)
+                    await session.commit()
+                # then the figures are the kept ones, for five minutes
+                assert await _guangdong(client) == (42, 12)
+                # and once they are older, the next request still gets them at once, while a
+                # refresh reads the new ones for the requests after it
+                memo.clock = lambda: time.monotonic() + FIGURES_FRESH_SECONDS + 1
+                assert await _guangdong(client) == (42, 12)
+                for _ in range(100):
+                    if await _guangdong(client) == (52, 12):
+                        break
+                    await asyncio.sleep(0.05)
+                assert await _guangdong(client) == (52, 12)
+        finally:
+            gc.unfreeze()
+            await engine.dispose()
+
+
+async def _guangdong(client: httpx.AsyncClient) -> tuple[int, int]:
+    rates = (await data(client, RATES))["statistics"]["spotChecksByRegion"]
+    found = next(r for r in rates if r["region"]["code"] == "440000")
+    return found["checks"], found["failed"]
