@@ -31,7 +31,6 @@ from elasticsearch.serializer import OrjsonSerializer
 from hub.kit.codes import region_range
 from hub.kit.time import utcnow
 from search.backend import (
-    COUNT_LIMIT,
     BackendStatus,
     BackendUnavailableError,
     EnterpriseConditions,
@@ -667,8 +666,9 @@ class ElasticBackend:
             "query": {"bool": {"filter": filters + more, "must_not": must_not, "should": scoring}},
             "sort": [{"_score": "desc"}, {"rank": "asc"}, {"id": "asc"}],
             "size": request.first + 1,
-            # Counted as far as the embedded backend counts: past it, a lower bound.
-            "track_total_hits": COUNT_LIMIT,
+            # Counted as far as the embedded backend counts: past it, the limit with the
+            # relation "gte", a lower bound (``search.backend.bounded``).
+            "track_total_hits": request.count_limit,
             "_source": ["texts"],
         }
         if request.after is not None:

@@ -7,9 +7,10 @@ index condition, and a search reads only the rows it returns or counts:
 
 - the page: the rows that are the query exactly, then each class's first rows in (rank, id)
   order, best class first, until no class left can reach the page (``search.matching``);
-- the total: counted up to ``COUNT_LIMIT``; past it, a lower bound;
-- the facets: counted over every match up to ``COUNT_LIMIT``; past it, over a uniform sample
-  of about that many (the rows of one sample level, ``search.terms``).
+- the total: counted up to the request's ``count_limit`` (``search.backend.bounded``, as on
+  Elasticsearch); past it, that limit, a lower bound;
+- the facets: counted over every match up to the limit; past it, over a uniform sample of
+  about that many (the rows of one sample level, ``search.terms``).
 
 The terms of time-dependent facts (published, blacklisted, a valid licence) hold until the
 row's ``flags_until``. A row past it is *stale*: the searches leave it to a separate read that
@@ -70,13 +71,13 @@ from hub.quality.models import Product
 from hub.recall.models import Recall
 from hub.warning.models import warning_product
 from search.backend import (
-    COUNT_LIMIT,
     BackendStatus,
     Hit,
     RecallConditions,
     SearchRequest,
     SearchResult,
     WarningConditions,
+    bounded,
     sort_facet,
 )
 from search.documents import (
@@ -134,8 +135,10 @@ FACETS: dict[Kind, tuple[str, ...]] = {
 # Rows read at most per round when a class's first rows are not its members (a long phrase
 # whose tokens are there but apart).
 _CHUNK_LIMIT = 4000
-# Read every match when the probe saw too few to sample, and count it exactly, up to this many.
-_EXACT_LIMIT = 4 * COUNT_LIMIT
+# Read every match when the probe saw too few to sample, up to this many times the count
+# limit: the probe's estimate is rough, and one read of them all is cheaper than a count
+# followed by a sample.
+_EXACT_READ = 4
 # A head holds this many rows when built: enough for a page of 100 under filters that keep one
 # row in twenty of the term's.
 HEAD_SIZE = 2000
@@ -428,7 +431,8 @@ class EmbeddedBackend:
         found = sorted((_Found(CODE_SCORE, 0, row.ref_id) for row in rows), key=lambda f: f.id)
         page = [f for f in found if _after(f, request.after)][: request.first + 1]
         facets = _count_facets(request, rows) if request.with_facets else {}
-        return await self._result(request, page, len(rows), True, facets)
+        total, exact = bounded(len(rows), request.count_limit)
+        return await self._result(request, page, total, exact, facets)
 
     async def _result(
         self,
@@ -843,20 +847,25 @@ class _Search:
         if probe.seen < HEAD_FROM:
             # Few matches, most likely: read them all at once, and count them exactly.
             rows, complete = await self._matching(
-                self.plan.matching, facets=True, texts=True, limit=_EXACT_LIMIT + 1
+                self.plan.matching, facets=True, texts=True, limit=self._exact_read + 1
             )
             if complete:
                 every = self._judged(rows) + stale
                 found = [_Found(judged.score, row.rank, row.ref_id) for row, judged in every]
+                total, exact = bounded(len(every), self.request.count_limit)
                 return (
                     self._first(found),
-                    len(every),
-                    True,
+                    total,
+                    exact,
                     self._facets([row for row, _ in every]),
                 )
         found = await self.page(stale, probe) if self.request.first > 0 else []
         total, exact, facets = await self.totals(stale, probe)
         return found, total, exact, facets
+
+    @property
+    def _exact_read(self) -> int:
+        return _EXACT_READ * self.request.count_limit
 
     def _first(self, found: list[_Found]) -> list[_Found]:
         after = self.request.after
@@ -1079,35 +1088,36 @@ class _Search:
     async def totals(
         self, stale: list[tuple[_Row, Judged]], probe: _Probe
     ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
-        """The total (exact up to ``_EXACT_LIMIT`` when the probe saw few matches; else
-        ``COUNT_LIMIT``, a lower bound) and the facets (of a uniform sample past the limit),
-        counted by the database."""
+        """The total (``bounded`` by the count limit) and the facets (of every match, or of a
+        uniform sample past the limit), counted by the database."""
         assert self.plan is not None
         stale_rows = [row for row, _ in stale]
         matching = self.plan.matching
+        limit = self.request.count_limit
         if probe.seen < HEAD_FROM:
-            counted = await self._count(matching, limit=_EXACT_LIMIT + 1)
-            if counted.rows <= _EXACT_LIMIT:
-                return self._tally(counted, stale_rows, exact=True)
-        estimate = max(probe.matches, _EXACT_LIMIT + 1 if probe.seen < HEAD_FROM else 0)
+            counted = await self._count(matching, limit=self._exact_read + 1)
+            if counted.rows <= self._exact_read:
+                return self._tally(counted, stale_rows)
+        estimate = max(probe.matches, self._exact_read + 1 if probe.seen < HEAD_FROM else 0)
         # The sample level that holds somewhat more than the limit of the matches, enough to
         # prove that there are more: the margin shrinks as the probe, which the estimate comes
         # from, saw more (its error is about one over the root of what it saw). Every row of
         # the sample is read, so a tight one is a fast one.
         margin = 1 + 2 / math.sqrt(max(probe.seen, 1))
-        level = min(LEVELS, max(0, int(math.log2(estimate / (margin * COUNT_LIMIT)))))
+        level = min(LEVELS, max(0, int(math.log2(estimate / (margin * limit)))))
         while True:
             sampled = [row for row in stale_rows if in_level(row.ref_id, level)]
             counted = await self._count(
                 both(matching, AllOf((level_term(level),))) if level else matching
             )
-            if counted.rows + len(sampled) > COUNT_LIMIT or level == 0:
-                exact = level == 0
-                return self._tally(counted, sampled, exact=exact)
+            # A sample of more than the limit proves that the matches are more: the total is
+            # the limit, a lower bound; level 0 is every match.
+            if counted.rows + len(sampled) > limit or level == 0:
+                return self._tally(counted, sampled)
             level -= 1
 
     def _tally(
-        self, counted: _Counted, stale: list[_Row], *, exact: bool
+        self, counted: _Counted, stale: list[_Row]
     ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
         total = counted.rows + len(stale)
         facets: dict[str, list[tuple[Any, int]]] = {}
@@ -1118,9 +1128,7 @@ class _Search:
                 for name in FACETS[self.request.kind]:
                     counts[name][row.facets.get(name)] += 1
             facets = {name: sort_facet(dict(counts[name])) for name in FACETS[self.request.kind]}
-        if exact or total <= COUNT_LIMIT:
-            return total, True, facets
-        return COUNT_LIMIT, False, facets
+        return (*bounded(total, self.request.count_limit), facets)
 
     async def _count(self, match: Match, *, limit: int | None = None) -> _Counted:
         """The fresh matching rows (at most ``limit``) and their facet values, counted."""

@@ -15,6 +15,7 @@ from hub.kit.breaker import Breaker, State
 from hub.kit.codes import parse_gtin, parse_licence_number, parse_uscc
 from hub.kit.pagination import encode_cursor, page_request
 from search.backend import (
+    COUNT_LIMIT,
     BackendUnavailableError,
     Conditions,
     Hit,
@@ -118,9 +119,11 @@ class SearchService:
         *,
         timeout: float = 1.0,
         retry_interval: float = 5.0,
+        count_limit: int = COUNT_LIMIT,
     ) -> None:
         self.elastic = elastic
         self.timeout = timeout
+        self.count_limit = count_limit
         self.breaker = Breaker("elasticsearch", cooldown=retry_interval)
 
     @classmethod
@@ -196,6 +199,7 @@ class SearchService:
                     after=position,
                     sees_unpublished=sees_unpublished,
                     with_facets=with_facets,
+                    count_limit=self.count_limit,
                 )
                 result = await embedded.search_ids(request, ids)
                 return Answer(kind, result, embedded.name, f"{code.kind} lookup", code=code)
@@ -207,6 +211,7 @@ class SearchService:
             after=position,
             sees_unpublished=sees_unpublished,
             with_facets=with_facets,
+            count_limit=self.count_limit,
         )
         reason: str | None = None
         if self.elastic is not None:

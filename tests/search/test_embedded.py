@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from hub.db import HubSession
 from hub.enterprise.models import CreditGrade, Enterprise
 from hub.kit.time import utcnow
-from search.backend import EnterpriseConditions, SearchRequest, SearchResult, sort_facet
+from search.backend import (
+    COUNT_LIMIT,
+    EnterpriseConditions,
+    SearchRequest,
+    SearchResult,
+    sort_facet,
+)
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import EmbeddedBackend
 from search.indexer import reindex, sync_once
@@ -130,6 +136,7 @@ async def search(
     first: int = 20,
     after: tuple[float, int, int] | None = None,
     now: datetime | None = None,
+    count_limit: int = COUNT_LIMIT,
 ) -> SearchResult:
     # Committed, as a GraphQL operation is: a head built by the search stays.
     async with sessionmaker() as session, session.begin():
@@ -141,6 +148,7 @@ async def search(
                 first=first,
                 after=after,
                 now=now,
+                count_limit=count_limit,
             )
         )
 
@@ -248,15 +256,14 @@ async def test_past_the_limit_the_total_is_a_lower_bound_and_the_facets_a_unifor
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given: a count limit of 5, and a probe of one record in four
-    monkeypatch.setattr("search.embedded.COUNT_LIMIT", 5)
-    monkeypatch.setattr("search.embedded._EXACT_LIMIT", 5)
+    monkeypatch.setattr("search.embedded._EXACT_READ", 1)
     monkeypatch.setattr("search.embedded.LEVELS", 2)
     conditions = EnterpriseConditions()
     matches = {found[2] for found in expected(records, "科", conditions)}
     by_id = {record.id: record for record in records}
 
     # when
-    result = await search(sessionmaker, "科", conditions)
+    result = await search(sessionmaker, "科", conditions, count_limit=5)
 
     # then: the page is every best match still, the total the limit
     assert [hit.position for hit in result.hits] == expected(records, "科", conditions)[:20]

@@ -37,11 +37,13 @@ query($q: String!) { searchEnterprises(query: $q) {
 
 
 async def _client(
-    sessionmaker: async_sessionmaker[HubSession], settings: Settings
+    sessionmaker: async_sessionmaker[HubSession], settings: Settings, count_limit: int | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     from hub.app import create_app
 
     app = create_app(settings, sessionmaker=sessionmaker)
+    if count_limit is not None:
+        app.state.search.count_limit = count_limit
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client
@@ -99,26 +101,25 @@ async def test_the_investor_question(client: httpx.AsyncClient, corpus: Corpus) 
 
 
 async def test_a_capped_count_says_it_is_a_lower_bound(
-    client: httpx.AsyncClient,
     corpus: Corpus,
     sessionmaker: async_sessionmaker[HubSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given: 84 enterprises matching 华为, an embedded index that counts at most 5 matches,
-    # and a probe of one record in four (so that these few count as many)
+    # given: 84 enterprises matching 华为, a hub that counts at most 5 matches, and a probe
+    # of one record in four (so that these few count as many)
     async with sessionmaker() as session, session.begin():
         more = [await make_enterprise(session, name=f"华为{n}号科技有限公司") for n in range(80)]
     await reindex(sessionmaker, EMBEDDED)
-    monkeypatch.setattr("search.embedded.COUNT_LIMIT", 5)
-    monkeypatch.setattr("search.embedded._EXACT_LIMIT", 5)
+    monkeypatch.setattr("search.embedded._EXACT_READ", 1)
     monkeypatch.setattr("search.embedded.LEVELS", 2)
 
     # when
-    result = await post(
-        client,
-        """{ searchEnterprises(query: "华为", first: 3) { totalCount totalCountExact
-            facets { creditGrades { count } } nodes { name } } }""",
-    )
+    async for client in _client(sessionmaker, Settings(), count_limit=5):
+        result = await post(
+            client,
+            """{ searchEnterprises(query: "华为", first: 3) { totalCount totalCountExact
+                facets { creditGrades { count } } nodes { name } } }""",
+        )
 
     # then: the best results are there; the count stops at 5, a lower bound; the facets count
     # a sample: more than 5 of the 84, and far from all of them
