@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,6 +96,13 @@ BULK_CHUNK = 1000
 # How often a served index makes its writes searchable on its own (the relay refreshes after
 # each pass).
 REFRESH_INTERVAL = "30s"
+# The version of the mappings below, stamped in each index's ``_meta``: an index of another
+# version (one built before the ``terms`` field, say) answers the queries of this one with
+# nothing, and refuses its writes, so it is refused as unavailable until a reindex replaces it.
+MAPPING_VERSION = 2
+# Seconds a search trusts the last check of the served indices' mapping version: a reindex
+# swaps the index behind an alias, so the check is made again now and then, not per search.
+MAPPING_CHECK_EVERY = 60.0
 # The version of a delete: above any record's, so that the tombstone refuses a document of
 # the deleted record that a reindex read before the delete (for ``index.gc_deletes``, 60 s).
 DELETED_VERSION = 2**62
@@ -114,7 +123,12 @@ def mapping(kind: Kind) -> dict[str, Any]:
     # Only the original texts are ever read back (highlights); the rest is for searching, and
     # the database is the source of truth for a rebuild, so the source need not keep it.
     stored = {"excludes": ["terms", "key", *(text_field(name) for name in PROFILES[kind].names)]}
-    return {"dynamic": "strict", "_source": stored, "properties": properties}
+    return {
+        "dynamic": "strict",
+        "_meta": {"mapping_version": MAPPING_VERSION},
+        "_source": stored,
+        "properties": properties,
+    }
 
 
 def source(document: Document) -> dict[str, Any]:
@@ -383,6 +397,8 @@ class ElasticBackend:
         )
         kinds = "|".join(re.escape(kind.value) for kind in Kind)
         self._own_index = re.compile(rf"{re.escape(prefix)}-(?P<kind>{kinds})-\d{{20}}")
+        # When the served indices' mappings were last found current (time.monotonic()).
+        self._mappings_checked = -math.inf
 
     async def close(self) -> None:
         await self.client.close()
@@ -470,10 +486,36 @@ class ElasticBackend:
         return layouts
 
     async def ensure_indices(self) -> None:
-        """Every kind's alias exists (over an empty index when it did not)."""
+        """Every kind's alias exists (over an empty index when it did not), over an index of
+        this hub's mapping version (``check_mappings``)."""
         for kind, layout in (await self.layout()).items():
             if not layout.serving:
                 await self.create_index(kind)
+        await self.check_mappings()
+
+    async def check_mappings(self) -> None:
+        """Raise ``BackendUnavailableError`` when an index behind an alias has a mapping of
+        another version than ``MAPPING_VERSION``, saying which and what to run."""
+        aliases = [self.alias(kind) for kind in Kind]
+        answer = await self._call(
+            "mappings",
+            lambda: self.client.indices.get_mapping(
+                index=aliases, ignore_unavailable=True, allow_no_indices=True
+            ),
+        )
+        for name, body in sorted(answer.body.items()):
+            found = body.get("mappings", {}).get("_meta", {}).get("mapping_version")
+            if found != MAPPING_VERSION:
+                raise BackendUnavailableError(
+                    f"index {name} has mapping version {found or 'none'}, this hub needs "
+                    f"{MAPPING_VERSION}: run `hub search reindex --backend elasticsearch`"
+                )
+        self._mappings_checked = time.monotonic()
+
+    async def check_mappings_now_and_then(self) -> None:
+        """``check_mappings``, unless it passed within ``MAPPING_CHECK_EVERY`` seconds."""
+        if time.monotonic() - self._mappings_checked > MAPPING_CHECK_EVERY:
+            await self.check_mappings()
 
     async def swap(self, kind: Kind, new_index: str) -> None:
         """Serve ``new_index`` under the alias atomically, then drop the indices it left.
@@ -678,6 +720,7 @@ class ElasticBackend:
         return body
 
     async def search(self, request: SearchRequest) -> SearchResult:
+        await self.check_mappings_now_and_then()
         body = self.search_body(request)
         answer = await self._call(
             "search", lambda: self.client.search(index=self.alias(request.kind), **body)
@@ -702,6 +745,7 @@ class ElasticBackend:
 
     async def status(self) -> BackendStatus:
         version = await self.check_version()
+        await self.check_mappings()
         counts: dict[str, int] = {}
         for kind in Kind:
             if await self.indices_of(kind):

@@ -145,6 +145,26 @@ class SearchService:
         """Whether searches answer from the embedded index because Elasticsearch failed."""
         return self.elastic is not None and self.breaker.state is not State.CLOSED
 
+    async def readiness(self) -> dict[str, str]:
+        """Which backend answers searches, and why not Elasticsearch when it does not: for
+        ``/readyz``. Checks the served indices' mapping version (at most once a minute), so
+        that an index left by an older hub shows here before a search meets it."""
+        elastic = self.elastic
+        if elastic is None:
+            return {"backend": "embedded"}
+        if self.breaker.state is State.CLOSED:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await elastic.check_mappings_now_and_then()
+            except BackendUnavailableError as error:
+                self._failed(str(error))
+            except TimeoutError:
+                self._failed(f"mappings: no answer within {self.timeout:g} s")
+        if self.breaker.state is State.CLOSED:
+            return {"backend": elastic.name}
+        reason = f"elasticsearch unavailable: {self.breaker.reason}"
+        return {"backend": "embedded", "reason": reason}
+
     async def close(self) -> None:
         if self.elastic is not None:
             await self.elastic.close()

@@ -13,9 +13,12 @@ times off): the planner sees conditions on terms only, which it estimates from t
 statistics it keeps of ``tokens``, and the units confirm the matches in Python. On SQLite the
 FTS5 table is made again with ``:`` as a token character, so that a term stays one token.
 
-The documents indexed before this revision have the old tokens: they are deleted, so run
-``hub search reindex`` for each backend after upgrading (Elasticsearch's documents carry the
-new tokens too).
+The documents indexed before this revision have the old tokens: they are deleted, and every
+record is put in ``search_outbox`` in the same transaction, so the relay rebuilds the embedded
+index without anyone running a command (``hub search reindex`` is faster). Elasticsearch's
+indices carry a mapping version (``search.elastic.MAPPING_VERSION``): an index of the old
+mapping is refused, and searches answer from the embedded index, until
+``hub search reindex --backend elasticsearch`` builds a new one. A downgrade does the same.
 
 Revision ID: 0009
 Revises: 0008
@@ -70,6 +73,20 @@ def _rebuild_fts(tokenizer: str) -> None:
         op.execute(statement)
 
 
+# The tables of the records each kind of document is built from (``search.documents.MODELS``).
+_RECORDS = {"enterprise": "enterprise", "recall": "recall", "warning": "consumer_warning"}
+
+
+def _enqueue_everything() -> None:
+    """Put every record in the outbox for both backends: the index the migration emptied is
+    rebuilt by the relay, as after any change, with nothing to remember."""
+    for kind, table in _RECORDS.items():
+        op.execute(
+            "INSERT INTO search_outbox (kind, ref_id, created_at) "
+            f"SELECT '{kind}', id, CURRENT_TIMESTAMP FROM {table}"
+        )
+
+
 # The statistics target of ``search_document.tokens`` (PostgreSQL keeps ten times as many
 # most common elements of an array column).
 _STATISTICS = 1000
@@ -77,6 +94,7 @@ _STATISTICS = 1000
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
+    _enqueue_everything()
     if dialect == "sqlite":
         _rebuild_fts(_TERMS_TOKENIZER)
     else:
@@ -143,6 +161,7 @@ def downgrade() -> None:
     op.drop_table("search_head")
     for column in ("day", "flags_until", "facets"):
         _drop_column(column)
+    _enqueue_everything()
     if dialect == "sqlite":
         _rebuild_fts(_OLD_TOKENIZER)
     else:

@@ -254,7 +254,7 @@ async def test_an_unreachable_elasticsearch_falls_back_to_embedded(
     assert result["data"]["searchEnterprises"]["totalCount"] == 4
     report = result["extensions"]["search"]
     assert report["backend"] == "embedded"
-    assert report["reason"].startswith("elasticsearch unavailable: search: ConnectionError")
+    assert report["reason"].startswith("elasticsearch unavailable: mappings: ConnectionError")
     # Other fields are not affected, and carry no search report.
     other = await post(down_client, "{ enterprises(first: 1) { totalCount } }")
     assert other["data"] == {"enterprises": {"totalCount": 9}}
