@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -57,8 +58,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.blacklist.repository import listed
 from hub.db import HubSession
@@ -66,12 +66,14 @@ from hub.enterprise.models import Enterprise
 from hub.kit.repository import published
 from hub.kit.time import Instant, utcnow
 from hub.licence.models import Licence
-from hub.licence.repository import in_force as licence_in_force
+from hub.licence.repository import holds_licence
 from hub.quality.models import Product
 from hub.recall.models import Recall
 from hub.warning.models import warning_product
 from search.backend import (
     BackendStatus,
+    Conditions,
+    EnterpriseConditions,
     Hit,
     RecallConditions,
     SearchRequest,
@@ -90,7 +92,6 @@ from search.documents import (
     among,
     build_documents,
 )
-from search.lock import relay_lock, try_transaction_lock
 from search.matching import (
     AllOf,
     AnyOf,
@@ -104,6 +105,7 @@ from search.matching import (
     RowClass,
     both,
     class_of,
+    forget_plans,
     plan,
 )
 from search.matching import filters as request_filters
@@ -111,13 +113,14 @@ from search.models import FTS_TABLE, SearchDocument, SearchHead, SearchHeadBound
 from search.terms import (
     BLACKLISTED,
     LEVELS,
+    NAMESPACES,
     PUBLISHED,
     VALID_LICENCE,
     document_terms,
     in_level,
     level_term,
 )
-from search.tokenize import field_units
+from search.tokenize import field_units, parse_query
 
 # The searches read through the tables' Core columns: a Core select's rows come back as they
 # are, where an ORM select's go through the ORM's row handling first, which cost more than the
@@ -139,6 +142,9 @@ _CHUNK_LIMIT = 4000
 # limit: the probe's estimate is rough, and one read of them all is cheaper than a count
 # followed by a sample.
 _EXACT_READ = 4
+# Rows whose time-dependent facts changed since they were built that one search judges by the
+# live tables, at most (``_Search.stale_matches``).
+STALE_LIMIT = 1000
 # A head holds this many rows when built: enough for a page of 100 under filters that keep one
 # row in twenty of the term's.
 HEAD_SIZE = 2000
@@ -177,16 +183,45 @@ def _fts_terms(terms: Sequence[str], joiner: str) -> str:
 
 
 def _fts_expression(match: Match) -> str:
-    """An FTS5 query: its NOT is binary, so a ``NoneOf`` follows the rest of its ``Both``."""
+    """An FTS5 query: its NOT is binary, so a ``NoneOf`` follows the rest of its ``Both``;
+    one with nothing before it has no FTS5 form (``_absent_only`` takes it apart)."""
     if isinstance(match, AllOf):
         return _fts_terms(match.terms, " AND ")
-    if isinstance(match, AnyOf | NoneOf):
+    if isinstance(match, AnyOf):
         return _fts_terms(match.terms, " OR ")
+    if isinstance(match, NoneOf):
+        raise ValueError(f"no FTS5 query holds {match} without a positive condition beside it")
     if isinstance(match, Either):
         return "(" + " OR ".join(_fts_expression(part) for part in match.parts) + ")"
     positive = [_fts_expression(p) for p in match.parts if not isinstance(p, NoneOf)]
-    negative = [_fts_expression(p) for p in match.parts if isinstance(p, NoneOf)]
+    if not positive:
+        raise ValueError(f"no FTS5 query holds {match}: every part is an absence")
+    negative = [_fts_terms(p.terms, " OR ") for p in match.parts if isinstance(p, NoneOf)]
     return "(" + " AND ".join(positive) + "".join(f" NOT {n}" for n in negative) + ")"
+
+
+def _absent_only(match: Match) -> tuple[str, ...] | None:
+    """The terms of a condition that only asks for absent terms (a ``NoneOf``, or a ``Both``
+    of them), which SQLite answers as the rows the FTS5 table does not find; else None."""
+    if isinstance(match, NoneOf):
+        return match.terms
+    if isinstance(match, Both) and all(isinstance(part, NoneOf) for part in match.parts):
+        return tuple(t for part in match.parts if isinstance(part, NoneOf) for t in part.terms)
+    return None
+
+
+def _fts_rows(match: Match) -> Select[Any]:
+    """The rowids of the FTS5 table's rows that ``match``."""
+    return (
+        select(literal_column("rowid"))
+        .select_from(text(FTS_TABLE))
+        # A name of its own per use: one statement holds several matches (unions, counts).
+        .where(
+            text(f"{FTS_TABLE} MATCH :fts").bindparams(
+                bindparam("fts", _fts_expression(match), unique=True)
+            )
+        )
+    )
 
 
 @dataclass(slots=True)
@@ -236,17 +271,10 @@ class EmbeddedBackend:
     def _match(self, match: Match) -> ColumnElement[bool]:
         if self.dialect == "postgresql":
             return _pg_match(match)
-        matching: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(text(FTS_TABLE))
-            # A name of its own per use: one statement holds several matches (unions, counts).
-            .where(
-                text(f"{FTS_TABLE} MATCH :fts").bindparams(
-                    bindparam("fts", _fts_expression(match), unique=True)
-                )
-            )
-        )
-        return _DOC.id.in_(matching)
+        absent = _absent_only(match)
+        if absent is not None:
+            return _DOC.id.not_in(_fts_rows(AnyOf(absent)))
+        return _DOC.id.in_(_fts_rows(match))
 
     def _moment(self, now: datetime) -> ColumnElement[Any]:
         # Written into the text on PostgreSQL, so that no two searches send the same statement.
@@ -466,31 +494,69 @@ class EmbeddedBackend:
     # Heads -------------------------------------------------------------------------------
 
     async def head_bound(self, kind: Kind, head: Head) -> tuple[bool, tuple[int, int] | None]:
-        """(whether the head exists, its bound), building the head if it can.
-
-        A head is built and committed in a transaction of its own (a GraphQL query's is rolled
-        back at its end, and the head with it), under the embedded relay's lock, taken until
-        that transaction ends or not at all if the relay holds it: the relay keeps heads in
-        step with the rows it writes, and must not write while one is built from rows it has
-        not written yet. Without the lock, the search reads without a head this time. A session
-        bound to one connection (the tests') builds it in its own transaction instead.
-        """
+        """(whether the head exists, its bound). Searches only read heads: the relay and the
+        reindex build them (``refresh_heads``), so a read request writes nothing."""
         if self.dialect != "postgresql":
             return False, None
         found = await _bound_of(self.session, kind, head)
-        if found is not None:
-            return found
-        bind = self.session.bind
-        if not isinstance(bind, AsyncEngine):
-            return await _build_head(self.session, kind, head)
-        try:
-            async with AsyncSession(bind) as building, building.begin():
-                return await _build_head(building, kind, head)
-        except SQLAlchemyError as error:
-            # A head too slow to build within the database's statement timeout, say: this
-            # search reads the class without one, and a later one tries again.
-            log.warning("search head %r not built: %s", head.key, type(error).__name__)
-            return False, None
+        return found if found is not None else (False, None)
+
+    async def refresh_heads(self, words: int | None = None) -> int:
+        """Build the heads of the ``words`` most frequent words of each kind (by the index's
+        statistics, ``read_frequencies``), those of their classes a search reads from a head,
+        and drop every other head; how many were built. Called under the embedded relay's
+        lock (the relay, the reindex): the relay keeps the heads in step with what it writes.
+
+        Heads of a few hundred words, not of whatever a caller searches: their number, and
+        what every relay write pays to join them (``_join_heads``), stay bounded.
+        """
+        if self.dialect != "postgresql":
+            return 0
+        frequencies = await read_frequencies(self.session)
+
+        def frequency(term: str) -> float:
+            return frequencies.get(term, 0.0)
+
+        # Rows in all, as the statistics were made: a word of fewer rows than a class needs
+        # to be read from a head has no such class.
+        rows = await self.session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'search_document'")
+        )
+        dense = HEAD_FROM << LEVELS
+        wanted: dict[tuple[str, str], Head] = {}
+        for kind, word, share in frequent_words(
+            frequencies, HEAD_WORDS if words is None else words
+        ):
+            if share * float(rows or 0) < dense:
+                continue
+            request = SearchRequest(
+                kind=kind,
+                query=parse_query(word),
+                conditions=_NO_CONDITIONS[kind],
+                first=0,
+                sees_unpublished=True,  # no filter: the head serves every search of the word
+            )
+            planned = plan(request, frequency)
+            if not planned.heads:
+                continue
+            probe = await _Search(self, request, utcnow(), planned).probe()
+            for row_class, head in planned.heads.items():
+                if probe.classes.get(row_class, 0) >= dense:
+                    wanted[(kind.value, head.key)] = head
+        existing = set(
+            (await self.session.execute(select(SearchHeadBound.kind, SearchHeadBound.key))).all()
+        )
+        for kind_value, key in existing - set(wanted):
+            for model in (SearchHead, SearchHeadBound):
+                await self.session.execute(
+                    delete(model).where(model.kind == kind_value, model.key == key)
+                )
+        built = 0
+        for (kind_value, key), head in wanted.items():
+            if (kind_value, key) not in existing:
+                await _build_head(self.session, Kind(kind_value), head)
+                built += 1
+        return built
 
     async def _join_heads(self, kind: Kind, ids: Sequence[int]) -> None:
         """Add rows just written to the heads they belong to (within each head's bound)."""
@@ -539,12 +605,9 @@ class EmbeddedBackend:
         model = MODELS[kind]
         columns: list[Any] = [model.id, published(model, instant).label(PUBLISHED)]
         if kind is Kind.ENTERPRISE:
-            valid = exists().where(
-                Licence.enterprise_id == Enterprise.id, licence_in_force(Licence, instant)
-            )
             columns += [
                 listed(Enterprise, instant).label(BLACKLISTED),
-                valid.label(VALID_LICENCE),
+                holds_licence(Enterprise, instant).label(VALID_LICENCE),
             ]
         rows = await self.session.execute(select(*columns).where(model.id.in_(list(ids))))
         names = [PUBLISHED, BLACKLISTED, VALID_LICENCE][: len(columns) - 1]
@@ -708,9 +771,59 @@ class EmbeddedBackend:
         return BackendStatus(backend=self.name, documents=counts, detail=self.dialect)
 
 
+async def read_frequencies(session: AsyncSession) -> dict[str, float]:
+    """How common each term is (the fraction of rows that have it), from PostgreSQL's
+    statistics of ``tokens``: the most common elements it keeps (raised by migration 0009)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs "
+                "FROM pg_stats WHERE tablename = 'search_document' "
+                "AND attname = 'tokens' LIMIT 1"
+            )
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return {}
+    return dict(zip(row[0], row[1], strict=False))
+
+
+# A field term: the namespace of its kind, the field's position, the token (``search.terms``).
+_FIELD_TERM = re.compile(r"(?P<namespace>[a-z]?)(?P<field>\d):(?P<token>.+)")
+_KINDS = {namespace: kind for kind, namespace in NAMESPACES.items()}
+_NO_CONDITIONS: dict[Kind, Conditions] = {
+    Kind.ENTERPRISE: EnterpriseConditions(),
+    Kind.RECALL: RecallConditions(),
+    Kind.WARNING: WarningConditions(),
+}
+# Heads are built for this many words of each kind, the most frequent: the searches that
+# would otherwise sort hundreds of thousands of matches for a page.
+HEAD_WORDS = 200
+
+
+def frequent_words(frequencies: dict[str, float], words: int) -> list[tuple[Kind, str, float]]:
+    """The ``words`` most frequent tokens of each kind's fields, most frequent first, with the
+    share of rows that have the token in its most frequent field."""
+    best: dict[tuple[Kind, str], float] = {}
+    for term, share in frequencies.items():
+        found = _FIELD_TERM.fullmatch(term)
+        kind = _KINDS.get(found["namespace"]) if found else None
+        if found is None or kind is None:
+            continue
+        key = (kind, found["token"])
+        best[key] = max(best.get(key, 0.0), share)
+    ranked = sorted(best, key=lambda key: (-best[key], key[0].value, key[1]))
+    return [
+        (kind, word, best[(kind, word)])
+        for kind in Kind
+        for _, word in [key for key in ranked if key[0] is kind][:words]
+    ]
+
+
 class _Frequencies:
-    """How common each term is, from PostgreSQL's statistics of ``tokens`` (the most common
-    elements it keeps, raised by migration 0009): read once in a while per process."""
+    """``read_frequencies``, read once in a while per process. The plans made with a table
+    are cached (``search.matching.plan``) and hold it: they are dropped when it is read again,
+    so that the cache never keeps more than one table alive."""
 
     def __init__(self, every: float = 600.0) -> None:
         self.every = every
@@ -718,21 +831,12 @@ class _Frequencies:
         self._frequency: Callable[[str], float] = _unknown
 
     async def get(self, session: HubSession) -> Callable[[str], float]:
-        """The frequency function: the same object until the statistics are read again (the
-        plans made with it are kept that long, ``search.matching.plan``)."""
+        """The frequency function: the same object until the statistics are read again."""
         if time.monotonic() - self._read_at > self.every:
             self._read_at = time.monotonic()
-            row = (
-                await session.execute(
-                    text(
-                        "SELECT most_common_elems::text::text[], most_common_elem_freqs "
-                        "FROM pg_stats WHERE tablename = 'search_document' "
-                        "AND attname = 'tokens' LIMIT 1"
-                    )
-                )
-            ).first()
-            if row is not None and row[0] is not None:
-                frequencies = dict(zip(row[0], row[1], strict=False))
+            frequencies = await read_frequencies(session)
+            if frequencies:
+                forget_plans()
                 self._frequency = lambda term: frequencies.get(term, 0.0)
         return self._frequency
 
@@ -763,13 +867,7 @@ async def _bound_of(
 async def _build_head(
     session: AsyncSession, kind: Kind, head: Head
 ) -> tuple[bool, tuple[int, int] | None]:
-    """Write ``head``, in ``session``'s transaction, if no other process writes the index now
-    (and none has built it meanwhile)."""
-    if not await try_transaction_lock(session, relay_lock(EMBEDDED_TARGET)):
-        return False, None
-    found = await _bound_of(session, kind, head)
-    if found is not None:
-        return found
+    """Write ``head`` in ``session``'s transaction (under the embedded relay's lock)."""
     conditions = [SearchDocument.kind == kind.value, _pg_match(AllOf(head.required))]
     if head.excluded:
         conditions.append(_pg_match(NoneOf(head.excluded)))
@@ -829,6 +927,8 @@ class _Search:
         self.plan = plan
         self.ids = ids
         self.filters = plan.filters if plan is not None else request_filters(request)
+        # Whether more stale rows matched than a search judges (``STALE_LIMIT``).
+        self.stale_cut = False
 
     def _judged(self, rows: list[_Row]) -> list[tuple[_Row, Judged]]:
         assert self.plan is not None
@@ -856,12 +956,12 @@ class _Search:
                 return (
                     self._first(found),
                     total,
-                    exact,
+                    exact and not self.stale_cut,
                     self._facets([row for row, _ in every]),
                 )
         found = await self.page(stale, probe) if self.request.first > 0 else []
         total, exact, facets = await self.totals(stale, probe)
-        return found, total, exact, facets
+        return found, total, exact and not self.stale_cut, facets
 
     @property
     def _exact_read(self) -> int:
@@ -904,11 +1004,30 @@ class _Search:
 
     async def stale_matches(self) -> list[tuple[_Row, Judged]]:
         """Stale rows that match and pass the request's conditions at ``now``, judged by the
-        live tables."""
+        live tables: the first ``STALE_LIMIT`` of them by (rank, id).
+
+        Many facts change at one Shanghai midnight (listings and licences end by the day), and
+        until the relay has rebuilt their rows every search that matches them judges them
+        here. Past the limit the rest are left out, and the total says it is a lower bound,
+        for the seconds the relay takes to catch up.
+        """
         assert self.plan is not None
         rows = await self.backend._rows(
-            self.request, self.plan.stale_matching, self.now, facets=True, stale=True
+            self.request,
+            self.plan.stale_matching,
+            self.now,
+            facets=True,
+            stale=True,
+            ordered=True,
+            limit=STALE_LIMIT + 1,
         )
+        if len(rows) > STALE_LIMIT:
+            self.stale_cut = True
+            rows = rows[:STALE_LIMIT]
+            log.warning(
+                "search: more than %d rows whose facts changed match; the relay is behind",
+                STALE_LIMIT,
+            )
         return self._judged(await self._live(rows))
 
     async def stale(self) -> list[_Row]:

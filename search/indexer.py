@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -198,10 +199,32 @@ async def _reindex(
     if elastic is None:
         async with transaction(sessionmaker) as session:
             await EmbeddedBackend(session).analyze()
+        # From the statistics just made: which words are frequent.
+        async with transaction(sessionmaker) as session:
+            await EmbeddedBackend(session).refresh_heads()
+        HEADS.done()
     async with transaction(sessionmaker) as session:
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Schedule:
+    """When the embedded relay next builds the heads of the words now most frequent: the
+    statistics they follow change slowly (a reindex builds them at once)."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self._done_at = -math.inf
+
+    def due(self) -> bool:
+        return time.monotonic() - self._done_at > self.every
+
+    def done(self) -> None:
+        self._done_at = time.monotonic()
+
+
+HEADS = _Schedule(600.0)
 
 
 async def refresh_stale(sessionmaker: async_sessionmaker[HubSession]) -> int:
@@ -274,8 +297,9 @@ async def relay_target(
     ``prune_elasticsearch``: Elasticsearch is configured, so an entry is forgotten only once
     both backends applied it.
     """
+    heads = target == EMBEDDED and HEADS.due()
     async with sessionmaker() as session:
-        idle = not await has_pending(session, target)
+        idle = not heads and not await has_pending(session, target)
         if idle and target == EMBEDDED:
             idle = not await EmbeddedBackend(session).has_stale(utcnow())
         if idle:
@@ -288,6 +312,10 @@ async def relay_target(
         applied = await relay(sessionmaker, target, elastic)
         if target == EMBEDDED:
             await refresh_stale(sessionmaker)
+        if heads:
+            async with transaction(sessionmaker) as session:
+                await EmbeddedBackend(session).refresh_heads()
+            HEADS.done()
     if applied:
         async with transaction(sessionmaker) as session:
             await prune(session, elasticsearch=prune_elasticsearch)

@@ -337,6 +337,12 @@ def plan(request: SearchRequest, frequency: Callable[[str], float] | None = None
     )
 
 
+def forget_plans() -> None:
+    """Drop the cached plans: the frequency table they were made with is read again (a plan
+    keeps its table alive, and a table holds up to ten thousand terms)."""
+    _plan.cache_clear()
+
+
 @lru_cache(maxsize=1024)
 def _plan(
     kind: Kind,

@@ -126,7 +126,9 @@ class SearchHead(Base):
     they all have, ``required``, and terms none has, ``excluded``). It holds every row of its
     kind that meets the condition
     and whose (rank, ref_id) is at most its bound, so writes keep it exact: a changed row leaves
-    every head and joins those it belongs to. Built on PostgreSQL when a search first needs it.
+    every head and joins those it belongs to. Built on PostgreSQL by the relay and the reindex,
+    for the most frequent words only (``EmbeddedBackend.refresh_heads``); searches only read
+    them.
     """
 
     __tablename__ = "search_head"

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from hub.db import HubSession
@@ -29,15 +29,17 @@ from search.backend import (
     sort_facet,
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
-from search.embedded import EmbeddedBackend
+from search.embedded import EmbeddedBackend, _Frequencies
 from search.indexer import reindex, sync_once
-from search.models import SearchDocument, SearchHead
+from search.matching import Both, Match, NoneOf, _plan, plan
+from search.models import SearchDocument, SearchHead, SearchHeadBound
 from search.outbox import EMBEDDED, enqueue
 from search.service import parse
-from search.terms import in_level
+from search.terms import grade_term, in_level
 from search.tokenize import field_units
 from tests.fixtures.blacklist import make_entry
 from tests.fixtures.enterprise import make_enterprise
+from tests.fixtures.licence import make_licence
 from tests.fixtures.quality import make_product
 
 PLACES = ("北京", "深圳市", "苏州")
@@ -138,7 +140,7 @@ async def search(
     now: datetime | None = None,
     count_limit: int = COUNT_LIMIT,
 ) -> SearchResult:
-    # Committed, as a GraphQL operation is: a head built by the search stays.
+    # Committed, as a GraphQL operation is: whatever the search wrote would stay.
     async with sessionmaker() as session, session.begin():
         return await EmbeddedBackend(session).search(
             SearchRequest(
@@ -178,15 +180,32 @@ async def records(sessionmaker: async_sessionmaker[HubSession]) -> list[Record]:
     return made
 
 
+async def small_heads(
+    sessionmaker: async_sessionmaker[HubSession], monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Heads of four rows, built again as the relay builds them: a probe of half the records
+    calls almost every class frequent, and a head that small ends early, so the rows past its
+    bound are read too. How many heads there are (none on SQLite)."""
+    monkeypatch.setattr("search.embedded.LEVELS", 1)
+    monkeypatch.setattr("search.embedded.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded.HEAD_SIZE", 4)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+        return await EmbeddedBackend(session).refresh_heads()
+
+
 @pytest.fixture(params=["index", "heads"])
-def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Reading each class through the index, or (PostgreSQL) from heads of four rows: a probe
-    of half the records calls almost every class frequent, and a head that small ends early,
-    so the rows past its bound are read too."""
+async def way(
+    request: pytest.FixtureRequest,
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """Reading each class through the index, or (PostgreSQL) from the heads of the frequent
+    words (``small_heads``)."""
     if request.param == "heads":
-        monkeypatch.setattr("search.embedded.LEVELS", 1)
-        monkeypatch.setattr("search.embedded.HEAD_FROM", 1)
-        monkeypatch.setattr("search.embedded.HEAD_SIZE", 4)
+        await small_heads(sessionmaker, monkeypatch)
     return str(request.param)
 
 
@@ -222,14 +241,13 @@ async def test_a_head_follows_the_rows_the_relay_writes(
     dialect: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("search.embedded.LEVELS", 1)
-    monkeypatch.setattr("search.embedded.HEAD_FROM", 1)
-    monkeypatch.setattr("search.embedded.HEAD_SIZE", 4)
+    built = await small_heads(sessionmaker, monkeypatch)
     conditions = EnterpriseConditions()
-    await search(sessionmaker, "科技", conditions)  # builds the heads (PostgreSQL)
     async with sessionmaker() as session:
-        heads = (await session.execute(select(SearchHead.key).distinct())).scalars().all()
-    assert bool(heads) is (dialect == "postgres")
+        heads = set((await session.execute(select(SearchHeadBound.key))).scalars().all())
+    assert len(heads) == built
+    # the head of 科技 in the name alone among them (PostgreSQL)
+    assert any(key.startswith("0:科技 -1:科技 2:科技 ") for key in heads) is (dialect == "postgres")
 
     # when: a record joins the term with the shortest name of all, another leaves it
     async with sessionmaker() as session, session.begin():
@@ -248,6 +266,33 @@ async def test_a_head_follows_the_rows_the_relay_writes(
     first = result.hits[0]
     assert (first.id, first.score) == (short.id, float(8 + PREFIX_BONUS + EXACT_BONUS))
     assert leaving not in [hit.id for hit in result.hits]
+
+
+async def test_a_search_writes_nothing_to_the_index(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Index writes go through the relay: a search of a frequent word that has no head reads
+    its classes through the index, and builds nothing (nor takes a second connection)."""
+    # given: every class frequent enough for a head, and no head at all
+    await small_heads(sessionmaker, monkeypatch)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+
+    # when
+    result = await search(sessionmaker, "科技", EnterpriseConditions(), first=3)
+
+    # then: the right page, and still no head
+    wanted = expected(records, "科技", EnterpriseConditions())
+    assert [hit.position for hit in result.hits] == wanted[:3]
+    async with sessionmaker() as session:
+        written = [
+            await session.scalar(select(func.count()).select_from(model))
+            for model in (SearchHead, SearchHeadBound)
+        ]
+    assert written == [0, 0]
 
 
 async def test_past_the_limit_the_total_is_a_lower_bound_and_the_facets_a_uniform_sample(
@@ -315,6 +360,77 @@ async def test_a_row_whose_facts_changed_is_judged_by_the_live_tables_until_rebu
     assert not_listed.facets["blacklisted"] == [(False, 1)]
 
 
+async def test_a_licence_that_expired_since_the_row_was_built_is_judged_live(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: an enterprise whose one licence ends three years from now
+    async with sessionmaker() as session, session.begin():
+        holder = await make_enterprise(session, name="天津华鑫科技有限公司")
+        today = utcnow().date()
+        await make_licence(session, holder, valid_until=today + timedelta(days=3 * 365))
+        await enqueue(session, Kind.ENTERPRISE, [holder.id])
+    await sync_once(sessionmaker, None)
+    valid = EnterpriseConditions(has_valid_licence=True)
+    assert [h.id for h in (await search(sessionmaker, "天津华鑫", valid)).hits] == [holder.id]
+
+    # when: four years have passed, and the relay has not rebuilt the row
+    later = datetime.now(UTC) + timedelta(days=4 * 365)
+
+    # then
+    expired = await search(sessionmaker, "天津华鑫", valid, now=later)
+    assert (expired.hits, expired.total, expired.total_exact) == ([], 0, True)
+    without = await search(
+        sessionmaker, "天津华鑫", EnterpriseConditions(has_valid_licence=False), now=later
+    )
+    assert ([h.id for h in without.hits], without.total) == ([holder.id], 1)
+
+
+async def test_a_scheduled_publication_is_judged_live(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: an enterprise to be published in two days
+    async with sessionmaker() as session, session.begin():
+        scheduled = await make_enterprise(
+            session, name="天津华鑫科技有限公司", published_at=utcnow() + timedelta(days=2)
+        )
+        await enqueue(session, Kind.ENTERPRISE, [scheduled.id])
+    await sync_once(sessionmaker, None)
+    assert (await search(sessionmaker, "天津华鑫", EnterpriseConditions())).hits == []
+
+    # when: three days have passed, and the relay has not rebuilt the row
+    later = datetime.now(UTC) + timedelta(days=3)
+
+    # then: the public finds it
+    found = await search(sessionmaker, "天津华鑫", EnterpriseConditions(), now=later)
+    assert ([h.id for h in found.hits], found.total, found.total_exact) == ([scheduled.id], 1, True)
+
+
+async def test_a_search_judges_a_bounded_number_of_stale_rows(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many listings end at one midnight: until the relay catches up, a search judges at most
+    ``STALE_LIMIT`` of the rows by the live tables, and says that its total is a lower bound."""
+    # given: every row of 华鑫 stale, and a limit of 2
+    monkeypatch.setattr("search.embedded.STALE_LIMIT", 2)
+    wanted = expected(records, "华鑫", EnterpriseConditions())
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(SearchDocument).values(flags_until=utcnow() - timedelta(seconds=1))
+        )
+
+    # when
+    result = await search(sessionmaker, "华鑫", EnterpriseConditions(), first=20)
+
+    # then: the two first rows by rank were judged, and the total is a lower bound
+    judged = sorted(wanted, key=lambda found: (found[1], found[2]))[:2]
+    assert [hit.position for hit in result.hits] == sorted(
+        judged, key=lambda found: (-found[0], found[1], found[2])
+    )
+    assert (result.total, result.total_exact) == (2, False)
+
+
 async def test_the_relay_rebuilds_the_rows_whose_facts_changed(
     sessionmaker: async_sessionmaker[HubSession], records: list[Record]
 ) -> None:
@@ -366,3 +482,51 @@ async def test_a_rebuild_leaves_the_statistics_of_the_terms_current(
     target, common = found
     assert target == 1000
     assert "0:科技" in common
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no such statistics
+async def test_the_plans_made_with_a_frequency_table_go_when_it_is_read_again(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    """A cached plan holds the frequency table it was made with (ten thousand terms): the
+    cache must not keep every table read since the process started."""
+    # given: statistics read on every search, and no plan cached
+    frequencies = _Frequencies(every=-1.0)
+    _plan.cache_clear()
+    request = SearchRequest(
+        kind=Kind.ENTERPRISE, query=parse("科技"), conditions=EnterpriseConditions(), first=3
+    )
+
+    # when: a plan made with each of two readings
+    async with sessionmaker() as session:
+        first = await frequencies.get(session)
+        plan(request, first)
+        second = await frequencies.get(session)
+        plan(request, second)
+
+    # then: only the plan of the second reading is kept
+    assert second is not first
+    assert _plan.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    "match",
+    [
+        NoneOf((grade_term("C"), grade_term(None))),
+        Both((NoneOf((grade_term("C"),)), NoneOf((grade_term(None),)))),
+    ],
+    ids=["none-of", "both-none-of"],
+)
+async def test_a_condition_of_absent_terms_alone_finds_the_rows_without_them(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record], match: Match
+) -> None:
+    """SQLite's FTS5 has no unary NOT: the rows without the terms, not those with any."""
+    request = SearchRequest(
+        kind=Kind.ENTERPRISE, query=parse("科技"), conditions=EnterpriseConditions(), first=3
+    )
+    async with sessionmaker() as session:
+        rows = await EmbeddedBackend(session)._rows(request, match, utcnow(), texts=False)
+
+    assert sorted(row.ref_id for row in rows) == sorted(
+        r.id for r in records if r.grade in ("A", "B")
+    )
