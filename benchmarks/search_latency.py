@@ -32,24 +32,23 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 
+from hub.auth.principal import Tier
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.seed import seed
 from hub.enterprise.models import Enterprise
-from hub.kit.codes import parse_region_code
 from hub.migrate import upgrade
+from schema.build import build_schema
+from schema.search.queries import filter_conditions
 from search.backend import (
     Conditions,
-    EnterpriseConditions,
-    RecallConditions,
     SearchRequest,
-    WarningConditions,
 )
 from search.documents import Kind
 from search.elastic import ElasticBackend
@@ -129,40 +128,10 @@ def load_queries(path: Path) -> QuerySet:
 
 
 def conditions(query: Query) -> Conditions:
-    """The conditions the hub derives from the query's GraphQL filter (schema/search/queries.py),
-    for the request sent to Elasticsearch directly."""
-    given = query.filter or {}
-    region = given.get("regionCode")
-    region = None if region is None else parse_region_code(region, "filter.regionCode")
-    kind = FIELDS[query.field]
-    if kind is Kind.ENTERPRISE:
-        return EnterpriseConditions(
-            region_code=region,
-            industry_code=given.get("industryCode"),
-            credit_grades=tuple(given.get("creditGrades") or ()),
-            status=given.get("status"),
-            blacklisted=given.get("blacklisted"),
-            has_valid_licence=given.get("hasValidLicence"),
-        )
-    if kind is Kind.RECALL:
-        return RecallConditions(
-            region_code=region,
-            category=given.get("category"),
-            status=given.get("status"),
-            kind=given.get("kind"),
-            started_after=_day(given.get("startedAfter")),
-            started_before=_day(given.get("startedBefore")),
-        )
-    return WarningConditions(
-        severity=given.get("severity"),
-        category=given.get("category"),
-        issued_after=_day(given.get("issuedAfter")),
-        issued_before=_day(given.get("issuedBefore")),
-    )
-
-
-def _day(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
+    """The conditions the hub takes from the query's GraphQL filter, by the schema's own
+    reading of it (``schema.search.queries.filter_conditions``), for the request sent to
+    Elasticsearch directly: the two requests compared cannot drift apart."""
+    return filter_conditions(build_schema(Tier.PUBLIC), FIELDS[query.field], query.filter)
 
 
 def load() -> str:

@@ -325,29 +325,26 @@ def _facets(kind: Kind, answer: dict[str, Any]) -> dict[str, list[tuple[Any, int
     return facets
 
 
-def _index_action(target: str, document: Document) -> dict[str, Any]:
+def _versioned(target: str, document: Document) -> dict[str, Any]:
+    """Where a document goes and with which version: a write of an older version than the
+    index holds is refused (``_superseded``)."""
     return {
         "_index": target,
         "_id": str(document.id),
         "version": document.version,
         "version_type": "external",
-        "_source": source(document),
     }
+
+
+def _index_action(target: str, document: Document) -> dict[str, Any]:
+    return {**_versioned(target, document), "_source": source(document)}
 
 
 def _bulk_body(target: str, documents: Sequence[Document]) -> bytes:
     """A bulk request's lines (NDJSON) indexing ``documents`` into ``target``, versioned."""
     lines = []
     for document in documents:
-        action = {
-            "index": {
-                "_index": target,
-                "_id": str(document.id),
-                "version": document.version,
-                "version_type": "external",
-            }
-        }
-        lines.append(orjson.dumps(action))
+        lines.append(orjson.dumps({"index": _versioned(target, document)}))
         lines.append(orjson.dumps(source(document)))
     lines.append(b"")
     return b"\n".join(lines)

@@ -153,9 +153,17 @@ HEAD_SIZE = 2000
 HEAD_FROM = 2
 
 
+# What a term is made of (``search.terms``): letters, digits and CJK characters of tokens, the
+# ``:`` of its prefix, the ``-`` of a missing grade. Nothing else is written into SQL text.
+_TERM = re.compile(r"[\w:-]+")
+
+
 def _pg_array(terms: Sequence[str]) -> str:
-    """An array literal of terms (letters, digits, CJK and ``:`` only; quotes doubled anyway)."""
-    quoted = ",".join("'" + term.replace("'", "''") + "'" for term in terms)
+    """An array literal of terms, each checked to be one (``_TERM``) before it is written."""
+    for term in terms:
+        if not _TERM.fullmatch(term):
+            raise ValueError(f"not a search term, not written into SQL: {term!r}")
+    quoted = ",".join(f"'{term}'" for term in terms)
     return f"ARRAY[{quoted}]::text[]"
 
 

@@ -29,8 +29,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
+from hub.kit.codes import region_prefix
+from hub.kit.repository import PUBLISHED as PUBLISHED_WINDOW
 from search.documents import PROFILES, Document, Kind
 from search.tokenize import is_cjk, unit_texts, value_tokens
 
@@ -90,12 +93,8 @@ def region_terms(code: str) -> list[str]:
 
 
 def region_term(code: str) -> str:
-    """The term of every region inside division ``code`` (``hub.kit.codes.region_range``)."""
-    if code.endswith("0000"):
-        return f"r:{code[:2]}"
-    if code.endswith("00"):
-        return f"r:{code[:4]}"
-    return f"r:{code}"
+    """The term of every region inside division ``code``: one of ``region_terms``."""
+    return f"r:{region_prefix(code)}"
 
 
 def grade_term(grade: str | None) -> str:
@@ -142,10 +141,10 @@ class _Clock:
             self.until = moment
 
     def published(self, moment: datetime | None) -> bool:
-        if moment is None:
-            return False  # a draft: publishing it is a write, which the outbox brings
-        self._boundary(moment)
-        return moment <= self.now
+        """``hub.kit.repository.PUBLISHED`` at ``now`` (a draft never is: publishing it is a
+        write, which the outbox brings)."""
+        period = PUBLISHED_WINDOW.period({"published_at": moment})
+        return self.within([] if period is None else [{"gte": period[0]}])
 
     def within(self, periods: list[dict[str, datetime]]) -> bool:
         """Whether ``now`` falls in one of the half-open periods (``search.documents``; one
@@ -160,24 +159,20 @@ class _Clock:
         return inside
 
 
-# Field terms of the values of secondary fields (brands, products, hazards...), which repeat
-# across records: a reindex builds each set once. Primary fields (names, titles) rarely repeat.
-# Cleared when full, which bounds it (a few hundred bytes an entry).
-_FIELD_TERMS: dict[tuple[int, str, str], frozenset[str]] = {}
-_FIELD_TERMS_LIMIT = 50_000
-
-
 def _field_terms(position: int, value: str, namespace: str) -> frozenset[str]:
-    key = (position, value, namespace)
-    found = _FIELD_TERMS.get(key)
-    if found is None:
-        prefix = field_term(position, "", namespace)
-        found = frozenset([prefix + token for token in value_tokens(value)])
-        if position:
-            if len(_FIELD_TERMS) >= _FIELD_TERMS_LIMIT:
-                _FIELD_TERMS.clear()
-            _FIELD_TERMS[key] = found
-    return found
+    if position:
+        return _secondary_terms(position, value, namespace)
+    prefix = field_term(position, "", namespace)
+    return frozenset([prefix + token for token in value_tokens(value)])
+
+
+# Field terms of the values of secondary fields (brands, products, hazards...), which repeat
+# across records: a reindex builds each set once. Primary fields (names, titles) rarely repeat,
+# and are not kept. A few hundred bytes an entry.
+@lru_cache(maxsize=50_000)
+def _secondary_terms(position: int, value: str, namespace: str) -> frozenset[str]:
+    prefix = field_term(position, "", namespace)
+    return frozenset([prefix + token for token in value_tokens(value)])
 
 
 def text_terms(document: Document) -> set[str]:

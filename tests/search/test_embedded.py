@@ -29,9 +29,9 @@ from search.backend import (
     sort_facet,
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
-from search.embedded import EmbeddedBackend, _Frequencies
+from search.embedded import EmbeddedBackend, _Frequencies, _pg_text
 from search.indexer import reindex, sync_once
-from search.matching import Both, Match, NoneOf, _plan, plan
+from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
 from search.models import SearchDocument, SearchHead, SearchHeadBound
 from search.outbox import EMBEDDED, enqueue
 from search.service import parse
@@ -530,3 +530,13 @@ async def test_a_condition_of_absent_terms_alone_finds_the_rows_without_them(
     assert sorted(row.ref_id for row in rows) == sorted(
         r.id for r in records if r.grade in ("A", "B")
     )
+
+
+def test_only_terms_are_written_into_the_sql_text() -> None:
+    """PostgreSQL's statements carry the terms as literals (the planner estimates from
+    them): a value that is not a term never gets there."""
+    assert _pg_text(AllOf(("0:科技", "g:-", "r:44"))) == (
+        "search_document.tokens @> ARRAY['0:科技','g:-','r:44']::text[]"
+    )
+    with pytest.raises(ValueError, match="not a search term"):
+        _pg_text(AnyOf(("0:a'); DROP TABLE enterprise; --",)))

@@ -96,8 +96,7 @@ def test_the_cache_stays_under_its_byte_bound() -> None:
     for text in texts:
         assert index_tokens(text) == index_tokens(text)
 
-    # then: the cache holds what fits in its bytes, counting more than the entries hold (its
-    # young generation fills half the bytes before it ages, so more than half is held)
+    # then: the cache holds what fits in its bytes, counting more than the entries hold
     assert CACHE.maxsize == CACHE_BYTES == 32 * 2**20
     assert CACHE_BYTES / 2 < CACHE.currsize <= CACHE_BYTES
     assert len(CACHE) < len(texts)
