@@ -175,8 +175,8 @@ def cache_cost(entry: tuple[str, Analysed]) -> int:
 # Text -> (text, analysis): the entry holds the text so that its cost counts the key too.
 # Least recently used out first, bounded by bytes. A hand-written cache of two generations of
 # dicts stood here; on a reindex-like stream (1.2M values: 200,000 unique names, brands and
-# products that repeat) it took 4.51 s where this one, with its lock, took 4.10 s (best of
-# six, load 2.0 on 2 cores; /tmp/wt15_cachebench.py of the issue-15 review).
+# products that repeat) it took 4.51 s where this one, with its lock, took 4.10 s (load 2.0
+# on 2 cores), and 7.64 s against 6.57 s under load 4-5 (``benchmarks/tokenizer_cache.py``).
 CACHE: cachetools.LRUCache[str, tuple[str, Analysed]] = cachetools.LRUCache(
     CACHE_BYTES, getsizeof=cache_cost
 )
