@@ -100,7 +100,7 @@ def upgrade() -> None:
     else:
         op.execute("DELETE FROM search_document")
         # Ten thousand most common terms instead of a thousand: the planner's estimate of a
-        # term condition, and the search's own plan (search.embedded._Frequencies), come
+        # term condition, and the search's own plan (search.embedded_statistics), come
         # from them, and a term outside them is guessed at.
         op.execute(f"ALTER TABLE search_document ALTER COLUMN tokens SET STATISTICS {_STATISTICS}")
     op.add_column(

@@ -29,7 +29,9 @@ from search.backend import (
     sort_facet,
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
-from search.embedded import EmbeddedBackend, _Frequencies, _pg_text
+from search.embedded import EmbeddedBackend
+from search.embedded_match import pg_text
+from search.embedded_statistics import Frequencies
 from search.indexer import reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
 from search.models import SearchDocument, SearchHead, SearchHeadBound
@@ -186,9 +188,9 @@ async def small_heads(
     """Heads of four rows, built again as the relay builds them: a probe of half the records
     calls almost every class frequent, and a head that small ends early, so the rows past its
     bound are read too. How many heads there are (none on SQLite)."""
-    monkeypatch.setattr("search.embedded.LEVELS", 1)
-    monkeypatch.setattr("search.embedded.HEAD_FROM", 1)
-    monkeypatch.setattr("search.embedded.HEAD_SIZE", 4)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
     async with sessionmaker() as session, session.begin():
         await session.execute(delete(SearchHead))
         await session.execute(delete(SearchHeadBound))
@@ -301,8 +303,8 @@ async def test_past_the_limit_the_total_is_a_lower_bound_and_the_facets_a_unifor
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given: a count limit of 5, and a probe of one record in four
-    monkeypatch.setattr("search.embedded._EXACT_READ", 1)
-    monkeypatch.setattr("search.embedded.LEVELS", 2)
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
     conditions = EnterpriseConditions()
     matches = {found[2] for found in expected(records, "科", conditions)}
     by_id = {record.id: record for record in records}
@@ -413,7 +415,7 @@ async def test_a_search_judges_a_bounded_number_of_stale_rows(
     """Many listings end at one midnight: until the relay catches up, a search judges at most
     ``STALE_LIMIT`` of the rows by the live tables, and says that its total is a lower bound."""
     # given: every row of 华鑫 stale, and a limit of 2
-    monkeypatch.setattr("search.embedded.STALE_LIMIT", 2)
+    monkeypatch.setattr("search.embedded_search.STALE_LIMIT", 2)
     wanted = expected(records, "华鑫", EnterpriseConditions())
     async with sessionmaker() as session, session.begin():
         await session.execute(
@@ -491,7 +493,7 @@ async def test_the_plans_made_with_a_frequency_table_go_when_it_is_read_again(
     """A cached plan holds the frequency table it was made with (ten thousand terms): the
     cache must not keep every table read since the process started."""
     # given: statistics read on every search, and no plan cached
-    frequencies = _Frequencies(every=-1.0)
+    frequencies = Frequencies(every=-1.0)
     _plan.cache_clear()
     request = SearchRequest(
         kind=Kind.ENTERPRISE, query=parse("科技"), conditions=EnterpriseConditions(), first=3
@@ -535,8 +537,8 @@ async def test_a_condition_of_absent_terms_alone_finds_the_rows_without_them(
 def test_only_terms_are_written_into_the_sql_text() -> None:
     """PostgreSQL's statements carry the terms as literals (the planner estimates from
     them): a value that is not a term never gets there."""
-    assert _pg_text(AllOf(("0:科技", "g:-", "r:44"))) == (
+    assert pg_text(AllOf(("0:科技", "g:-", "r:44"))) == (
         "search_document.tokens @> ARRAY['0:科技','g:-','r:44']::text[]"
     )
     with pytest.raises(ValueError, match="not a search term"):
-        _pg_text(AnyOf(("0:a'); DROP TABLE enterprise; --",)))
+        pg_text(AnyOf(("0:a'); DROP TABLE enterprise; --",)))

@@ -110,8 +110,8 @@ async def test_a_capped_count_says_it_is_a_lower_bound(
     async with sessionmaker() as session, session.begin():
         more = [await make_enterprise(session, name=f"华为{n}号科技有限公司") for n in range(80)]
     await reindex(sessionmaker, EMBEDDED)
-    monkeypatch.setattr("search.embedded._EXACT_READ", 1)
-    monkeypatch.setattr("search.embedded.LEVELS", 2)
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
 
     # when
     async for client in _client(sessionmaker, Settings(), count_limit=5):
