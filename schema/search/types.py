@@ -22,13 +22,18 @@ if TYPE_CHECKING:
     from schema.enterprise import Enterprise
 
 TOTAL_COUNT = "Exact when totalCountExact is true, otherwise a lower bound."
-FACETS = "Counts of the matches by property: of a sample when totalCountExact is false."
+FACETS = (
+    "Counts of the matches by property. Elasticsearch counts every match; the embedded index "
+    "(used without Elasticsearch, or when it is down) counts every match up to the count "
+    "limit, and past it a uniform sample of them (see totalCountExact)."
+)
 TOTAL_COUNT_EXACT = (
     f"False when totalCount is a lower bound: a search counts at most {COUNT_LIMIT:,} matches. "
-    "The embedded index (used without Elasticsearch, or when it is down) then counts the "
-    "facets over a uniform sample of the matches, about as many, chosen by a hash of each "
-    "record's id and not by its text; Elasticsearch's facets count every match. The results "
-    "themselves are always the most relevant."
+    "The embedded index then counts the facets over a uniform sample of the matches, about as "
+    "many, chosen by a hash of each record's id and not by its text. It is also false in the "
+    "moments after many records' facts changed at once (listings and licences end at "
+    "midnight), until the index has caught up. The results themselves are always the most "
+    "relevant."
 )
 
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("schema.enterprise")]
