@@ -32,7 +32,7 @@ from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import EmbeddedBackend
 from search.embedded_match import pg_text
 from search.embedded_statistics import Frequencies
-from search.indexer import reindex, sync_once
+from search.indexer import _Schedule, reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
 from search.models import SearchDocument, SearchHead, SearchHeadBound
 from search.outbox import EMBEDDED, enqueue
@@ -542,3 +542,35 @@ def test_only_terms_are_written_into_the_sql_text() -> None:
     )
     with pytest.raises(ValueError, match="not a search term"):
         pg_text(AnyOf(("0:a'); DROP TABLE enterprise; --",)))
+
+
+async def test_the_reindex_and_the_relay_build_the_heads(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Heads come from the index's writers only: the reindex builds them from the statistics
+    it leaves, the relay every so often (PostgreSQL; SQLite keeps no statistics)."""
+    # given: classes frequent enough for a head at this corpus's size
+    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
+
+    async def heads() -> int:
+        async with sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
+
+    # when: a reindex
+    await reindex(sessionmaker, EMBEDDED)
+    built = await heads()
+
+    # and: the heads gone, and the relay's pass due
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+    monkeypatch.setattr("search.indexer.HEADS", _Schedule(600.0))
+    await sync_once(sessionmaker, None)
+
+    # then
+    assert (built > 0, await heads() == built) == (dialect == "postgres", True)
