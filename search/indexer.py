@@ -200,9 +200,7 @@ async def _reindex(
         async with transaction(sessionmaker) as session:
             await EmbeddedBackend(session).analyze()
         # From the statistics just made: which words are frequent.
-        async with transaction(sessionmaker) as session:
-            await EmbeddedBackend(session).refresh_heads()
-        HEADS.done()
+        await _refresh_heads(sessionmaker)
     async with transaction(sessionmaker) as session:
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started
@@ -225,6 +223,17 @@ class _Schedule:
 
 
 HEADS = _Schedule(600.0)
+
+
+async def _refresh_heads(sessionmaker: async_sessionmaker[HubSession]) -> None:
+    """Build the heads of the words now most frequent (``EmbeddedBackend.refresh_heads``),
+    under the embedded relay's lock, and say how long that took: a reindex waits for it."""
+    started = time.perf_counter()
+    async with transaction(sessionmaker) as session:
+        built = await EmbeddedBackend(session).refresh_heads()
+    HEADS.done()
+    if built:
+        log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
 
 
 async def refresh_stale(sessionmaker: async_sessionmaker[HubSession]) -> int:
@@ -313,9 +322,7 @@ async def relay_target(
         if target == EMBEDDED:
             await refresh_stale(sessionmaker)
         if heads:
-            async with transaction(sessionmaker) as session:
-                await EmbeddedBackend(session).refresh_heads()
-            HEADS.done()
+            await _refresh_heads(sessionmaker)
     if applied:
         async with transaction(sessionmaker) as session:
             await prune(session, elasticsearch=prune_elasticsearch)
