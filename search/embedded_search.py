@@ -295,7 +295,7 @@ class Search:
 
         for row, judged in stale:
             keep(row, judged.score)
-        many = HEAD_FROM << LEVELS
+        many = dense_rows()
         dense = [c for c in plan.classes if probe.classes.get(c, 0) >= many]
         # Classes whose rows an index finds only among many others (spread phrases, a class
         # its exclusions make small) are read later, and only when the better classes fall
