@@ -176,7 +176,10 @@ def create_app(
         except Exception:
             log.exception("readiness check failed")
             return _not_ready("unreachable")
-        return JSONResponse({"status": "ok", "database": "reachable"})
+        # Searches fall back to the embedded index, so the hub is ready either way; the body
+        # says which index answers them, and why not Elasticsearch.
+        searching = await search.readiness()
+        return JSONResponse({"status": "ok", "database": "reachable", "search": searching})
 
     authenticator = Authenticator(settings, maker)
 

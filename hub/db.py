@@ -109,6 +109,27 @@ class HubSession(AsyncSession):
     async def scalar(self, *args: Any, **kwargs: Any) -> Any:
         return (await self.execute(*args, **kwargs)).scalar()
 
+    @asynccontextmanager
+    async def held_connection(self) -> AsyncIterator[AsyncConnection]:
+        """The session's connection, for work the session cannot send itself (a Core select
+        whose rows skip the ORM's handling, a COPY through the driver), with the lock held
+        until the block ends: the connection is the one the sibling resolvers use.
+
+        Only the connection may be used inside the block: the session's own methods would
+        wait for the lock it holds.
+        """
+        async with self._statement_lock:
+            yield await super().connection()
+
+    async def execute_core(self, statement: Any) -> Any:
+        """``statement`` on the session's connection under the lock: Core rows as they come,
+        without the ORM's handling of each row (which cost a reindex more than its own work)."""
+        return await asyncio.shield(self._execute_core(statement))
+
+    async def _execute_core(self, statement: Any) -> Any:
+        async with self.held_connection() as connection:
+            return await connection.execute(statement)
+
     async def flush(self, objects: Any = None) -> None:
         async with self._statement_lock:
             await super().flush(objects)

@@ -45,6 +45,16 @@ Conditions = EnterpriseConditions | RecallConditions | WarningConditions
 Position = tuple[float, int, int]
 
 
+# Every backend counts at most this many matches of a search: past it, the total is this
+# lower bound (``bounded``). The page itself is always exact.
+COUNT_LIMIT = 10_000
+
+
+def bounded(total: int, limit: int) -> tuple[int, bool]:
+    """A count as every backend reports it: (the count up to ``limit``, whether it is all)."""
+    return min(total, limit), total <= limit
+
+
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
     kind: Kind
@@ -56,6 +66,8 @@ class SearchRequest:
     sees_unpublished: bool = False
     with_facets: bool = True
     now: datetime | None = None
+    # Matches counted at most (``COUNT_LIMIT``; smaller in tests, to pass it with few records).
+    count_limit: int = COUNT_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +80,6 @@ class Hit:
     @property
     def position(self) -> Position:
         return (self.score, self.rank, self.id)
-
-
-# The embedded backend counts at most this many matches of a search: past it, the total is a
-# lower bound and the facets count the matches it counted (a sample: the first ones in index
-# order, not the best ones). The page itself is always exact.
-COUNT_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,7 +186,7 @@ def status_command(repair: bool) -> None:
                     cells += [str(found.checked), str(len(found.diverged)), state.detail]
                 except BackendUnavailableError as error:
                     cells = ["-"] * len(Kind) + [str(behind.pending), f"{behind.seconds():.0f}s"]
-                    cells += ["-", "-", f"unreachable: {error}"]
+                    cells += ["-", "-", f"unavailable: {error}"]
                 table.add_row(target, *cells)
         for found in checks:
             if found.diverged:

@@ -3,22 +3,28 @@
 Each kind has an alias (``<prefix>-enterprise``...) over a concrete index; a reindex builds a
 new index and swaps the alias in one atomic ``_aliases`` call. Mappings live here in code.
 
-The tokenizer's units are sent pre-split (``华 为 技 术``), so the ``standard`` analyzer only
-splits at the spaces and phrase queries mean what the embedded backend's substring checks mean;
-the tokens go to a ``keyword`` field that finds the candidates. Scores are sums of
-``constant_score`` boosts, so both backends give the same numbers and the same order.
+The text's terms (``search.terms``: each field's tokens, the prefix and exact terms) go to a
+``keyword`` field, which finds the candidates and answers most phrases (one or two CJK
+characters, a word) by itself. The tokenizer's units are sent pre-split too (``华 为 技 术``),
+so the ``standard`` analyzer only splits at the spaces and a longer phrase's query means what
+the embedded backend's check of the units means. Scores are sums of ``constant_score`` boosts,
+so both backends give the same numbers and the same order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import re
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import version as package_version
 from typing import Any
 
+import orjson
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
 from elasticsearch.helpers import async_bulk
@@ -38,6 +44,7 @@ from search.backend import (
     sort_facet,
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Document, Kind
+from search.terms import NAMESPACES, field_term, phrase_terms, prefix_terms, text_terms
 from search.tokenize import ParsedQuery, unit_texts
 
 log = logging.getLogger("hub.search")
@@ -86,6 +93,16 @@ _FACETS: dict[Kind, dict[str, str]] = {
 }
 _FACET_SIZE = 1000
 BULK_CHUNK = 1000
+# How often a served index makes its writes searchable on its own (the relay refreshes after
+# each pass).
+REFRESH_INTERVAL = "30s"
+# The version of the mappings below, stamped in each index's ``_meta``: an index of another
+# version (one built before the ``terms`` field, say) answers the queries of this one with
+# nothing, and refuses its writes, so it is refused as unavailable until a reindex replaces it.
+MAPPING_VERSION = 2
+# Seconds a search trusts the last check of the served indices' mapping version: a reindex
+# swaps the index behind an alias, so the check is made again now and then, not per search.
+MAPPING_CHECK_EVERY = 60.0
 # The version of a delete: above any record's, so that the tombstone refuses a document of
 # the deleted record that a reindex read before the delete (for ``index.gc_deletes``, 60 s).
 DELETED_VERSION = 2**62
@@ -95,13 +112,23 @@ def mapping(kind: Kind) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "id": {"type": "long"},
         "rank": {"type": "long"},
-        "tokens": {"type": "keyword"},
+        # Field tokens, prefix and exact terms (search.terms): a phrase of one unit or two CJK
+        # units is one term here, far cheaper than a phrase query over positions.
+        "terms": {"type": "keyword"},
         "key": {"type": "keyword"},
         "texts": {"type": "object", "enabled": False},
         **{text_field(name): _TEXT for name in PROFILES[kind].names},
         **_ATTRIBUTES[kind],
     }
-    return {"dynamic": "strict", "properties": properties}
+    # Only the original texts are ever read back (highlights); the rest is for searching, and
+    # the database is the source of truth for a rebuild, so the source need not keep it.
+    stored = {"excludes": ["terms", "key", *(text_field(name) for name in PROFILES[kind].names)]}
+    return {
+        "dynamic": "strict",
+        "_meta": {"mapping_version": MAPPING_VERSION},
+        "_source": stored,
+        "properties": properties,
+    }
 
 
 def source(document: Document) -> dict[str, Any]:
@@ -110,7 +137,7 @@ def source(document: Document) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": document.id,
         "rank": document.rank,
-        "tokens": document.tokens,
+        "terms": sorted(text_terms(document)),
         "key": " ".join(unit_texts(document.texts.get(profile.primary, [""])[0] or "")),
         "texts": document.texts,
     }
@@ -143,35 +170,57 @@ def _span_start(name: str, phrase: tuple[str, ...]) -> dict[str, Any]:
 
 
 def text_query(kind: Kind, query: ParsedQuery) -> tuple[list[Any], list[Any]]:
-    """(filters, scoring clauses) of a parsed query, as the embedded backend defines them."""
+    """(filters, scoring clauses) of a parsed query, as the embedded backend defines them.
+
+    A phrase whose terms say everything (``search.terms.phrase_terms``) is asked as terms of
+    the ``terms`` field; a longer one as a phrase query over the units' positions too.
+    """
     profile = PROFILES[kind]
-    filters: list[Any] = [{"term": {"tokens": token}} for token in query.tokens]
-    for phrase in query.phrases:
-        filters.append(
-            {
-                "bool": {
-                    "should": [_phrase(name, phrase) for name in profile.names],
-                    "minimum_should_match": 1,
+    namespace = NAMESPACES[kind]
+    fields = range(len(profile.names))
+    phrases = [(phrase, phrase_terms(phrase)) for phrase in query.phrases]
+    filters: list[Any] = []
+    for phrase, terms in phrases:
+        # Each of the phrase's tokens in some field.
+        filters += [
+            {"terms": {"terms": [field_term(f, token, namespace) for f in fields]}}
+            for token in terms.tokens
+        ]
+        if not terms.exact:
+            filters.append(
+                {
+                    "bool": {
+                        "should": [_phrase(name, phrase) for name in profile.names],
+                        "minimum_should_match": 1,
+                    }
                 }
-            }
-        )
+            )
+
+    def in_field(position: int, name: str) -> list[Any]:
+        """Every phrase in field ``position``."""
+        found: list[Any] = []
+        for phrase, terms in phrases:
+            found += [{"term": {"terms": t}} for t in terms.at(position, namespace)]
+            if not terms.exact:
+                found.append(_phrase(name, phrase))
+        return found
+
     scoring: list[Any] = [
         {
             "constant_score": {
-                "filter": {"bool": {"filter": [_phrase(name, p) for p in query.phrases]}},
+                "filter": {"bool": {"filter": in_field(position, name)}},
                 "boost": weight,
             }
         }
-        for name, weight in profile.fields
+        for position, (name, weight) in enumerate(profile.fields)
     ]
-    scoring.append(
-        {
-            "constant_score": {
-                "filter": _span_start(profile.primary, query.phrases[0]),
-                "boost": PREFIX_BONUS,
-            }
-        }
+    first, first_terms = phrases[0]
+    starts = (
+        {"term": {"terms": prefix_terms(first, namespace)[-1]}}
+        if first_terms.exact
+        else _span_start(profile.primary, first)
     )
+    scoring.append({"constant_score": {"filter": starts, "boost": PREFIX_BONUS}})
     scoring.append(
         {"constant_score": {"filter": {"term": {"key": query.key}}, "boost": EXACT_BONUS}}
     )
@@ -276,14 +325,34 @@ def _facets(kind: Kind, answer: dict[str, Any]) -> dict[str, list[tuple[Any, int
     return facets
 
 
-def _index_action(target: str, document: Document) -> dict[str, Any]:
+def _versioned(target: str, document: Document) -> dict[str, Any]:
+    """Where a document goes and with which version: a write of an older version than the
+    index holds is refused (``_superseded``)."""
     return {
         "_index": target,
         "_id": str(document.id),
         "version": document.version,
         "version_type": "external",
-        "_source": source(document),
     }
+
+
+def _index_action(target: str, document: Document) -> dict[str, Any]:
+    return {**_versioned(target, document), "_source": source(document)}
+
+
+def _bulk_body(target: str, documents: Sequence[Document]) -> bytes:
+    """A bulk request's lines (NDJSON) indexing ``documents`` into ``target``, versioned."""
+    lines = []
+    for document in documents:
+        lines.append(orjson.dumps({"index": _versioned(target, document)}))
+        lines.append(orjson.dumps(source(document)))
+    lines.append(b"")
+    return b"\n".join(lines)
+
+
+def _failed(item: dict[str, Any]) -> bool:
+    ((_, result),) = item.items()
+    return "error" in result
 
 
 def _superseded(item: dict[str, Any]) -> bool:
@@ -325,6 +394,8 @@ class ElasticBackend:
         )
         kinds = "|".join(re.escape(kind.value) for kind in Kind)
         self._own_index = re.compile(rf"{re.escape(prefix)}-(?P<kind>{kinds})-\d{{20}}")
+        # When the served indices' mappings were last found current (time.monotonic()).
+        self._mappings_checked = -math.inf
 
     async def close(self) -> None:
         await self.client.close()
@@ -368,9 +439,11 @@ class ElasticBackend:
         build alias; from the moment it exists, every relay writes to it too.
         """
         name = f"{self.alias(kind)}-{utcnow().strftime('%Y%m%d%H%M%S%f')}"
-        settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
-        if loading:
-            settings["refresh_interval"] = "-1"
+        settings: dict[str, Any] = {
+            "number_of_shards": 1,
+            "number_of_replicas": 0,
+            "refresh_interval": "-1" if loading else REFRESH_INTERVAL,
+        }
         alias = self.build_alias(kind) if loading else self.alias(kind)
         await self._call(
             "create index",
@@ -410,18 +483,57 @@ class ElasticBackend:
         return layouts
 
     async def ensure_indices(self) -> None:
-        """Every kind's alias exists (over an empty index when it did not)."""
+        """Every kind's alias exists (over an empty index when it did not), over an index of
+        this hub's mapping version (``check_mappings``)."""
         for kind, layout in (await self.layout()).items():
             if not layout.serving:
                 await self.create_index(kind)
+        await self.check_mappings()
+
+    async def check_mappings(self) -> None:
+        """Raise ``BackendUnavailableError`` when an index behind an alias has a mapping of
+        another version than ``MAPPING_VERSION``, saying which and what to run."""
+        aliases = [self.alias(kind) for kind in Kind]
+        answer = await self._call(
+            "mappings",
+            lambda: self.client.indices.get_mapping(
+                index=aliases, ignore_unavailable=True, allow_no_indices=True
+            ),
+        )
+        for name, body in sorted(answer.body.items()):
+            found = body.get("mappings", {}).get("_meta", {}).get("mapping_version")
+            if found != MAPPING_VERSION:
+                raise BackendUnavailableError(
+                    f"index {name} has mapping version {found or 'none'}, this hub needs "
+                    f"{MAPPING_VERSION}: run `hub search reindex --backend elasticsearch`"
+                )
+        self._mappings_checked = time.monotonic()
+
+    async def check_mappings_now_and_then(self) -> None:
+        """``check_mappings``, unless it passed within ``MAPPING_CHECK_EVERY`` seconds."""
+        if time.monotonic() - self._mappings_checked > MAPPING_CHECK_EVERY:
+            await self.check_mappings()
 
     async def swap(self, kind: Kind, new_index: str) -> None:
-        """Serve ``new_index`` under the alias atomically, then drop the indices it left."""
+        """Serve ``new_index`` under the alias atomically, then drop the indices it left.
+
+        The new index is merged into one segment first: searches of a read-mostly index pay
+        for every segment (each looks its terms up and collects apart), and the relay's few
+        writes add small segments that merge cheaply. It then refreshes on a slow schedule:
+        the relay refreshes after each pass, so its writes are searchable at once anyway.
+        """
         old = await self.indices_of(kind)
+        await self._call("refresh", lambda: self.client.indices.refresh(index=new_index))
+        await self._call(
+            "merge",
+            lambda: self.client.options(request_timeout=3600).indices.forcemerge(
+                index=new_index, max_num_segments=1
+            ),
+        )
         await self._call(
             "refresh",
             lambda: self.client.indices.put_settings(
-                index=new_index, settings={"refresh_interval": "1s"}
+                index=new_index, settings={"refresh_interval": REFRESH_INTERVAL}
             ),
         )
         await self._call("refresh", lambda: self.client.indices.refresh(index=new_index))
@@ -476,18 +588,46 @@ class ElasticBackend:
             raise BackendUnavailableError(f"bulk: {len(failed)} writes failed: {failed[0]}")
 
     async def load(self, target: str, documents: AsyncIterator[Sequence[Document]]) -> int:
-        """Bulk-load batches of documents into the index behind ``target``; how many."""
+        """Bulk-load batches of documents into the index behind ``target``; how many.
+
+        One bulk request is in flight while the next is built: building it is this process's
+        work (tokens, JSON), indexing it the node's, and one waiting for the other left the
+        node idle half the time.
+        """
         count = 0
-
-        async def actions() -> AsyncIterator[dict[str, Any]]:
-            nonlocal count
+        sending: asyncio.Task[None] | None = None
+        try:
             async for batch in documents:
+                for start in range(0, len(batch), BULK_CHUNK):
+                    body = _bulk_body(target, batch[start : start + BULK_CHUNK])
+                    if sending is not None:
+                        await sending
+                    sending = asyncio.create_task(self._send(body))
+                    await asyncio.sleep(0)  # the request leaves before the next is built
                 count += len(batch)
-                for document in batch:
-                    yield _index_action(target, document)
-
-        await self._bulk(actions())
+            if sending is not None:
+                await sending
+                sending = None
+        finally:
+            if sending is not None:
+                sending.cancel()
+                await asyncio.gather(sending, return_exceptions=True)
         return count
+
+    async def _send(self, body: bytes) -> None:
+        """One bulk request of prepared lines; a refusal for an older version is no error."""
+        try:
+            # Lines already written (NDJSON bytes), which the client sends as they are.
+            answer = await self.client.bulk(
+                operations=body,  # type: ignore[arg-type]
+                require_alias=True,
+            )
+        except (TransportError, ApiError) as error:
+            raise BackendUnavailableError(f"bulk: {error}") from error
+        if answer.get("errors"):
+            failed = [item for item in answer["items"] if not _superseded(item) and _failed(item)]
+            if failed:
+                raise BackendUnavailableError(f"bulk: {len(failed)} writes failed: {failed[0]}")
 
     async def _targets(self) -> dict[Kind, list[str]]:
         """Where a change goes: the alias searched and, during a reindex, the build alias.
@@ -555,7 +695,9 @@ class ElasticBackend:
 
     # Searching -----------------------------------------------------------------------------
 
-    async def search(self, request: SearchRequest) -> SearchResult:
+    @staticmethod
+    def search_body(request: SearchRequest) -> dict[str, Any]:
+        """The body of the search request for ``request`` (the benchmark sends it directly)."""
         now = request.now or utcnow()
         filters, scoring = text_query(request.kind, request.query)
         more, must_not = condition_clauses(request, now)
@@ -563,13 +705,20 @@ class ElasticBackend:
             "query": {"bool": {"filter": filters + more, "must_not": must_not, "should": scoring}},
             "sort": [{"_score": "desc"}, {"rank": "asc"}, {"id": "asc"}],
             "size": request.first + 1,
-            "track_total_hits": True,
+            # Counted as far as the embedded backend counts: past it, the limit with the
+            # relation "gte", a lower bound (``search.backend.bounded``).
+            "track_total_hits": request.count_limit,
             "_source": ["texts"],
         }
         if request.after is not None:
             body["search_after"] = list(request.after)
         if request.with_facets:
             body["aggs"] = aggregations(request.kind, now)
+        return body
+
+    async def search(self, request: SearchRequest) -> SearchResult:
+        await self.check_mappings_now_and_then()
+        body = self.search_body(request)
         answer = await self._call(
             "search", lambda: self.client.search(index=self.alias(request.kind), **body)
         )
@@ -593,6 +742,7 @@ class ElasticBackend:
 
     async def status(self) -> BackendStatus:
         version = await self.check_version()
+        await self.check_mappings()
         counts: dict[str, int] = {}
         for kind in Kind:
             if await self.indices_of(kind):

@@ -1,29 +1,35 @@
-"""The embedded backend: the search index in the hub's own database, and its SQL.
+"""The embedded backend: the search index in the hub's own database.
 
-Candidates come from the tokens (an FTS5 ``MATCH`` on SQLite, ``tokens @> ARRAY[...]`` under
-the GIN index on PostgreSQL) and are confirmed against the stored units of each field, so
-the answer is the one the tokenizer's semantics define, not an artefact of the index. Filters
-and facets read the live tables: the database is the source of truth, so the embedded backend
-is never behind on a grade, a blacklisting or a licence, only on text.
+Every search reads one table, ``search_document``: its ``tokens`` column holds the terms of a
+row (``search.terms``: field tokens, filter attributes, time-dependent facts, sample levels)
+under one index (GIN on PostgreSQL, FTS5 on SQLite), so text, filters and the sample are one
+index condition, and a search reads only the rows it returns or counts. Its parts:
+
+- this module: the backend (reading rows, writing documents, codes, status);
+- ``search.embedded_search``: one search, its page, total and facets;
+- ``search.embedded_match``: a condition on terms as SQL;
+- ``search.embedded_heads``: the heads of frequent words, built by the relay and the reindex;
+- ``search.embedded_statistics``: how common each term is.
+
+The terms of time-dependent facts (published, blacklisted, a valid licence) hold until the
+row's ``flags_until``. A row past it is *stale*: the searches leave it to a separate read that
+judges it by the live tables, with the domain repositories' own rules, and the relay rebuilds
+it (``refresh_stale``). So an answer is right at any moment, whether or not the relay has run.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
+import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
-    Text,
     and_,
-    case,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -32,172 +38,70 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
 )
-from sqlalchemy.dialects import postgresql
 
-from hub.blacklist.repository import listed_enterprises
+from hub.blacklist.repository import listed
 from hub.db import HubSession
 from hub.enterprise.models import Enterprise
-from hub.kit.codes import region_range
-from hub.kit.time import SHANGHAI, utcnow
-from hub.licence.models import Licence, LicenceStatus
+from hub.kit.repository import published
+from hub.kit.time import Instant, utcnow
+from hub.licence.models import Licence
+from hub.licence.repository import holds_licence
 from hub.quality.models import Product
 from hub.recall.models import Recall
-from hub.warning.models import ConsumerWarning, warning_product
+from hub.warning.models import warning_product
+from search import embedded_heads
 from search.backend import (
-    COUNT_LIMIT,
     BackendStatus,
-    EnterpriseConditions,
     Hit,
     RecallConditions,
     SearchRequest,
     SearchResult,
     WarningConditions,
-    sort_facet,
+    bounded,
 )
 from search.documents import (
     CODE_SCORE,
-    EXACT_BONUS,
     MAX_FIELDS,
     MODELS,
-    PREFIX_BONUS,
     PROFILES,
     Document,
     Kind,
     among,
+    build_documents,
 )
-from search.models import FTS_TABLE, SearchDocument
-from search.tokenize import ParsedQuery, field_units
-
-_TEXT_COLUMNS = (
-    SearchDocument.text_0,
-    SearchDocument.text_1,
-    SearchDocument.text_2,
-    SearchDocument.text_3,
+from search.embedded_match import absent_only, fts_rows, pg_match
+from search.embedded_search import (
+    Found,
+    Row,
+    Search,
+    after_cursor,
+    count_facets,
+    facets_of,
+    no_facets,
 )
+from search.embedded_statistics import FREQUENCIES
+from search.matching import (
+    AnyOf,
+    Head,
+    Match,
+    plan,
+)
+from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.terms import (
+    BLACKLISTED,
+    PUBLISHED,
+    VALID_LICENCE,
+    document_terms,
+)
+from search.tokenize import field_units
 
+log = logging.getLogger("hub.search")
 
-def _published(model: Any, request: SearchRequest, now: datetime) -> ColumnElement[bool]:
-    if request.sees_unpublished:
-        return true()
-    column = model.published_at
-    return and_(column.is_not(None), column <= now)
-
-
-def _valid_licence(now: datetime) -> ColumnElement[bool]:
-    day = now.astimezone(SHANGHAI).date()
-    return exists().where(
-        Licence.enterprise_id == Enterprise.id,
-        Licence.status == LicenceStatus.VALID,
-        Licence.published_at.is_not(None),
-        Licence.published_at <= now,
-        Licence.valid_from <= day,
-        Licence.valid_until >= day,
-    )
-
-
-def _region(column: Any, code: str) -> ColumnElement[bool]:
-    low, high = region_range(code)
-    return and_(column >= low, column < high)
-
-
-def enterprise_conditions(
-    conditions: EnterpriseConditions, request: SearchRequest, now: datetime
-) -> list[ColumnElement[bool]]:
-    where = [_published(Enterprise, request, now)]
-    if conditions.region_code is not None:
-        where.append(_region(Enterprise.region_code, conditions.region_code))
-    if conditions.industry_code is not None:
-        where.append(Enterprise.industry_code == conditions.industry_code)
-    if conditions.credit_grades:
-        where.append(Enterprise.credit_grade.in_(conditions.credit_grades))
-    if conditions.status is not None:
-        where.append(Enterprise.status == conditions.status)
-    if conditions.blacklisted is not None:
-        listed = Enterprise.id.in_(listed_enterprises())
-        where.append(listed if conditions.blacklisted else ~listed)
-    if conditions.has_valid_licence is not None:
-        valid = _valid_licence(now)
-        where.append(valid if conditions.has_valid_licence else ~valid)
-    return where
-
-
-def recall_conditions(
-    conditions: RecallConditions, request: SearchRequest, now: datetime
-) -> list[ColumnElement[bool]]:
-    where = [_published(Recall, request, now)]
-    if conditions.region_code is not None:
-        where.append(
-            Recall.enterprise_id.in_(
-                select(Enterprise.id).where(_region(Enterprise.region_code, conditions.region_code))
-            )
-        )
-    if conditions.category is not None:
-        where.append(Recall.category == conditions.category)
-    if conditions.status is not None:
-        where.append(Recall.status == conditions.status)
-    if conditions.kind is not None:
-        where.append(Recall.kind == conditions.kind)
-    if conditions.started_after is not None:
-        where.append(Recall.started_on >= conditions.started_after)
-    if conditions.started_before is not None:
-        where.append(Recall.started_on <= conditions.started_before)
-    return where
-
-
-def warning_conditions(
-    conditions: WarningConditions, request: SearchRequest, now: datetime
-) -> list[ColumnElement[bool]]:
-    where = [_published(ConsumerWarning, request, now)]
-    if conditions.severity is not None:
-        where.append(ConsumerWarning.severity == conditions.severity)
-    if conditions.category is not None:
-        where.append(ConsumerWarning.category == conditions.category)
-    if conditions.issued_after is not None:
-        where.append(ConsumerWarning.issued_on >= conditions.issued_after)
-    if conditions.issued_before is not None:
-        where.append(ConsumerWarning.issued_on <= conditions.issued_before)
-    return where
-
-
-def _conditions(request: SearchRequest, now: datetime) -> list[ColumnElement[bool]]:
-    given = request.conditions
-    if isinstance(given, EnterpriseConditions):
-        return enterprise_conditions(given, request, now)
-    if isinstance(given, RecallConditions):
-        return recall_conditions(given, request, now)
-    return warning_conditions(given, request, now)
-
-
-def _facet_columns(kind: Kind) -> dict[str, ColumnElement[Any]]:
-    """The facets of a kind, each as the column it groups by."""
-    if kind is Kind.ENTERPRISE:
-        return {
-            "regions": func.substr(Enterprise.region_code, 1, 2).label("regions"),
-            "creditGrades": Enterprise.credit_grade.label("creditGrades"),
-            "industries": Enterprise.industry_code.label("industries"),
-            "blacklisted": case(
-                (Enterprise.id.in_(listed_enterprises()), literal(1)), else_=literal(0)
-            ).label("blacklisted"),
-        }
-    if kind is Kind.RECALL:
-        return {
-            "categories": Recall.category.label("categories"),
-            "statuses": Recall.status.label("statuses"),
-            "kinds": Recall.kind.label("kinds"),
-        }
-    return {
-        "severities": ConsumerWarning.severity.label("severities"),
-        "categories": ConsumerWarning.category.label("categories"),
-    }
-
-
-def _facet_value(name: str, value: Any) -> Any:
-    if name == "regions":
-        return f"{value}0000"
-    if name == "blacklisted":
-        return bool(value)
-    return getattr(value, "value", value)
+_DOC = SearchDocument.__table__.c
+_HEAD = SearchHead.__table__.c
+_TEXT_COLUMNS = (_DOC.text_0, _DOC.text_1, _DOC.text_2, _DOC.text_3)
 
 
 class EmbeddedBackend:
@@ -209,179 +113,268 @@ class EmbeddedBackend:
         self.session = session
         self.dialect = session.get_bind().dialect.name
 
+    # Reading rows --------------------------------------------------------------------------
+
+    async def _core(self, statement: Any) -> Any:
+        """``statement``'s result: Core rows for a select of Core columns (``_DOC``)."""
+        return await self.session.execute(statement)
+
+    def _match(self, match: Match) -> ColumnElement[bool]:
+        if self.dialect == "postgresql":
+            return pg_match(match)
+        absent = absent_only(match)
+        if absent is not None:
+            return _DOC.id.not_in(fts_rows(AnyOf(absent)))
+        return _DOC.id.in_(fts_rows(match))
+
+    def _moment(self, now: datetime) -> ColumnElement[Any]:
+        # Written into the text on PostgreSQL, so that no two searches send the same statement.
+        # The same text five times over lets PostgreSQL plan its prepared statement once for
+        # any parameters, LIMIT's included, and that generic plan read a frequent word's rows
+        # ten times slower (at 1M, 科技 went from 76 to 778 ms at the median with the moment as
+        # a parameter). The cost: every statement is compiled anew (a sixth of the hub's time).
+        if self.dialect == "postgresql":
+            return literal_column(f"'{now.isoformat()}'::timestamptz")
+        return literal(now, _DOC.flags_until.type)
+
+    def _where(
+        self, request: SearchRequest, match: Match | None, now: datetime, *, stale: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """The row is of the request's kind, in its date range, fresh (or stale), matches."""
+        where = [_DOC.kind == request.kind.value]
+        if match is not None:
+            where.append(self._match(match))
+        given = request.conditions
+        low = high = None
+        if isinstance(given, RecallConditions):
+            low, high = given.started_after, given.started_before
+        elif isinstance(given, WarningConditions):
+            low, high = given.issued_after, given.issued_before
+        if low is not None:
+            where.append(_DOC.day >= low)
+        if high is not None:
+            where.append(_DOC.day <= high)
+        moment = self._moment(now)
+        if stale:
+            where.append(_DOC.flags_until <= moment)
+        else:
+            where.append(or_(_DOC.flags_until.is_(None), _DOC.flags_until > moment))
+        return where
+
+    def _select(
+        self,
+        request: SearchRequest,
+        match: Match | None,
+        now: datetime,
+        *,
+        ids: Sequence[int] | None = None,
+        texts: bool = True,
+        facets: bool = False,
+        ordered: bool = False,
+        after: tuple[int, int] | None = None,
+        limit: int | None = None,
+        stale: bool = False,
+        head: str | None = None,
+    ) -> Select[Any]:
+        """Rows of ``request``'s kind (ref_id, rank, then units and facets if asked)."""
+        count = len(PROFILES[request.kind].fields)
+        columns: list[Any] = [_DOC.ref_id, _DOC.rank]
+        columns += list(_TEXT_COLUMNS[:count]) if texts else []
+        columns += [_DOC.facets] if facets else []
+        statement = select(*columns).where(*self._where(request, match, now, stale=stale))
+        if ids is not None:
+            statement = statement.where(_DOC.ref_id.in_(list(ids)))
+        order: tuple[Any, Any] = (_DOC.rank, _DOC.ref_id)
+        if head is not None:
+            # The head's rows in its order; the document row for its terms and units.
+            statement = statement.join(
+                SearchHead,
+                and_(
+                    _HEAD.kind == _DOC.kind,
+                    _HEAD.ref_id == _DOC.ref_id,
+                ),
+            ).where(_HEAD.key == head)
+            order = (_HEAD.rank, _HEAD.ref_id)
+        if after is not None:
+            statement = statement.where(tuple_(*order) > tuple_(*after))
+        if ordered:
+            statement = statement.order_by(*order)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return statement
+
+    async def _fetch(
+        self, request: SearchRequest, statement: Any, *, texts: bool, facets: bool
+    ) -> list[tuple[Row, Any]]:
+        """(row, the statement's column after the row's, if any) of each result row."""
+        count = len(PROFILES[request.kind].fields) if texts else 0
+        width = 2 + count + (1 if facets else 0)
+        result = await self._core(statement)
+        return [
+            (
+                Row(
+                    ref_id=row[0],
+                    rank=row[1],
+                    texts=tuple(row[2 : 2 + count]),
+                    facets=facets_of(row[2 + count]) if facets else None,
+                ),
+                row[width] if len(row) > width else None,
+            )
+            for row in result.all()
+        ]
+
+    async def _head_rows(
+        self,
+        request: SearchRequest,
+        match: Match,
+        now: datetime,
+        head: str,
+        after: tuple[int, int] | None,
+        entries: int,
+    ) -> tuple[list[Row], tuple[int, int] | None, int]:
+        """The rows with ``match`` among the next ``entries`` entries of ``head`` after
+        ``after``, in the head's order; the position of the last entry read; how many.
+
+        Each entry's row is looked up on its own (a lateral subquery of one row), so the walk
+        stops with the entries it needs, however many rows have the head's term.
+        """
+        entry = select(_HEAD.rank, _HEAD.ref_id).where(
+            _HEAD.kind == request.kind.value, _HEAD.key == head
+        )
+        if after is not None:
+            entry = entry.where(tuple_(_HEAD.rank, _HEAD.ref_id) > tuple_(*after))
+        walked = entry.order_by(_HEAD.rank, _HEAD.ref_id).limit(entries).subquery()
+        found = (
+            self._select(request, match, now, texts=True)
+            .where(_DOC.ref_id == walked.c.ref_id)
+            .limit(1)
+            .lateral()
+        )
+        count = len(PROFILES[request.kind].fields)
+        statement = (
+            select(walked.c.rank, walked.c.ref_id, found.c.ref_id, *list(found.c)[2 : 2 + count])
+            .select_from(walked)
+            .outerjoin(found, true())
+            .order_by(walked.c.rank, walked.c.ref_id)
+        )
+        result = (await self._core(statement)).all()
+        rows = [
+            Row(ref_id=r[1], rank=r[0], texts=tuple(r[3 : 3 + count]), facets=None)
+            for r in result
+            if r[2] is not None
+        ]
+        last = (result[-1][0], result[-1][1]) if result else after
+        return rows, last, len(result)
+
+    async def _rows_of(
+        self, request: SearchRequest, statement: Any, *, texts: bool, facets: bool = False
+    ) -> list[Row]:
+        return [row for row, _ in await self._fetch(request, statement, texts=texts, facets=facets)]
+
+    def _facet_values(self, column: Any) -> Any:
+        """The (key, value) pairs of a JSON object column, as a table to join."""
+        if self.dialect == "postgresql":
+            return func.json_each_text(column).table_valued("key", "value").alias("facet")
+        return func.json_each(column).table_valued("key", "value").alias("facet")
+
+    async def _rows(
+        self,
+        request: SearchRequest,
+        match: Match | None,
+        now: datetime,
+        *,
+        texts: bool = True,
+        facets: bool = False,
+        **options: Any,
+    ) -> list[Row]:
+        statement = self._select(request, match, now, texts=texts, facets=facets, **options)
+        return [row for row, _ in await self._fetch(request, statement, texts=texts, facets=facets)]
+
     # Searching -----------------------------------------------------------------------------
 
-    def _candidates(self, query: ParsedQuery) -> ColumnElement[bool]:
-        if self.dialect == "postgresql":
-            wanted = literal(list(query.tokens), type_=postgresql.ARRAY(Text()))
-            return SearchDocument.tokens.op("@>")(wanted)
-        expression = " AND ".join(f'"{token}"' for token in query.tokens)
-        matching: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(text(FTS_TABLE))
-            .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expression))
-        )
-        return SearchDocument.id.in_(matching)
-
-    def _scored(self, request: SearchRequest) -> Select[Any]:
-        """One row per record whose text matches: id, score, rank, source (no filters yet)."""
-        query = request.query
-        fields = PROFILES[request.kind].fields
-        columns = _TEXT_COLUMNS[: len(fields)]
-        patterns = [query.pattern(phrase) for phrase in query.phrases]
-        found_in = [
-            and_(*(column.contains(pattern, autoescape=True) for pattern in patterns))
-            for column in columns
-        ]
-        every_phrase = [
-            or_(*(column.contains(pattern, autoescape=True) for column in columns))
-            for pattern in patterns
-        ]
-        primary = _TEXT_COLUMNS[0]
-        score: ColumnElement[Any] = sum(
-            (
-                case((matched, literal(weight)), else_=literal(0))
-                for matched, (_, weight) in zip(found_in, fields, strict=True)
-            ),
-            start=literal(0),
-        )
-        score = (
-            score
-            + case(
-                (primary.startswith(patterns[0], autoescape=True), literal(PREFIX_BONUS)),
-                else_=literal(0),
-            )
-            + case((primary == f" {query.key} ", literal(EXACT_BONUS)), else_=literal(0))
-        )
-        return select(
-            SearchDocument.ref_id.label("id"),
-            score.label("score"),
-            SearchDocument.rank.label("rank"),
-            SearchDocument.source.label("source"),
-        ).where(
-            SearchDocument.kind == request.kind.value,
-            self._candidates(query),
-            *every_phrase,
-        )
-
-    def _by_ids(self, request: SearchRequest, ids: Sequence[int]) -> Select[Any]:
-        """Records found by code: a fixed score, ordered by id."""
-        model = MODELS[request.kind]
-        return select(
-            model.id.label("id"),
-            literal(CODE_SCORE).label("score"),
-            literal(0, type_=Integer()).label("rank"),
-            literal(None).label("source"),
-        ).where(model.id.in_(list(ids)))
-
     async def search(self, request: SearchRequest) -> SearchResult:
-        return await self._run(request, self._scored(request))
+        frequency = await FREQUENCIES.get(self.session) if self.dialect == "postgresql" else None
+        search = Search(self, request, request.now or utcnow(), plan(request, frequency))
+        found, total, exact, facets = await search.run()
+        return await self._result(request, found, total, exact, facets)
 
     async def search_ids(self, request: SearchRequest, ids: Sequence[int]) -> SearchResult:
         """The records ``ids`` that pass the request's conditions, as code matches."""
         if not ids:
-            return SearchResult(hits=[], has_next=False, total=0, facets={})
-        return await self._run(request, self._by_ids(request, ids))
-
-    @staticmethod
-    def _now(request: SearchRequest) -> datetime:
-        return request.now or utcnow()
-
-    @staticmethod
-    def _passes(request: SearchRequest, id_column: Any) -> ColumnElement[bool]:
-        """The record ``id_column`` passes the request's conditions, probed row by row.
-
-        ``OFFSET 0`` keeps PostgreSQL from turning the probe into a join: a frequent term has
-        tens of thousands of candidates, and a hash join read every record of the table to
-        keep the few hundred that the page and the capped count need.
-        """
-        model = MODELS[request.kind]
-        return exists(
-            select(literal(1))
-            .select_from(model)
-            .where(model.id == id_column, *_conditions(request, EmbeddedBackend._now(request)))
-            .offset(0)
+            return SearchResult(hits=[], has_next=False, total=0, facets=no_facets(request))
+        search = Search(self, request, request.now or utcnow(), None, ids)
+        rows = await search.stale()
+        rows += await self._rows(
+            request, search.filters.fresh, search.now, ids=ids, texts=False, facets=True
         )
+        found = sorted((Found(CODE_SCORE, 0, row.ref_id) for row in rows), key=lambda f: f.id)
+        page = [f for f in found if after_cursor(f, request.after)][: request.first + 1]
+        facets = count_facets(request, rows) if request.with_facets else {}
+        total, exact = bounded(len(rows), request.count_limit)
+        return await self._result(request, page, total, exact, facets)
 
-    async def _run(self, request: SearchRequest, scored: Select[Any]) -> SearchResult:
-        # Ranked on the text alone, then filtered in rank order (the ORDER BY and OFFSET 0 keep
-        # it a sorted subquery): the page stops after first + 1 records that pass, and only
-        # they are probed. Every candidate is scored, so the page is exact.
-        columns = scored.selected_columns
-        ranked = (
-            scored.order_by(columns.score.desc(), columns.rank, columns.id)
-            .offset(0)
-            .subquery("ranked")
-        )
-        page = select(ranked.c.id, ranked.c.score, ranked.c.rank, ranked.c.source).where(
-            self._passes(request, ranked.c.id)
-        )
-        if request.after is not None:
-            score, rank, last = request.after
-            page = page.where(
-                or_(
-                    ranked.c.score < score,
-                    and_(ranked.c.score == score, ranked.c.rank > rank),
-                    and_(ranked.c.score == score, ranked.c.rank == rank, ranked.c.id > last),
+    async def _result(
+        self,
+        request: SearchRequest,
+        found: list[Found],
+        total: int,
+        exact: bool,
+        facets: dict[str, list[tuple[Any, int]]],
+    ) -> SearchResult:
+        page = found[: request.first]
+        sources: dict[int, dict[str, list[str]]] = {}
+        if page:
+            rows = await self.session.execute(
+                select(_DOC.ref_id, _DOC.source).where(
+                    _DOC.kind == request.kind.value,
+                    _DOC.ref_id.in_([f.id for f in page]),
                 )
             )
-        page = page.order_by(ranked.c.score.desc(), ranked.c.rank, ranked.c.id).limit(
-            request.first + 1
-        )
-        rows = (await self.session.execute(page)).all() if request.first > 0 else []
+            sources = {ref_id: source for ref_id, source in rows.all()}
         hits = [
-            Hit(id=row.id, score=float(row.score), rank=int(row.rank), texts=row.source or {})
-            for row in rows[: request.first]
+            Hit(id=f.id, score=f.score, rank=f.rank, texts=sources.get(f.id) or {}) for f in page
         ]
-        total, exact, facets = await self._facets(request, scored)
         return SearchResult(
             hits=hits,
-            has_next=len(rows) > request.first,
+            has_next=len(found) > request.first,
             total=total,
             facets=facets,
             total_exact=exact,
         )
 
-    async def _facets(
-        self, request: SearchRequest, scored: Select[Any]
-    ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
-        """The total, whether it is exact, and every facet, from one grouped count.
+    # Heads -------------------------------------------------------------------------------
 
-        Counts stop after ``COUNT_LIMIT`` matches: a frequent term matches a large share of a
-        million records, and counting them all took longer than everything else.
-        """
-        model = MODELS[request.kind]
-        columns = _facet_columns(request.kind) if request.with_facets else {}
-        found = scored.subquery("found")
-        matching = (
-            select(found.c.id.label("match_id"), func.row_number().over().label("seen"))
-            .where(self._passes(request, found.c.id))
-            .limit(COUNT_LIMIT + 1)
-            .subquery("matching")
-        )
-        grouped = (
-            select(
-                *columns.values(),
-                func.count().filter(matching.c.seen <= COUNT_LIMIT).label("n"),
-                func.max(matching.c.seen).label("seen"),
-            )
-            .select_from(model)
-            .join(matching, matching.c.match_id == model.id)
-        )
-        if columns:
-            grouped = grouped.group_by(*columns.values())
-        counts: dict[str, Counter[Any]] = {name: Counter() for name in columns}
-        total = 0
-        seen = 0
-        for row in await self.session.execute(grouped):
-            n = int(row.n)
-            seen = max(seen, int(row.seen or 0))
-            total += n
-            for name in columns:
-                if n:
-                    counts[name][_facet_value(name, getattr(row, name))] += n
-        facets = {name: sort_facet(dict(counter)) for name, counter in counts.items()}
-        return total, seen <= COUNT_LIMIT, facets
+    async def head_bound(self, kind: Kind, head: Head) -> tuple[bool, tuple[int, int] | None]:
+        """(whether the head exists, its bound): ``search.embedded_heads.head_bound``."""
+        if self.dialect != "postgresql":
+            return False, None
+        return await embedded_heads.head_bound(self.session, kind, head)
+
+    async def refresh_heads(self, words: int | None = None) -> int:
+        """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""
+        if self.dialect != "postgresql":
+            return 0
+        return await embedded_heads.refresh_heads(self, words)
+
+    # Live judgement of stale rows ------------------------------------------------------------
+
+    async def live_flags(
+        self, kind: Kind, ids: Sequence[int], now: datetime
+    ) -> dict[int, dict[str, bool]]:
+        """The time-dependent facts of records at ``now``, by the domain repositories' rules."""
+        if not ids:
+            return {}
+        instant = Instant.at(now)
+        model = MODELS[kind]
+        columns: list[Any] = [model.id, published(model, instant).label(PUBLISHED)]
+        if kind is Kind.ENTERPRISE:
+            columns += [
+                listed(Enterprise, instant).label(BLACKLISTED),
+                holds_licence(Enterprise, instant).label(VALID_LICENCE),
+            ]
+        rows = await self.session.execute(select(*columns).where(model.id.in_(list(ids))))
+        names = [PUBLISHED, BLACKLISTED, VALID_LICENCE][: len(columns) - 1]
+        return {row[0]: {name: bool(row[i + 1]) for i, name in enumerate(names)} for row in rows}
 
     # Codes ---------------------------------------------------------------------------------
 
@@ -437,43 +430,46 @@ class EmbeddedBackend:
             await self.delete(kind, [d.id for d in documents if d.kind is kind])
         await self.insert(documents)
 
-    async def insert(self, documents: Sequence[Document]) -> None:
+    async def insert(self, documents: Sequence[Document], *, heads: bool = True) -> None:
         """Store documents of records that have none (after ``delete`` or ``clear``).
 
         On PostgreSQL through ``COPY`` (asyncpg's binary copy), several times faster than an
-        ``INSERT`` of the same rows: what a reindex of a million records waits for.
+        ``INSERT`` of the same rows: what a reindex of a million records waits for. ``heads``:
+        add the rows to the heads they belong to (a reindex has cleared them all).
         """
         if not documents:
             return
-        rows = [document_row(document) for document in documents]
+        now = utcnow()
+        rows = [document_row(document, now) for document in documents]
         if self.dialect != "postgresql":
             await self.session.execute(insert(SearchDocument), rows)
             return
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
         columns = list(rows[0])
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            SearchDocument.__tablename__,
-            columns=columns,
-            records=[
-                tuple(
-                    json.dumps(row[name], ensure_ascii=False) if name == "source" else row[name]
-                    for name in columns
+        records = [
+            tuple(
+                orjson.dumps(row[name]).decode() if name in _JSON else row[name] for name in columns
+            )
+            for row in rows
+        ]
+        async with self.session.held_connection() as connection:
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                SearchDocument.__tablename__, columns=columns, records=records
+            )
+        if heads:
+            for kind in {document.kind for document in documents}:
+                await embedded_heads.join_heads(
+                    self.session, kind, [d.id for d in documents if d.kind is kind]
                 )
-                for row in rows
-            ],
-        )
 
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None:
         if ids:
-            await self.session.execute(
-                delete(SearchDocument)
-                .where(
-                    SearchDocument.kind == kind.value,
-                    among(self.session, SearchDocument.ref_id, ids),
+            for model in (SearchDocument, SearchHead):
+                await self.session.execute(
+                    delete(model)
+                    .where(model.kind == kind.value, among(self.session, model.ref_id, ids))
+                    .execution_options(synchronize_session=False)
                 )
-                .execution_options(synchronize_session=False)
-            )
 
     async def refresh(self) -> None:
         """Nothing to do: a search sees what committed."""
@@ -489,8 +485,47 @@ class EmbeddedBackend:
         )
         return {int(ref_id): int(version) for ref_id, version in rows.all()}
 
+    async def has_stale(self, now: datetime) -> bool:
+        """Whether a row's time-dependent facts have changed since it was built."""
+        found = await self.session.scalar(
+            select(SearchDocument.id).where(SearchDocument.flags_until <= now).limit(1)
+        )
+        return found is not None
+
+    async def refresh_stale(self, now: datetime, limit: int) -> int:
+        """Rebuild up to ``limit`` rows whose time-dependent facts have changed; how many.
+
+        Searches judge such rows by the live tables meanwhile, which is right but slower.
+        """
+        rows = await self.session.execute(
+            select(SearchDocument.kind, SearchDocument.ref_id)
+            .where(SearchDocument.flags_until <= now)
+            .order_by(SearchDocument.flags_until)
+            .limit(limit)
+        )
+        stale: dict[Kind, set[int]] = {}
+        for kind, ref_id in rows.all():
+            stale.setdefault(Kind(kind), set()).add(ref_id)
+        for kind, ids in stale.items():
+            documents = await build_documents(self.session, kind, ids)
+            await self.index(documents)
+            await self.delete(kind, sorted(ids - {document.id for document in documents}))
+        return sum(len(ids) for ids in stale.values())
+
+    async def analyze(self) -> None:
+        """Refresh PostgreSQL's statistics of the index after a rebuild.
+
+        A search's plan depends on how common each of its terms is (``Frequencies``, and the
+        planner's estimate of each term condition), which the statistics of ``tokens`` say;
+        autovacuum would see a million new rows only minutes later, and plan from an empty
+        table meanwhile.
+        """
+        if self.dialect == "postgresql":
+            await self.session.execute(text(f"ANALYZE {SearchDocument.__tablename__}"))
+
     async def clear(self, kind: Kind) -> None:
-        await self.session.execute(delete(SearchDocument).where(SearchDocument.kind == kind.value))
+        for model in (SearchDocument, SearchHead, SearchHeadBound):
+            await self.session.execute(delete(model).where(model.kind == kind.value))
 
     async def status(self) -> BackendStatus:
         rows = await self.session.execute(
@@ -501,18 +536,30 @@ class EmbeddedBackend:
         return BackendStatus(backend=self.name, documents=counts, detail=self.dialect)
 
 
-def document_row(document: Document) -> dict[str, Any]:
+_JSON = frozenset({"source", "facets"})
+# The outbox's name of this backend (search.outbox imports this module: no import back).
+EMBEDDED_TARGET = "embedded"
+
+
+def document_row(document: Document, now: datetime) -> dict[str, Any]:
+    """A document as ``search_document`` stores it, its time-dependent facts judged at
+    ``now``."""
     names = PROFILES[document.kind].names
     texts = [field_units(document.texts.get(name, [])) for name in names]
     texts += [" "] * (MAX_FIELDS - len(texts))
+    terms = document_terms(document, now)
+    day = document.attributes.get("started_on") or document.attributes.get("issued_on")
     return {
         "kind": document.kind.value,
         "ref_id": document.id,
-        "tokens": document.tokens,
+        "tokens": terms.tokens,
         **{f"text_{i}": value for i, value in enumerate(texts)},
         "rank": document.rank,
         "source": document.texts,
         "version": document.version,
+        "facets": terms.facets,
+        "flags_until": terms.flags_until,
+        "day": date.fromisoformat(day) if day else None,
     }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import lru_cache
 
-from search.tokenize import ParsedQuery, units
+from search.tokenize import ParsedQuery, Unit, units
 
 FRAGMENT_LENGTH = 80
 OPEN, CLOSE = "<em>", "</em>"
@@ -18,9 +19,16 @@ class Highlight:
     fragments: list[str]
 
 
+@lru_cache(maxsize=4096)
+def _units(value: str) -> tuple[Unit, ...]:
+    """The units of a value, kept for the values shown again (brands, products, categories):
+    a page's highlights split about a hundred values."""
+    return tuple(units(value))
+
+
 def _spans(value: str, query: ParsedQuery) -> list[tuple[int, int]]:
     """Character spans of ``value`` covered by an occurrence of a phrase, merged."""
-    found = units(value)
+    found = _units(value)
     texts = [unit.text for unit in found]
     spans: list[tuple[int, int]] = []
     for phrase in query.phrases:

@@ -21,15 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from hub.db import HubSession, transaction
+from hub.kit.time import utcnow
 from search.backend import BackendUnavailableError
 from search.documents import Document, Kind, document_batches
 from search.elastic import ElasticBackend
@@ -107,6 +109,26 @@ async def _read_ahead(session: HubSession, kind: Kind) -> AsyncIterator[list[Doc
             await task
 
 
+async def _batches_of(
+    sessionmaker: async_sessionmaker[HubSession], writing: HubSession, kind: Kind
+) -> AsyncIterator[list[Document]]:
+    """The documents of ``kind`` for an embedded rebuild that writes in ``writing``.
+
+    On PostgreSQL a second connection reads them, a batch ahead (``_read_ahead``): the
+    database takes the copy of one batch while this process builds the next. On SQLite, or
+    when the sessionmaker is bound to one connection (the tests), the writing session reads
+    them too: there is no second connection to read from.
+    """
+    bound = sessionmaker.kw.get("bind")
+    if writing.get_bind().dialect.name != "postgresql" or not isinstance(bound, AsyncEngine):
+        async for batch in document_batches(writing, kind, REINDEX_BATCH):
+            yield batch
+        return
+    async with sessionmaker() as reading:
+        async for batch in _read_ahead(reading, kind):
+            yield batch
+
+
 async def reindex(
     sessionmaker: async_sessionmaker[HubSession],
     target: str,
@@ -154,9 +176,8 @@ async def _reindex(
         if elastic is None:
             async with transaction(sessionmaker) as session:
                 await EmbeddedBackend(session).clear(kind)
-                # One session reads and writes: the batches cannot be read ahead here.
-                async for documents in document_batches(session, kind, REINDEX_BATCH):
-                    await EmbeddedBackend(session).insert(documents)
+                async for documents in _batches_of(sessionmaker, session, kind):
+                    await EmbeddedBackend(session).insert(documents, heads=False)
                     count += len(documents)
                     if advance is not None:
                         advance(kind, len(documents))
@@ -175,10 +196,60 @@ async def _reindex(
                 count = await elastic.load(elastic.build_alias(kind), counted(session))
             await elastic.swap(kind, index)
         report.documents[kind.value] = count
+    if elastic is None:
+        async with transaction(sessionmaker) as session:
+            await EmbeddedBackend(session).analyze()
+        # From the statistics just made: which words are frequent.
+        await _refresh_heads(sessionmaker)
     async with transaction(sessionmaker) as session:
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Schedule:
+    """When the embedded relay next builds the heads of the words now most frequent: the
+    statistics they follow change slowly (a reindex builds them at once)."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self._done_at = -math.inf
+
+    def due(self) -> bool:
+        return time.monotonic() - self._done_at > self.every
+
+    def done(self) -> None:
+        self._done_at = time.monotonic()
+
+
+HEADS = _Schedule(600.0)
+
+
+async def _refresh_heads(sessionmaker: async_sessionmaker[HubSession]) -> None:
+    """Build the heads of the words now most frequent (``EmbeddedBackend.refresh_heads``),
+    under the embedded relay's lock, and say how long that took: a reindex waits for it."""
+    started = time.perf_counter()
+    async with transaction(sessionmaker) as session:
+        built = await EmbeddedBackend(session).refresh_heads()
+    HEADS.done()
+    if built:
+        log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
+
+
+async def refresh_stale(sessionmaker: async_sessionmaker[HubSession]) -> int:
+    """Rebuild the embedded rows whose time-dependent facts (a blacklisting's end, a licence's
+    expiry, a scheduled publication) have changed since they were built; how many.
+
+    Only the embedded index stores such facts as they stand (``search.terms``); Elasticsearch
+    stores their periods. Called under the embedded relay's lock, like every embedded write.
+    """
+    total = 0
+    while True:
+        async with transaction(sessionmaker) as session:
+            done = await EmbeddedBackend(session).refresh_stale(utcnow(), REINDEX_BATCH)
+        total += done
+        if done < REINDEX_BATCH:
+            return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,15 +306,23 @@ async def relay_target(
     ``prune_elasticsearch``: Elasticsearch is configured, so an entry is forgotten only once
     both backends applied it.
     """
+    heads = target == EMBEDDED and HEADS.due()
     async with sessionmaker() as session:
-        if not await has_pending(session, target):
-            return 0  # idle: no lock to take, no lease to write
+        idle = not heads and not await has_pending(session, target)
+        if idle and target == EMBEDDED:
+            idle = not await EmbeddedBackend(session).has_stale(utcnow())
+        if idle:
+            return 0  # no lock to take, no lease to write
     async with exclusive(sessionmaker, relay_lock(target), wait=wait) as held:
         if not held:
             return None
         if elastic is not None:
             await elastic.ensure_indices()
         applied = await relay(sessionmaker, target, elastic)
+        if target == EMBEDDED:
+            await refresh_stale(sessionmaker)
+        if heads:
+            await _refresh_heads(sessionmaker)
     if applied:
         async with transaction(sessionmaker) as session:
             await prune(session, elasticsearch=prune_elasticsearch)

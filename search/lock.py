@@ -27,7 +27,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.db import HubSession
 
@@ -42,6 +42,16 @@ def relay_lock(target: str) -> str:
 def reindex_lock(target: str) -> str:
     """The lock of a reindex of ``target``: while free, no index of ``target`` is being built."""
     return f"search-reindex-{target}"
+
+
+async def try_transaction_lock(session: AsyncSession, name: str) -> bool:
+    """Take lock ``name`` until ``session``'s transaction ends, if no one holds it (PostgreSQL).
+
+    For a write inside a request's own transaction (a search building a head) that must not
+    run beside the holder of a session-level lock of the same name (the relay).
+    """
+    key = _key(name)
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(key))))
 
 
 def _bind(sessionmaker: async_sessionmaker[HubSession]) -> AsyncEngine | AsyncConnection:

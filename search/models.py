@@ -1,10 +1,11 @@
 """Tables of the search: the embedded index's documents and the outbox.
 
 ``search_document`` is the embedded backend's index: one row per searchable record with its
-tokens and the units of its fields. On PostgreSQL ``tokens`` is a ``text[]`` under a GIN index;
-on SQLite it is space-separated text that an FTS5 table (``search_document_fts``, external
-content, kept in step by triggers) indexes. Both are created by migration 0004, which is why
-``MIGRATION_ONLY`` lists them for the models-versus-migrations comparison.
+terms (``search.terms``) and the units of its fields. On PostgreSQL ``tokens`` is a ``text[]``
+under a GIN index; on SQLite it is space-separated text that an FTS5 table
+(``search_document_fts``, external content, kept in step by triggers) indexes. Both are created
+by migrations (0004, then 0009), which is why ``MIGRATION_ONLY`` lists them for the
+models-versus-migrations comparison.
 
 ``search_outbox`` holds what changed, written in the transaction of the change; the relay
 applies it to each backend after the commit and stamps the entry for that backend.
@@ -12,7 +13,7 @@ applies it to each backend after the commit and stamps the entry for that backen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from hub.db import Base
-from hub.kit.time import utcnow
+from hub.kit.time import UTCDateTime, utcnow
 
 FTS_TABLE = "search_document_fts"
 GIN_INDEX = "ix_search_document_tokens"
@@ -63,7 +64,17 @@ class SearchDocument(Base):
     """One record as the embedded index sees it; ``text_N`` hold the units of field N."""
 
     __tablename__ = "search_document"
-    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id"),
+        # Rows whose time-dependent facts have changed since they were built: few, and found
+        # by every search (search.embedded) and the relay that rebuilds them.
+        Index(
+            "ix_search_document_flags_until",
+            "flags_until",
+            postgresql_where="flags_until IS NOT NULL",
+            sqlite_where="flags_until IS NOT NULL",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -80,6 +91,12 @@ class SearchDocument(Base):
     # The record's ``search_version`` this document was built from: what ``hub search status``
     # compares with the database.
     version: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    # Facet name -> the record's value, as the facets count it.
+    facets: Mapped[dict[str, Any]] = mapped_column(JSON, server_default="{}")
+    # When the first time-dependent fact in ``tokens`` changes; None: none ever does.
+    flags_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The day date ranges filter on: a recall's start, a warning's issue.
+    day: Mapped[date | None]
 
 
 class OutboxEntry(Base):
@@ -99,3 +116,41 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     embedded_done_at: Mapped[datetime | None]
     elasticsearch_done_at: Mapped[datetime | None]
+
+
+class SearchHead(Base):
+    """The first rows of a class of matches in ranking order: a frequent word's page without
+    reading its every match (``search.embedded``).
+
+    A head is keyed by the condition on terms that its rows meet (``SearchHeadBound``: terms
+    they all have, ``required``, and terms none has, ``excluded``). It holds every row of its
+    kind that meets the condition
+    and whose (rank, ref_id) is at most its bound, so writes keep it exact: a changed row leaves
+    every head and joins those it belongs to. Built on PostgreSQL by the relay and the reindex,
+    for the most frequent words only (``EmbeddedBackend.refresh_heads``); searches only read
+    them.
+    """
+
+    __tablename__ = "search_head"
+    __table_args__ = (Index("ix_search_head_kind_ref_id", "kind", "ref_id"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    rank: Mapped[int] = mapped_column(primary_key=True)
+    ref_id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class SearchHeadBound(Base):
+    """A head's condition and where it ends: (rank, ref_id) of its last row when it was built;
+    None: it holds every row that meets the condition."""
+
+    __tablename__ = "search_head_bound"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    # One of the terms every row of the head has: where a written row looks for its heads.
+    term: Mapped[str] = mapped_column(Text, index=True)
+    required: Mapped[list[str]] = mapped_column(TokenList())
+    excluded: Mapped[list[str]] = mapped_column(TokenList())
+    rank: Mapped[int | None]
+    ref_id: Mapped[int | None]

@@ -15,6 +15,7 @@ from hub.kit.breaker import Breaker, State
 from hub.kit.codes import parse_gtin, parse_licence_number, parse_uscc
 from hub.kit.pagination import encode_cursor, page_request
 from search.backend import (
+    COUNT_LIMIT,
     BackendUnavailableError,
     Conditions,
     Hit,
@@ -118,9 +119,11 @@ class SearchService:
         *,
         timeout: float = 1.0,
         retry_interval: float = 5.0,
+        count_limit: int = COUNT_LIMIT,
     ) -> None:
         self.elastic = elastic
         self.timeout = timeout
+        self.count_limit = count_limit
         self.breaker = Breaker("elasticsearch", cooldown=retry_interval)
 
     @classmethod
@@ -141,6 +144,26 @@ class SearchService:
     def degraded(self) -> bool:
         """Whether searches answer from the embedded index because Elasticsearch failed."""
         return self.elastic is not None and self.breaker.state is not State.CLOSED
+
+    async def readiness(self) -> dict[str, str]:
+        """Which backend answers searches, and why not Elasticsearch when it does not: for
+        ``/readyz``. Checks the served indices' mapping version (at most once a minute), so
+        that an index left by an older hub shows here before a search meets it."""
+        elastic = self.elastic
+        if elastic is None:
+            return {"backend": "embedded"}
+        if self.breaker.state is State.CLOSED:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await elastic.check_mappings_now_and_then()
+            except BackendUnavailableError as error:
+                self._failed(str(error))
+            except TimeoutError:
+                self._failed(f"mappings: no answer within {self.timeout:g} s")
+        if self.breaker.state is State.CLOSED:
+            return {"backend": elastic.name}
+        reason = f"elasticsearch unavailable: {self.breaker.reason}"
+        return {"backend": "embedded", "reason": reason}
 
     async def close(self) -> None:
         if self.elastic is not None:
@@ -196,6 +219,7 @@ class SearchService:
                     after=position,
                     sees_unpublished=sees_unpublished,
                     with_facets=with_facets,
+                    count_limit=self.count_limit,
                 )
                 result = await embedded.search_ids(request, ids)
                 return Answer(kind, result, embedded.name, f"{code.kind} lookup", code=code)
@@ -207,6 +231,7 @@ class SearchService:
             after=position,
             sees_unpublished=sees_unpublished,
             with_facets=with_facets,
+            count_limit=self.count_limit,
         )
         reason: str | None = None
         if self.elastic is not None:

@@ -22,7 +22,7 @@ async def test_readyz_with_a_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert (response.status_code, response.json()) == (
         200,
-        {"status": "ok", "database": "reachable"},
+        {"status": "ok", "database": "reachable", "search": {"backend": "embedded"}},
     )
 
 

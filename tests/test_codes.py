@@ -10,6 +10,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from hub.errors import BadUserInputError
 from hub.kit.codes import parse_uscc, region_range
+from search.terms import region_term, region_terms
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -70,17 +71,17 @@ def test_a_wrong_check_character_names_the_argument() -> None:
     assert "checksum" in str(raised.value)
 
 
-@pytest.mark.parametrize(
-    ("division", "inside"),
-    [
-        ("440000", lambda code: code[:2] == "44"),
-        ("440300", lambda code: code[:4] == "4403"),
-        ("440305", lambda code: code == "440305"),
-        ("990000", lambda code: code[:2] == "99"),  # the last prefix: nothing to overflow
-        ("999900", lambda code: code[:4] == "9999"),
-        ("999999", lambda code: code == "999999"),
-    ],
-)
+DIVISIONS: list[tuple[str, Callable[[str], bool]]] = [
+    ("440000", lambda code: code[:2] == "44"),
+    ("440300", lambda code: code[:4] == "4403"),
+    ("440305", lambda code: code == "440305"),
+    ("990000", lambda code: code[:2] == "99"),  # the last prefix: nothing to overflow
+    ("999900", lambda code: code[:4] == "9999"),
+    ("999999", lambda code: code == "999999"),
+]
+
+
+@pytest.mark.parametrize(("division", "inside"), DIVISIONS)
 def test_a_region_range_holds_exactly_the_codes_inside_the_division(
     division: str, inside: Callable[[str], bool]
 ) -> None:
@@ -89,3 +90,15 @@ def test_a_region_range_holds_exactly_the_codes_inside_the_division(
     codes = [f"{n:06d}" for n in range(100_000, 1_000_000, 7)]
     codes += [division, low, f"{int(division) - 1:06d}", f"{min(int(division) + 1, 999999):06d}"]
     assert [c for c in codes if low <= c < high] == [c for c in codes if inside(c)]
+
+
+@pytest.mark.parametrize(("division", "inside"), DIVISIONS)
+def test_the_embedded_index_finds_a_division_by_the_same_prefix(
+    division: str, inside: Callable[[str], bool]
+) -> None:
+    """``search.terms`` asks for one term of a division; a record holds it exactly when its
+    code is inside the division, as ``region_range`` says (one ``region_prefix`` for both)."""
+    codes = [f"{n:06d}" for n in range(100_000, 1_000_000, 7)] + [division]
+    assert [c for c in codes if region_term(division) in region_terms(c)] == [
+        c for c in codes if inside(c)
+    ]

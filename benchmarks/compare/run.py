@@ -831,6 +831,8 @@ def _search(server: Server, database: str, enterprises: int) -> str:
             str(enterprises),
             "--repeat",
             "20",
+            # The report quotes the output; notes in results/ are search_latency.py's own runs.
+            "--no-write",
         ],
         capture_output=True,
         text=True,

@@ -66,6 +66,16 @@ def parse_region_code(value: str, argument: str = "regionCode") -> str:
     return code
 
 
+def region_prefix(code: str) -> str:
+    """The digits every code inside a division starts with: 44 for 440000, 4403 for 440300,
+    440305 for itself (GB/T 2260: province, city, county)."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 def region_range(code: str) -> tuple[str, str]:
     """The half-open range ``[low, high)`` of the six-digit codes inside a division: 440000
     covers 440000 to 449999, 440300 covers 440300 to 440399, and 440305 only itself.
@@ -75,12 +85,7 @@ def region_range(code: str) -> tuple[str, str]:
     one, in PostgreSQL's collations (C, glibc, ICU) and in SQLite's and Elasticsearch's byte
     order alike. Nothing is incremented, so no division overflows (99, 9999), and no
     character that PostgreSQL refuses (NUL) is needed."""
-    if code.endswith("0000"):
-        prefix = code[:2]
-    elif code.endswith("00"):
-        prefix = code[:4]
-    else:
-        prefix = code
+    prefix = region_prefix(code)
     return prefix.ljust(6, "0"), prefix.ljust(6, "9") + "0"
 
 

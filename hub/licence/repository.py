@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, select, update
 
 from hub.db import HubSession
 from hub.enterprise.models import Enterprise
@@ -69,6 +69,13 @@ def standing(licence: Any) -> ColumnElement[bool]:
 def in_force(licence: Any, instant: Instant) -> ColumnElement[bool]:
     """``IN_FORCE`` at ``instant``, over the model or an alias's columns."""
     return and_(standing(licence), *IN_FORCE.holds(licence, instant))
+
+
+def holds_licence(enterprise: Any, instant: Instant) -> ColumnElement[bool]:
+    """Whether ``enterprise`` (a model or an alias's columns) holds a licence in force at
+    ``instant``: what "has a valid licence" means, for every caller and every reader."""
+    licence = Licence.__table__.alias()
+    return exists().where(licence.c.enterprise_id == enterprise.id, in_force(licence.c, instant))
 
 
 def conditions(licence: Any, filter: LicenceFilter) -> list[ColumnElement[bool]]:

@@ -8,6 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
+from graphql import GraphQLInputObjectType, coerce_input_value
+from strawberry.types.arguments import convert_argument
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from hub.enterprise.models import CreditGrade as CreditGradeEnum
@@ -83,6 +85,18 @@ class EnterpriseSearchFilterInput:
         "valid today; false: only those without one."
     )
 
+    def conditions(self) -> EnterpriseConditions:
+        if self.industry_code is not None and not _INDUSTRY.match(self.industry_code):
+            raise BadUserInputError("filter.industryCode", "a GB/T 4754 code such as C39")
+        return EnterpriseConditions(
+            region_code=_region(self.region_code),
+            industry_code=self.industry_code,
+            credit_grades=tuple(grade.value for grade in self.credit_grades or ()),
+            status=self.status.value if self.status is not None else None,
+            blacklisted=self.blacklisted,
+            has_valid_licence=self.has_valid_licence,
+        )
+
 
 @strawberry.input(description="Conditions on recall search results; all must hold.")
 class RecallSearchFilterInput:
@@ -95,6 +109,17 @@ class RecallSearchFilterInput:
     started_after: date | None = input_field(description="Started on or after this date.")
     started_before: date | None = input_field(description="Started on or before this date.")
 
+    def conditions(self) -> RecallConditions:
+        _date_order(self.started_after, self.started_before, "filter.startedBefore")
+        return RecallConditions(
+            region_code=_region(self.region_code),
+            category=self.category,
+            status=self.status.value if self.status is not None else None,
+            kind=self.kind.value if self.kind is not None else None,
+            started_after=self.started_after,
+            started_before=self.started_before,
+        )
+
 
 @strawberry.input(description="Conditions on consumer warning search results; all must hold.")
 class ConsumerWarningSearchFilterInput:
@@ -102,6 +127,48 @@ class ConsumerWarningSearchFilterInput:
     category: str | None = input_field(description="Product category concerned.")
     issued_after: date | None = input_field(description="Issued on or after this date.")
     issued_before: date | None = input_field(description="Issued on or before this date.")
+
+    def conditions(self) -> WarningConditions:
+        _date_order(self.issued_after, self.issued_before, "filter.issuedBefore")
+        return WarningConditions(
+            severity=self.severity.value if self.severity is not None else None,
+            category=self.category,
+            issued_after=self.issued_after,
+            issued_before=self.issued_before,
+        )
+
+
+FilterInput = (
+    EnterpriseSearchFilterInput | RecallSearchFilterInput | ConsumerWarningSearchFilterInput
+)
+FILTER_INPUTS: dict[Kind, type[FilterInput]] = {
+    Kind.ENTERPRISE: EnterpriseSearchFilterInput,
+    Kind.RECALL: RecallSearchFilterInput,
+    Kind.WARNING: ConsumerWarningSearchFilterInput,
+}
+
+
+def filter_conditions(
+    schema: strawberry.Schema, kind: Kind, given: dict[str, Any] | None
+) -> Conditions:
+    """The conditions a search field takes from its ``filter`` argument as a client sends it
+    (JSON, as in GraphQL variables), read by ``schema`` as a request's would be: for callers
+    that ask a backend without a request (the benchmark's requests to Elasticsearch)."""
+    found = FILTER_INPUTS[kind]
+    graphql_type = schema._schema.get_type(found.__name__)
+    assert isinstance(graphql_type, GraphQLInputObjectType)
+    value = convert_argument(
+        coerce_input_value(given or {}, graphql_type),
+        found,
+        schema.schema_converter.scalar_registry,
+        schema.config,
+    )
+    assert isinstance(value, found)
+    return value.conditions()
+
+
+def _region(code: str | None) -> str | None:
+    return None if code is None else parse_region_code(code, "filter.regionCode")
 
 
 def _service(info: Info) -> SearchService:
@@ -194,19 +261,7 @@ class SearchQuery:
     ) -> EnterpriseSearchConnection:
         from schema.enterprise import Enterprise
 
-        given = filter or EnterpriseSearchFilterInput()
-        if given.industry_code is not None and not _INDUSTRY.match(given.industry_code):
-            raise BadUserInputError("filter.industryCode", "a GB/T 4754 code such as C39")
-        conditions = EnterpriseConditions(
-            region_code=None
-            if given.region_code is None
-            else parse_region_code(given.region_code, "filter.regionCode"),
-            industry_code=given.industry_code,
-            credit_grades=tuple(grade.value for grade in given.credit_grades or ()),
-            status=given.status.value if given.status is not None else None,
-            blacklisted=given.blacklisted,
-            has_valid_licence=given.has_valid_licence,
-        )
+        conditions = (filter or EnterpriseSearchFilterInput()).conditions()
         answer = await _answer(info, Kind.ENTERPRISE, query, conditions, first, after)
         rows = await _rows(info.context.loader(credit_loaders.enterprise_by_id), answer)
         edges, page_info = _edges(answer, rows, Enterprise.from_row)
@@ -247,18 +302,7 @@ class SearchQuery:
         first: First = 20,
         after: After = None,
     ) -> RecallSearchConnection:
-        given = filter or RecallSearchFilterInput()
-        _date_order(given.started_after, given.started_before, "filter.startedBefore")
-        conditions = RecallConditions(
-            region_code=None
-            if given.region_code is None
-            else parse_region_code(given.region_code, "filter.regionCode"),
-            category=given.category,
-            status=given.status.value if given.status is not None else None,
-            kind=given.kind.value if given.kind is not None else None,
-            started_after=given.started_after,
-            started_before=given.started_before,
-        )
+        conditions = (filter or RecallSearchFilterInput()).conditions()
         answer = await _answer(info, Kind.RECALL, query, conditions, first, after)
         rows = await _rows(info.context.loader(recall_loaders.recall_by_id), answer)
         edges, page_info = _edges(answer, rows, Recall.from_row)
@@ -296,14 +340,7 @@ class SearchQuery:
         first: First = 20,
         after: After = None,
     ) -> ConsumerWarningSearchConnection:
-        given = filter or ConsumerWarningSearchFilterInput()
-        _date_order(given.issued_after, given.issued_before, "filter.issuedBefore")
-        conditions = WarningConditions(
-            severity=given.severity.value if given.severity is not None else None,
-            category=given.category,
-            issued_after=given.issued_after,
-            issued_before=given.issued_before,
-        )
+        conditions = (filter or ConsumerWarningSearchFilterInput()).conditions()
         answer = await _answer(info, Kind.WARNING, query, conditions, first, after)
         rows = await _rows(info.context.loader(warning_loaders.warning_by_id), answer)
         edges, page_info = _edges(answer, rows, ConsumerWarning.from_row)

@@ -22,12 +22,18 @@ if TYPE_CHECKING:
     from schema.enterprise import Enterprise
 
 TOTAL_COUNT = "Exact when totalCountExact is true, otherwise a lower bound."
-FACETS = "Counts of the matches by property: of a sample when totalCountExact is false."
+FACETS = (
+    "Counts of the matches by property. Elasticsearch counts every match; the embedded index "
+    "(used without Elasticsearch, or when it is down) counts every match up to the count "
+    "limit, and past it a uniform sample of them (see totalCountExact)."
+)
 TOTAL_COUNT_EXACT = (
-    "False when totalCount is a lower bound: the embedded index (used without Elasticsearch, "
-    f"or when it is down) stops counting after {COUNT_LIMIT:,} matches, and the facets then "
-    f"count those {COUNT_LIMIT:,} matches, a sample in index order rather than every match. "
-    "The results themselves are always the most relevant. Elasticsearch counts every match."
+    f"False when totalCount is a lower bound: a search counts at most {COUNT_LIMIT:,} matches. "
+    "The embedded index then counts the facets over a uniform sample of the matches, about as "
+    "many, chosen by a hash of each record's id and not by its text. It is also false in the "
+    "moments after many records' facts changed at once (listings and licences end at "
+    "midnight), until the index has caught up. The results themselves are always the most "
+    "relevant."
 )
 
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("schema.enterprise")]

@@ -257,34 +257,29 @@ async def test_every_backend_gives_the_same_answers(
         assert one.result.facets == other.result.facets, (kind, text)
 
 
-@pytest.mark.parametrize("limit", [1, 3])
-async def test_embedded_counts_stop_at_the_limit_but_the_page_does_not(
+@pytest.mark.parametrize(("limit", "counted"), [(1, (1, False)), (3, (3, False)), (4, (4, True))])
+async def test_every_backend_counts_up_to_the_limit_and_no_further(
     sessionmaker: async_sessionmaker[HubSession],
+    service: SearchService,
     corpus: Corpus,
-    monkeypatch: pytest.MonkeyPatch,
     limit: int,
+    counted: tuple[int, bool],
 ) -> None:
-    monkeypatch.setattr("search.embedded.COUNT_LIMIT", limit)
+    """One limit, one meaning: (the matches up to the limit, whether that is all of them),
+    whichever backend answers, so that falling back from Elasticsearch changes no total. The
+    embedded backend reads all four matches of 华为 here and still reports only the limit."""
+    # given: a count limit below, or at, the four matches of 华为
+    limited = SearchService(service.elastic, timeout=service.timeout, count_limit=limit)
 
-    answer = await ask(sessionmaker, SearchService(), Kind.ENTERPRISE, "华为")
+    answer = await ask(sessionmaker, limited, Kind.ENTERPRISE, "华为")
 
+    assert answer.backend == (service.elastic.name if service.elastic else "embedded")
     assert ranked(answer, corpus) == [
         ("huawei", 14.0),
         ("marine", 10.0),
         ("terminal", 8.0),
         ("trader", 4.0),
     ]
-    assert (answer.result.total, answer.result.total_exact) == (limit, False)
-    for name, counts in answer.result.facets.items():
-        assert sum(n for _, n in counts) == limit, name
-
-
-async def test_embedded_counts_are_exact_up_to_the_limit(
-    sessionmaker: async_sessionmaker[HubSession], corpus: Corpus, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("search.embedded.COUNT_LIMIT", 4)
-
-    answer = await ask(sessionmaker, SearchService(), Kind.ENTERPRISE, "华为")
-
-    assert (answer.result.total, answer.result.total_exact) == (4, True)
+    assert (answer.result.total, answer.result.total_exact) == counted
+    # the facets count every match on both backends (the embedded one read them all)
     assert answer.result.facets["blacklisted"] == [(False, 3), (True, 1)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,9 +13,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from hub.config import Settings
 from hub.db import HubSession
 from search.elastic import ElasticBackend
+from search.indexer import reindex
+from search.outbox import EMBEDDED
+from tests.fixtures.enterprise import make_enterprise
 from tests.fixtures.graphql import data, error, post
 from tests.search.conftest import dead_url
-from tests.search.corpus import Corpus
+from tests.search.corpus import Corpus, make_corpus
 
 INVESTOR = """
 { searchEnterprises(query: "华为", filter: { regionCode: "440000", creditGrades: [A, B],
@@ -32,11 +37,13 @@ query($q: String!) { searchEnterprises(query: $q) {
 
 
 async def _client(
-    sessionmaker: async_sessionmaker[HubSession], settings: Settings
+    sessionmaker: async_sessionmaker[HubSession], settings: Settings, count_limit: int | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     from hub.app import create_app
 
     app = create_app(settings, sessionmaker=sessionmaker)
+    if count_limit is not None:
+        app.state.search.count_limit = count_limit
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client
@@ -94,28 +101,37 @@ async def test_the_investor_question(client: httpx.AsyncClient, corpus: Corpus) 
 
 
 async def test_a_capped_count_says_it_is_a_lower_bound(
-    client: httpx.AsyncClient, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+    corpus: Corpus,
+    sessionmaker: async_sessionmaker[HubSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given: an embedded index that counts at most 2 matches (4 enterprises match 华为)
-    monkeypatch.setattr("search.embedded.COUNT_LIMIT", 2)
+    # given: 84 enterprises matching 华为, a hub that counts at most 5 matches, and a probe
+    # of one record in four (so that these few count as many)
+    async with sessionmaker() as session, session.begin():
+        more = [await make_enterprise(session, name=f"华为{n}号科技有限公司") for n in range(80)]
+    await reindex(sessionmaker, EMBEDDED)
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
 
     # when
-    result = await post(
-        client,
-        """{ searchEnterprises(query: "华为") { totalCount totalCountExact
-            facets { creditGrades { count } } nodes { name } } }""",
-    )
+    async for client in _client(sessionmaker, Settings(), count_limit=5):
+        result = await post(
+            client,
+            """{ searchEnterprises(query: "华为", first: 3) { totalCount totalCountExact
+                facets { creditGrades { count } } nodes { name } } }""",
+        )
 
-    # then: every result is there, the count and the facets stop at 2
+    # then: the best results are there; the count stops at 5, a lower bound; the facets count
+    # a sample: more than 5 of the 84, and far from all of them
     answer = result["data"]["searchEnterprises"]
-    assert (answer["totalCount"], answer["totalCountExact"]) == (2, False)
-    assert sum(facet["count"] for facet in answer["facets"]["creditGrades"]) == 2
     assert [node["name"] for node in answer["nodes"]] == [
         "华为技术有限公司",
         "华为海洋网络有限公司",
-        "深圳市华为终端有限公司",
-        "北京数码贸易有限公司",
+        "华为0号科技有限公司",
     ]
+    assert (answer["totalCount"], answer["totalCountExact"]) == (5, False)
+    sampled = sum(facet["count"] for facet in answer["facets"]["creditGrades"])
+    assert 5 < sampled < len(more) // 2
 
 
 async def test_codes_go_straight_to_their_enterprise(
@@ -238,8 +254,58 @@ async def test_an_unreachable_elasticsearch_falls_back_to_embedded(
     assert result["data"]["searchEnterprises"]["totalCount"] == 4
     report = result["extensions"]["search"]
     assert report["backend"] == "embedded"
-    assert report["reason"].startswith("elasticsearch unavailable: search: ConnectionError")
+    assert report["reason"].startswith("elasticsearch unavailable: mappings: ConnectionError")
     # Other fields are not affected, and carry no search report.
     other = await post(down_client, "{ enterprises(first: 1) { totalCount } }")
     assert other["data"] == {"enterprises": {"totalCount": 9}}
     assert "search" not in other.get("extensions", {})
+
+
+async def test_searches_beside_other_fields_share_the_operations_session(
+    own: async_sessionmaker[HubSession], tmp_path: Path
+) -> None:
+    """Sibling fields resolve concurrently on one session: every statement of a search must go
+    through the session's lock (a search that ran one on the session's connection directly
+    failed with 'another operation is in progress' on PostgreSQL)."""
+    # given: the corpus, committed in a database of the test's own (a pool, as a hub has)
+    async with own() as session, session.begin():
+        await make_corpus(session)
+    await reindex(own, EMBEDDED)
+    document = """{
+        statistics { spotChecksByCategory { category } }
+        enterprises: searchEnterprises(query: "华为", first: 5) {
+            totalCount facets { creditGrades { grade count } } nodes { name } }
+        recalls: searchRecalls(query: "电动自行车", first: 5) { totalCount totalCountExact }
+        warnings: searchConsumerWarnings(query: "电动自行车") { totalCount }
+        blacklist(first: 3) { totalCount }
+    }"""
+    settings = Settings(signing_key_path=tmp_path / "signing-key.pem")
+
+    # when: eight such operations at once
+    async for client in _client(own, settings):
+        answers = await asyncio.gather(*(post(client, document) for _ in range(8)))
+
+    # then: every one answered in full, and all alike
+    assert [answer.get("errors") for answer in answers] == [None] * 8
+    first = answers[0]["data"]
+    counts = [first[field]["totalCount"] for field in ("enterprises", "recalls", "warnings")]
+    assert counts == [4, 1, 1]
+    assert [answer["data"] for answer in answers] == [first] * 8
+
+
+async def test_facet_values_that_tie_are_ordered_by_value(
+    client: httpx.AsyncClient, corpus: Corpus
+) -> None:
+    # given: two enterprises graded A match 华为, one of them blacklisted: counts that tie
+    # (sorting them compared False with the empty string: INTERNAL)
+    result = await post(
+        client,
+        """{ searchEnterprises(query: "华为", filter: { creditGrades: [A] }) {
+            totalCount facets { blacklisted { value count } } } }""",
+    )
+
+    assert result.get("errors") is None, result
+    assert result["data"]["searchEnterprises"] == {
+        "totalCount": 2,
+        "facets": {"blacklisted": [{"value": False, "count": 1}, {"value": True, "count": 1}]},
+    }

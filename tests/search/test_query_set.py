@@ -6,12 +6,18 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import httpx
+import pytest
 from graphql import parse, validate
 
+from benchmarks.search_latency import Query, conditions, load_queries
 from hub.auth.principal import Tier
 from schema.build import build_schema
-from search.service import detect_code
+from search.backend import Conditions
+from search.service import SearchService, detect_code
+from tests.fixtures.graphql import post
 
 QUERIES = Path(__file__).resolve().parents[2] / "benchmarks" / "search_queries.json"
 
@@ -48,3 +54,33 @@ def test_every_query_is_valid_for_the_public_tier() -> None:
         for document in documents.values():
             assert validate(schema, parse(document)) == [], field
             assert field in document
+
+
+async def test_the_benchmark_asks_elasticsearch_what_the_hub_asks(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The benchmark's direct requests to Elasticsearch are its hub's minus the hub: their
+    conditions are the ones the search fields take from the same filter."""
+    # given: what the hub's search service is asked, recorded
+    asked: list[Conditions] = []
+    search = SearchService.search
+
+    async def recording(self: SearchService, *args: Any, **options: Any) -> Any:
+        asked.append(args[3])
+        return await search(self, *args, **options)
+
+    monkeypatch.setattr(SearchService, "search", recording)
+    queries = load_queries(QUERIES)
+
+    # when: every query of the set, over HTTP
+    for query in queries.queries:
+        answer = await post(client, **_document(query, queries.documents))
+        assert "errors" not in answer, (query.id, answer)
+
+    # then
+    assert asked == [conditions(query) for query in queries.queries]
+
+
+def _document(query: Query, documents: dict[str, dict[str, str]]) -> dict[str, Any]:
+    body = query.body(documents)
+    return {"query": body["query"], "variables": body["variables"]}

@@ -1,0 +1,112 @@
+"""Conditions on the terms of ``search_document`` (``search.matching``) as SQL.
+
+On PostgreSQL the term arrays are written into the statement as literals: the planner
+estimates an array condition from the column's statistics of its elements (raised by migration
+0009) only when it sees the values, and that estimate decides between reading a class in
+(rank, id) order and collecting it through the GIN index. On SQLite a condition is an FTS5
+query over ``search_document_fts``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    literal_column,
+    select,
+    text,
+)
+
+from search.matching import (
+    AllOf,
+    AnyOf,
+    Both,
+    Either,
+    Match,
+    NoneOf,
+)
+from search.models import FTS_TABLE
+
+# What a term is made of (``search.terms``): letters, digits and CJK characters of tokens, the
+# ``:`` of its prefix, the ``-`` of a missing grade. Nothing else is written into SQL text.
+_TERM = re.compile(r"[\w:-]+")
+
+
+def _pg_array(terms: Sequence[str]) -> str:
+    """An array literal of terms, each checked to be one (``_TERM``) before it is written."""
+    for term in terms:
+        if not _TERM.fullmatch(term):
+            raise ValueError(f"not a search term, not written into SQL: {term!r}")
+    quoted = ",".join(f"'{term}'" for term in terms)
+    return f"ARRAY[{quoted}]::text[]"
+
+
+@lru_cache(maxsize=4096)
+def pg_text(match: Match) -> str:
+    """A condition on ``search_document.tokens`` as SQL text. Written once per condition and
+    kept: as SQLAlchemy expressions, the many term conditions of a search took longer to build
+    and compile than the database took to run them."""
+    if isinstance(match, AllOf):
+        return f"search_document.tokens @> {_pg_array(match.terms)}"
+    if isinstance(match, AnyOf):
+        return f"search_document.tokens && {_pg_array(match.terms)}"
+    if isinstance(match, NoneOf):
+        return f"NOT (search_document.tokens && {_pg_array(match.terms)})"
+    joiner = " AND " if isinstance(match, Both) else " OR "
+    return "(" + joiner.join(f"({pg_text(part)})" for part in match.parts) + ")"
+
+
+def pg_match(match: Match) -> ColumnElement[bool]:
+    return text(pg_text(match))  # type: ignore[return-value]
+
+
+def _fts_terms(terms: Sequence[str], joiner: str) -> str:
+    return "(" + joiner.join(f'"{term}"' for term in terms) + ")"
+
+
+def _fts_expression(match: Match) -> str:
+    """An FTS5 query: its NOT is binary, so a ``NoneOf`` follows the rest of its ``Both``;
+    one with nothing before it has no FTS5 form (``absent_only`` takes it apart)."""
+    if isinstance(match, AllOf):
+        return _fts_terms(match.terms, " AND ")
+    if isinstance(match, AnyOf):
+        return _fts_terms(match.terms, " OR ")
+    if isinstance(match, NoneOf):
+        raise ValueError(f"no FTS5 query holds {match} without a positive condition beside it")
+    if isinstance(match, Either):
+        return "(" + " OR ".join(_fts_expression(part) for part in match.parts) + ")"
+    positive = [_fts_expression(p) for p in match.parts if not isinstance(p, NoneOf)]
+    if not positive:
+        raise ValueError(f"no FTS5 query holds {match}: every part is an absence")
+    negative = [_fts_terms(p.terms, " OR ") for p in match.parts if isinstance(p, NoneOf)]
+    return "(" + " AND ".join(positive) + "".join(f" NOT {n}" for n in negative) + ")"
+
+
+def absent_only(match: Match) -> tuple[str, ...] | None:
+    """The terms of a condition that only asks for absent terms (a ``NoneOf``, or a ``Both``
+    of them), which SQLite answers as the rows the FTS5 table does not find; else None."""
+    if isinstance(match, NoneOf):
+        return match.terms
+    if isinstance(match, Both) and all(isinstance(part, NoneOf) for part in match.parts):
+        return tuple(t for part in match.parts if isinstance(part, NoneOf) for t in part.terms)
+    return None
+
+
+def fts_rows(match: Match) -> Select[Any]:
+    """The rowids of the FTS5 table's rows that ``match``."""
+    return (
+        select(literal_column("rowid"))
+        .select_from(text(FTS_TABLE))
+        # A name of its own per use: one statement holds several matches (unions, counts).
+        .where(
+            text(f"{FTS_TABLE} MATCH :fts").bindparams(
+                bindparam("fts", _fts_expression(match), unique=True)
+            )
+        )
+    )

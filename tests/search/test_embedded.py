@@ -1,0 +1,576 @@
+"""The embedded index's ways to a fast answer, each held to a plain reading of the profile.
+
+The page is read by class, from heads and through the index; past the count limit the facets
+count a sample; rows whose time-dependent facts have changed are judged by the live tables. On
+a corpus made to have every class, many ties and both dialects, each answer must equal what
+scoring every record in Python and sorting gives (``expected``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from hub.db import HubSession
+from hub.enterprise.models import CreditGrade, Enterprise
+from hub.kit.time import utcnow
+from search.backend import (
+    COUNT_LIMIT,
+    EnterpriseConditions,
+    SearchRequest,
+    SearchResult,
+    sort_facet,
+)
+from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
+from search.embedded import EmbeddedBackend
+from search.embedded_match import pg_text
+from search.embedded_statistics import Frequencies
+from search.indexer import _Schedule, reindex, sync_once
+from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
+from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.outbox import EMBEDDED, enqueue
+from search.service import parse
+from search.terms import grade_term, in_level
+from search.tokenize import field_units
+from tests.fixtures.blacklist import make_entry
+from tests.fixtures.enterprise import make_enterprise
+from tests.fixtures.licence import make_licence
+from tests.fixtures.quality import make_product
+
+PLACES = ("北京", "深圳市", "苏州")
+BRANDS = ("华鑫", "恒泰", "科达")
+TRADES = ("科技", "电子科技", "食品", "鑫科")
+SUFFIXES = ("有限公司", "股份有限公司", "")
+PRODUCTS = ("科技灯", "LED灯", "电子秤", "华鑫食品袋")
+REGIONS = ("110000", "440300", "320500", "440100")
+GRADES = (CreditGrade.A, CreditGrade.B, CreditGrade.C, None)
+
+
+@dataclass(frozen=True)
+class Record:
+    """An enterprise as a plain reading of the search sees it."""
+
+    id: int
+    name: str
+    brands: tuple[str, ...]
+    products: tuple[str, ...]
+    region: str
+    grade: str | None
+    blacklisted: bool
+
+
+async def make_corpus(session: HubSession, count: int = 90) -> list[Record]:
+    """Names of a few words, so that terms are frequent, ties many and every class occurs."""
+    pick = random.Random(7)
+    records = []
+    for n in range(count):
+        name = "".join(
+            (pick.choice(PLACES), pick.choice(BRANDS), pick.choice(TRADES), pick.choice(SUFFIXES))
+        )
+        if n == 0:
+            name = "华鑫科技"  # the exact bonus of the query 华鑫科技
+        region, grade = pick.choice(REGIONS), pick.choice(GRADES)
+        enterprise = await make_enterprise(
+            session, name=name, region_code=region, credit_grade=grade, industry_code="C39"
+        )
+        made = [
+            await make_product(session, enterprise, name=pick.choice(PRODUCTS), brand=brand)
+            for brand in pick.sample(BRANDS, pick.choice((0, 0, 1, 2)))
+        ]
+        blacklisted = pick.random() < 0.2
+        if blacklisted:
+            await make_entry(session, enterprise, date(2025, 1, 1), date(2099, 12, 31))
+        records.append(
+            Record(
+                id=enterprise.id,
+                name=name,
+                brands=tuple(dict.fromkeys(p.brand for p in made)),
+                products=tuple(dict.fromkeys(p.name for p in made)),
+                region=region,
+                grade=grade.value if grade else None,
+                blacklisted=blacklisted,
+            )
+        )
+    return records
+
+
+def expected(
+    records: list[Record], text: str, conditions: EnterpriseConditions
+) -> list[tuple[float, int, int]]:
+    """(score, rank, id) of every match, best first: the profile read plainly."""
+    query = parse(text)
+    patterns = [query.pattern(phrase) for phrase in query.phrases]
+    weights = [weight for _, weight in PROFILES[Kind.ENTERPRISE].fields]
+    found = []
+    for record in records:
+        if conditions.region_code and not record.region.startswith(conditions.region_code[:2]):
+            continue
+        if conditions.credit_grades and record.grade not in conditions.credit_grades:
+            continue
+        if conditions.blacklisted is not None and record.blacklisted != conditions.blacklisted:
+            continue
+        fields = [
+            field_units([record.name]),
+            field_units(list(record.brands)),
+            field_units(list(record.products)),
+        ]
+        if not all(any(p in field for field in fields) for p in patterns):
+            continue
+        score = sum(
+            w for w, f in zip(weights, fields, strict=True) if all(p in f for p in patterns)
+        )
+        score += PREFIX_BONUS * fields[0].startswith(patterns[0])
+        score += EXACT_BONUS * (fields[0] == f" {query.key} ")
+        found.append((float(score), len(record.name), record.id))
+    return sorted(found, key=lambda f: (-f[0], f[1], f[2]))
+
+
+async def search(
+    sessionmaker: async_sessionmaker[HubSession],
+    text: str,
+    conditions: EnterpriseConditions,
+    *,
+    first: int = 20,
+    after: tuple[float, int, int] | None = None,
+    now: datetime | None = None,
+    count_limit: int = COUNT_LIMIT,
+) -> SearchResult:
+    # Committed, as a GraphQL operation is: whatever the search wrote would stay.
+    async with sessionmaker() as session, session.begin():
+        return await EmbeddedBackend(session).search(
+            SearchRequest(
+                kind=Kind.ENTERPRISE,
+                query=parse(text),
+                conditions=conditions,
+                first=first,
+                after=after,
+                now=now,
+                count_limit=count_limit,
+            )
+        )
+
+
+QUERIES: list[tuple[str, EnterpriseConditions]] = [
+    ("科技", EnterpriseConditions()),
+    ("华鑫", EnterpriseConditions()),
+    ("北京", EnterpriseConditions()),
+    ("鑫科", EnterpriseConditions()),
+    ("科", EnterpriseConditions()),
+    ("华鑫科技", EnterpriseConditions()),
+    ("深圳市恒泰", EnterpriseConditions()),
+    ("科技 北京", EnterpriseConditions()),
+    ("led", EnterpriseConditions()),
+    ("灯", EnterpriseConditions()),
+    ("科技", EnterpriseConditions(region_code="440000")),
+    ("华鑫", EnterpriseConditions(credit_grades=("A", "B"), blacklisted=False)),
+    ("食品", EnterpriseConditions(blacklisted=True)),
+]
+
+
+@pytest.fixture
+async def records(sessionmaker: async_sessionmaker[HubSession]) -> list[Record]:
+    async with sessionmaker() as session, session.begin():
+        made = await make_corpus(session)
+    await reindex(sessionmaker, EMBEDDED)
+    return made
+
+
+async def small_heads(
+    sessionmaker: async_sessionmaker[HubSession], monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Heads of four rows, built again as the relay builds them: a probe of half the records
+    calls almost every class frequent, and a head that small ends early, so the rows past its
+    bound are read too. How many heads there are (none on SQLite)."""
+    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+        return await EmbeddedBackend(session).refresh_heads()
+
+
+@pytest.fixture(params=["index", "heads"])
+async def way(
+    request: pytest.FixtureRequest,
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """Reading each class through the index, or (PostgreSQL) from the heads of the frequent
+    words (``small_heads``)."""
+    if request.param == "heads":
+        await small_heads(sessionmaker, monkeypatch)
+    return str(request.param)
+
+
+@pytest.mark.parametrize(("text", "conditions"), QUERIES)
+async def test_every_page_and_count_is_the_plain_ranking(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    way: str,
+    text: str,
+    conditions: EnterpriseConditions,
+) -> None:
+    wanted = expected(records, text, conditions)
+    assert wanted, "the corpus should match every query"
+
+    # when: the pages of three, cursor after cursor
+    seen: list[tuple[float, int, int]] = []
+    after = None
+    while True:
+        result = await search(sessionmaker, text, conditions, first=3, after=after)
+        seen += [hit.position for hit in result.hits]
+        assert (result.total, result.total_exact) == (len(wanted), True)
+        if not result.has_next:
+            break
+        after = result.hits[-1].position
+
+    # then
+    assert seen == wanted
+
+
+async def test_a_head_follows_the_rows_the_relay_writes(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built = await small_heads(sessionmaker, monkeypatch)
+    conditions = EnterpriseConditions()
+    async with sessionmaker() as session:
+        heads = set((await session.execute(select(SearchHeadBound.key))).scalars().all())
+    assert len(heads) == built
+    # the head of 科技 in the name alone among them (PostgreSQL)
+    assert any(key.startswith("0:科技 -1:科技 2:科技 ") for key in heads) is (dialect == "postgres")
+
+    # when: a record joins the term with the shortest name of all, another leaves it
+    async with sessionmaker() as session, session.begin():
+        short = await make_enterprise(session, name="科技", region_code="110000")
+        await enqueue(session, Kind.ENTERPRISE, [short.id])
+    leaving = expected(records, "科技", conditions)[0][2]
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Enterprise).where(Enterprise.id == leaving).values(name="北京恒泰食品有限公司")
+        )
+        await enqueue(session, Kind.ENTERPRISE, [leaving])
+    await sync_once(sessionmaker, None)
+
+    # then
+    result = await search(sessionmaker, "科技", conditions, first=3)
+    first = result.hits[0]
+    assert (first.id, first.score) == (short.id, float(8 + PREFIX_BONUS + EXACT_BONUS))
+    assert leaving not in [hit.id for hit in result.hits]
+
+
+async def test_a_search_writes_nothing_to_the_index(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Index writes go through the relay: a search of a frequent word that has no head reads
+    its classes through the index, and builds nothing (nor takes a second connection)."""
+    # given: every class frequent enough for a head, and no head at all
+    await small_heads(sessionmaker, monkeypatch)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+
+    # when
+    result = await search(sessionmaker, "科技", EnterpriseConditions(), first=3)
+
+    # then: the right page, and still no head
+    wanted = expected(records, "科技", EnterpriseConditions())
+    assert [hit.position for hit in result.hits] == wanted[:3]
+    async with sessionmaker() as session:
+        written = [
+            await session.scalar(select(func.count()).select_from(model))
+            for model in (SearchHead, SearchHeadBound)
+        ]
+    assert written == [0, 0]
+
+
+async def test_past_the_limit_the_total_is_a_lower_bound_and_the_facets_a_uniform_sample(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a count limit of 5, and a probe of one record in four
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
+    conditions = EnterpriseConditions()
+    matches = {found[2] for found in expected(records, "科", conditions)}
+    by_id = {record.id: record for record in records}
+
+    # when
+    result = await search(sessionmaker, "科", conditions, count_limit=5)
+
+    # then: the page is every best match still, the total the limit
+    assert [hit.position for hit in result.hits] == expected(records, "科", conditions)[:20]
+    assert (result.total, result.total_exact) == (5, False)
+    # and the facets count exactly the matches of one sample level: records chosen by a hash
+    # of their id, whatever their text
+    levels = {level: [by_id[i] for i in matches if in_level(i, level)] for level in range(0, 3)}
+    counted = {level: _facets(rows) for level, rows in levels.items() if len(rows) > 5}
+    assert result.facets in counted.values()
+
+
+def _facets(records: list[Record]) -> dict[str, list[tuple[Any, int]]]:
+    return {
+        "regions": sort_facet(Counter(r.region[:2] + "0000" for r in records)),
+        "creditGrades": sort_facet(Counter(r.grade for r in records)),
+        "industries": sort_facet(Counter("C39" for _ in records)),
+        "blacklisted": sort_facet(Counter(r.blacklisted for r in records)),
+    }
+
+
+async def test_a_row_whose_facts_changed_is_judged_by_the_live_tables_until_rebuilt(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: a blacklisted enterprise whose listing ends, three years from now
+    async with sessionmaker() as session, session.begin():
+        ending = await make_enterprise(session, name="天津华鑫科技有限公司")
+        today = utcnow().date()
+        await make_entry(session, ending, date(2025, 1, 1), today + timedelta(days=3 * 365))
+        await enqueue(session, Kind.ENTERPRISE, [ending.id])
+    await sync_once(sessionmaker, None)
+    blacklisted = EnterpriseConditions(blacklisted=True)
+    assert [h.id for h in (await search(sessionmaker, "天津华鑫", blacklisted)).hits] == [ending.id]
+
+    # when: four years have passed, and the relay has not rebuilt the row
+    later = datetime.now(UTC) + timedelta(days=4 * 365)
+    async with sessionmaker() as session:
+        until = await session.scalar(
+            select(SearchDocument.flags_until).where(SearchDocument.ref_id == ending.id)
+        )
+    assert until is not None and until < later
+
+    # then: the row answers as the tables do at that moment
+    now_listed = await search(sessionmaker, "天津华鑫", blacklisted, now=later)
+    assert (now_listed.hits, now_listed.total) == ([], 0)
+    not_listed = await search(
+        sessionmaker, "天津华鑫", EnterpriseConditions(blacklisted=False), now=later
+    )
+    assert [h.id for h in not_listed.hits] == [ending.id]
+    assert not_listed.facets["blacklisted"] == [(False, 1)]
+
+
+async def test_a_licence_that_expired_since_the_row_was_built_is_judged_live(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: an enterprise whose one licence ends three years from now
+    async with sessionmaker() as session, session.begin():
+        holder = await make_enterprise(session, name="天津华鑫科技有限公司")
+        today = utcnow().date()
+        await make_licence(session, holder, valid_until=today + timedelta(days=3 * 365))
+        await enqueue(session, Kind.ENTERPRISE, [holder.id])
+    await sync_once(sessionmaker, None)
+    valid = EnterpriseConditions(has_valid_licence=True)
+    assert [h.id for h in (await search(sessionmaker, "天津华鑫", valid)).hits] == [holder.id]
+
+    # when: four years have passed, and the relay has not rebuilt the row
+    later = datetime.now(UTC) + timedelta(days=4 * 365)
+
+    # then
+    expired = await search(sessionmaker, "天津华鑫", valid, now=later)
+    assert (expired.hits, expired.total, expired.total_exact) == ([], 0, True)
+    without = await search(
+        sessionmaker, "天津华鑫", EnterpriseConditions(has_valid_licence=False), now=later
+    )
+    assert ([h.id for h in without.hits], without.total) == ([holder.id], 1)
+
+
+async def test_a_scheduled_publication_is_judged_live(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: an enterprise to be published in two days
+    async with sessionmaker() as session, session.begin():
+        scheduled = await make_enterprise(
+            session, name="天津华鑫科技有限公司", published_at=utcnow() + timedelta(days=2)
+        )
+        await enqueue(session, Kind.ENTERPRISE, [scheduled.id])
+    await sync_once(sessionmaker, None)
+    assert (await search(sessionmaker, "天津华鑫", EnterpriseConditions())).hits == []
+
+    # when: three days have passed, and the relay has not rebuilt the row
+    later = datetime.now(UTC) + timedelta(days=3)
+
+    # then: the public finds it
+    found = await search(sessionmaker, "天津华鑫", EnterpriseConditions(), now=later)
+    assert ([h.id for h in found.hits], found.total, found.total_exact) == ([scheduled.id], 1, True)
+
+
+async def test_a_search_judges_a_bounded_number_of_stale_rows(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many listings end at one midnight: until the relay catches up, a search judges at most
+    ``STALE_LIMIT`` of the rows by the live tables, and says that its total is a lower bound."""
+    # given: every row of 华鑫 stale, and a limit of 2
+    monkeypatch.setattr("search.embedded_search.STALE_LIMIT", 2)
+    wanted = expected(records, "华鑫", EnterpriseConditions())
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(SearchDocument).values(flags_until=utcnow() - timedelta(seconds=1))
+        )
+
+    # when
+    result = await search(sessionmaker, "华鑫", EnterpriseConditions(), first=20)
+
+    # then: the two first rows by rank were judged, and the total is a lower bound
+    judged = sorted(wanted, key=lambda found: (found[1], found[2]))[:2]
+    assert [hit.position for hit in result.hits] == sorted(
+        judged, key=lambda found: (-found[0], found[1], found[2])
+    )
+    assert (result.total, result.total_exact) == (2, False)
+
+
+async def test_the_relay_rebuilds_the_rows_whose_facts_changed(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    # given: a row built before its listing ended (as if the day had passed since)
+    blacklisted = next(r for r in records if r.blacklisted)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(SearchDocument)
+            .where(SearchDocument.ref_id == blacklisted.id)
+            .values(flags_until=utcnow() - timedelta(seconds=1))
+        )
+
+    # when
+    await sync_once(sessionmaker, None)
+
+    # then: rebuilt, its facts hold again until their next change (the listing's end)
+    async with sessionmaker() as session:
+        until = await session.scalar(
+            select(SearchDocument.flags_until).where(SearchDocument.ref_id == blacklisted.id)
+        )
+    assert until is not None and until > utcnow() + timedelta(days=365)
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no such statistics
+async def test_a_rebuild_leaves_the_statistics_of_the_terms_current(
+    sessionmaker: async_sessionmaker[HubSession],
+) -> None:
+    """The searches plan from how common each term is (the statistics of ``tokens``): a
+    rebuild that left them as they were had the planner, and the search, see an empty index
+    until autovacuum came by."""
+    # given: 30 enterprises named 科技, indexed
+    async with sessionmaker() as session, session.begin():
+        for n in range(30):
+            await make_enterprise(session, name=f"苏州{n}号科技有限公司")
+    await reindex(sessionmaker, EMBEDDED)
+
+    async with sessionmaker() as session:
+        found = (
+            await session.execute(
+                text(
+                    "SELECT attstattarget, most_common_elems::text::text[] FROM pg_stats "
+                    "JOIN pg_attribute ON attrelid = 'search_document'::regclass "
+                    "AND pg_attribute.attname = pg_stats.attname "
+                    "WHERE tablename = 'search_document' AND pg_stats.attname = 'tokens'"
+                )
+            )
+        ).one()
+
+    target, common = found
+    assert target == 1000
+    assert "0:科技" in common
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no such statistics
+async def test_the_plans_made_with_a_frequency_table_go_when_it_is_read_again(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record]
+) -> None:
+    """A cached plan holds the frequency table it was made with (ten thousand terms): the
+    cache must not keep every table read since the process started."""
+    # given: statistics read on every search, and no plan cached
+    frequencies = Frequencies(every=-1.0)
+    _plan.cache_clear()
+    request = SearchRequest(
+        kind=Kind.ENTERPRISE, query=parse("科技"), conditions=EnterpriseConditions(), first=3
+    )
+
+    # when: a plan made with each of two readings
+    async with sessionmaker() as session:
+        first = await frequencies.get(session)
+        plan(request, first)
+        second = await frequencies.get(session)
+        plan(request, second)
+
+    # then: only the plan of the second reading is kept
+    assert second is not first
+    assert _plan.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    "match",
+    [
+        NoneOf((grade_term("C"), grade_term(None))),
+        Both((NoneOf((grade_term("C"),)), NoneOf((grade_term(None),)))),
+    ],
+    ids=["none-of", "both-none-of"],
+)
+async def test_a_condition_of_absent_terms_alone_finds_the_rows_without_them(
+    sessionmaker: async_sessionmaker[HubSession], records: list[Record], match: Match
+) -> None:
+    """SQLite's FTS5 has no unary NOT: the rows without the terms, not those with any."""
+    request = SearchRequest(
+        kind=Kind.ENTERPRISE, query=parse("科技"), conditions=EnterpriseConditions(), first=3
+    )
+    async with sessionmaker() as session:
+        rows = await EmbeddedBackend(session)._rows(request, match, utcnow(), texts=False)
+
+    assert sorted(row.ref_id for row in rows) == sorted(
+        r.id for r in records if r.grade in ("A", "B")
+    )
+
+
+def test_only_terms_are_written_into_the_sql_text() -> None:
+    """PostgreSQL's statements carry the terms as literals (the planner estimates from
+    them): a value that is not a term never gets there."""
+    assert pg_text(AllOf(("0:科技", "g:-", "r:44"))) == (
+        "search_document.tokens @> ARRAY['0:科技','g:-','r:44']::text[]"
+    )
+    with pytest.raises(ValueError, match="not a search term"):
+        pg_text(AnyOf(("0:a'); DROP TABLE enterprise; --",)))
+
+
+async def test_the_reindex_and_the_relay_build_the_heads(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Heads come from the index's writers only: the reindex builds them from the statistics
+    it leaves, the relay every so often (PostgreSQL; SQLite keeps no statistics)."""
+    # given: classes frequent enough for a head at this corpus's size
+    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
+
+    async def heads() -> int:
+        async with sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
+
+    # when: a reindex
+    await reindex(sessionmaker, EMBEDDED)
+    built = await heads()
+
+    # and: the heads gone, and the relay's pass due
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+    monkeypatch.setattr("search.indexer.HEADS", _Schedule(600.0))
+    await sync_once(sessionmaker, None)
+
+    # then
+    assert (built > 0, await heads() == built) == (dialect == "postgres", True)
