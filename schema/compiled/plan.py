@@ -24,6 +24,7 @@ from graphql import (
     validate,
 )
 
+from hub.kit.time import utcnow
 from hub.limits import TierLimits
 from schema.compiled.compiler import (
     Compiler,
@@ -34,7 +35,8 @@ from schema.compiled.compiler import (
     shape_of,
     shape_variables,
 )
-from schema.compiled.render import Getter, Renderer, signature
+from schema.compiled.dialects import POSTGRESQL_DIALECT, SqlDialect
+from schema.compiled.render import Getter, Renderer, request_values, signature
 from schema.documents import weight
 from schema.limits import check, measure, operation_of
 
@@ -70,7 +72,9 @@ class Plan:
         document: DocumentNode,
         node: OperationDefinitionNode,
         shape_variables: tuple[str, ...],
+        dialect: SqlDialect = POSTGRESQL_DIALECT,
     ) -> None:
+        self.dialect = dialect
         self.query = query
         self.sees_unpublished = sees_unpublished
         self.limits = limits
@@ -130,10 +134,19 @@ class Plan:
         if found is None:
             # The values of this request: only the document's own (constant) ones are
             # written into the statement, so it serves every request of the shape.
-            renderer = Renderer(operation, shape, values, sees_unpublished=self.sees_unpublished)
+            renderer = Renderer(
+                operation,
+                shape,
+                values,
+                sees_unpublished=self.sees_unpublished,
+                dialect=self.dialect,
+            )
             found = self.statements[key, shape] = (renderer.render(), renderer.getters)
         sql, getters = found
-        return sql, [getter(values) for getter in getters]
+        # The request's instant, where the statement reads it (SQLite: ``Renderer.instant``).
+        given = request_values(values, utcnow())
+        adapt = self.dialect.adapt
+        return sql, [adapt(getter(given)) for getter in getters]
 
     def _over_limits(
         self, variables: Mapping[str, Any], shape: Shape, operation: Operation
@@ -161,7 +174,15 @@ class Plan:
 class CompiledQueries:
     """The plans of one tier's schema, by document text and operation name."""
 
-    def __init__(self, schema: Any, limits: TierLimits, *, sees_unpublished: bool) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        limits: TierLimits,
+        *,
+        sees_unpublished: bool,
+        dialect: SqlDialect = POSTGRESQL_DIALECT,
+    ) -> None:
+        self.dialect = dialect
         self.schema = schema
         self.limits = limits
         self.sees_unpublished = sees_unpublished
@@ -229,6 +250,7 @@ class CompiledQueries:
             document=document,
             node=node,
             shape_variables=shape_variables(document, node),
+            dialect=self.dialect,
         )
         if not plan.shape_variables:
             plan.operation({})  # compiled now: a document that is not is remembered as such
