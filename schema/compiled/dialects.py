@@ -19,6 +19,7 @@ read from a subquery is parsed again (``json(...)``) before it goes into another
 from __future__ import annotations
 
 import json
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -61,6 +62,11 @@ class SqlDialect(ABC):
         """A parameter's value as the driver takes it."""
         return value
 
+    def refuses(self, sql: str) -> str | None:
+        """Why the database cannot run the statement ``sql`` at all, whatever the data (too
+        deep for its parser, say), or None."""
+        return None
+
     @abstractmethod
     def constant(self, literal: str, cast: str) -> str:
         """A literal in a parameter's place, of the PostgreSQL type ``cast``."""
@@ -68,6 +74,10 @@ class SqlDialect(ABC):
     @abstractmethod
     def cast(self, type_: TypeEngine[Any] | None, many: bool = False) -> str:
         """The cast of a parameter compared with a column of ``type_`` (``many``: a list)."""
+
+    @abstractmethod
+    def timestamp(self, value: datetime) -> str:
+        """An aware timestamp as a literal to compare with a stored one."""
 
     @abstractmethod
     def array(self, items: Sequence[str]) -> str:
@@ -167,6 +177,9 @@ class PostgreSQL(SqlDialect):
             return ""
         return f"::{type_.compile(dialect=self.sqlalchemy)}{'[]' if many else ''}"
 
+    def timestamp(self, value: datetime) -> str:
+        return f"'{value.isoformat()}'"
+
     def array(self, items: Sequence[str]) -> str:
         return f"ARRAY[{', '.join(items)}]"
 
@@ -234,6 +247,9 @@ class PostgreSQL(SqlDialect):
         return f"unnest({first}, {second}) WITH ORDINALITY AS {alias}(t, k, n)"
 
 
+_SQLITE_LIMITS = ("parser stack overflow", "Expression tree is too large")
+"""What SQLite says of a statement beyond its fixed limits (``SQLite.refuses``)."""
+
 _SQLITE = sqlite.dialect()
 _SQLITE_DATETIME = UTCDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
 
@@ -257,6 +273,22 @@ class SQLite(SqlDialect):
     def constant(self, literal: str, cast: str) -> str:
         return literal
 
+    def refuses(self, sql: str) -> str | None:
+        """SQLite's parser has a fixed stack (``YYSTACKDEPTH``, 100 in the builds here) and
+        an expression a fixed height: a document nested about seven objects deep makes a
+        statement it cannot parse. The SQLite library itself tells, parsing the statement
+        once (on an empty database in memory: the parser stops before any name is looked
+        up); such a document goes to the resolvers, logged as not compiled."""
+        connection = sqlite3.connect(":memory:")
+        try:
+            connection.execute(sql)
+        except sqlite3.Error as error:
+            if any(limit in str(error) for limit in _SQLITE_LIMITS):
+                return f"too deep for SQLite: {error}"
+        finally:
+            connection.close()
+        return None
+
     def adapt(self, value: Any) -> Any:
         """As SQLAlchemy stores values on SQLite: timestamps as UTC text, dates as ISO text;
         a list as a JSON array (``json_each`` reads it)."""
@@ -275,6 +307,9 @@ class SQLite(SqlDialect):
 
     def cast(self, type_: TypeEngine[Any] | None, many: bool = False) -> str:
         return ""
+
+    def timestamp(self, value: datetime) -> str:
+        return f"'{self.adapt(value)}'"  # stored as text: compared as the same text
 
     def array(self, items: Sequence[str]) -> str:
         return f"json_array({', '.join(items)})"

@@ -85,8 +85,9 @@ class Plan:
         self.defaults = defaults_of(node)
         self.operations: dict[tuple[Any, ...], Operation | str] = {}
         """By the shape variables' values: the operation, or why it is not compiled."""
-        self.statements: dict[tuple[Shape, Shape], tuple[str, list[Getter]]] = {}
-        """By the shape variables' values and the signature of the parameters' values."""
+        self.statements: dict[tuple[Shape, Shape], tuple[str, list[Getter]] | str] = {}
+        """By the shape variables' values and the signature of the parameters' values: the
+        statement and its parameters, or why the database cannot run it."""
         self.measured: LRUCache[tuple[Shape, Shape], bool] = LRUCache(maxsize=MEASURED_VALUES)
         """Over the limits or not, by the shape and the ``first`` values (``_over_limits``)."""
         # With its compiled operation and statements, a plan measured (tracemalloc, on the
@@ -141,7 +142,14 @@ class Plan:
                 sees_unpublished=self.sees_unpublished,
                 dialect=self.dialect,
             )
-            found = self.statements[key, shape] = (renderer.render(), renderer.getters)
+            sql = renderer.render()
+            refused = self.dialect.refuses(sql)
+            if refused is not None:
+                about = {"reason": refused, **_about(self.query, self.node)}
+                log.info("not compiled, the resolvers answer: %s", refused, extra=about)
+            found = self.statements[key, shape] = refused or (sql, renderer.getters)
+        if isinstance(found, str):
+            raise FallbackError(found)
         sql, getters = found
         # The request's instant, where the statement reads it (SQLite: ``Renderer.instant``).
         given = request_values(values, utcnow())

@@ -535,6 +535,8 @@ def sql_constant(value: Any, dialect: SqlDialect = POSTGRESQL_DIALECT) -> str | 
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, datetime):
+        return dialect.timestamp(value)
     if isinstance(value, date):
         return f"'{value.isoformat()}'"
     if isinstance(value, str) and _PLAIN.fullmatch(value):

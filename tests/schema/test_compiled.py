@@ -10,6 +10,7 @@ resolvers would compare the resolvers with themselves.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from tests.fixtures.principals import INTERNAL, PARTNER, PUBLIC, run_as
 from tests.fixtures.quality import make_product, make_spot_check
 from tests.fixtures.recall import make_recall
 from tests.fixtures.warning import make_warning
+from tests.fixtures.written import written
 
 TIERS = {"public": PUBLIC, "partner": PARTNER, "internal": INTERNAL}
 
@@ -356,20 +358,6 @@ postgres_only = pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
 compiling its own statements (``schema.compiled.dialects``)."""
 
 
-def written(value: Any) -> Any:
-    """``value`` as JSON tells it apart: truth values from numbers, keys in their order. A
-    number is a number: PostgreSQL writes a whole ``Float`` as ``81``, Python as ``81.0``."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, int | float):
-        return ("number", float(value))
-    if isinstance(value, dict):
-        return ("object", [(k, written(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("array", [written(v) for v in value])
-    return value
-
-
 async def _both(
     reads: CompiledReads,
     sessionmaker: async_sessionmaker[HubSession],
@@ -476,6 +464,72 @@ async def test_pages_follow_cursors_like_the_resolvers(
                 break
             after = page["pageInfo"]["endCursor"]
         assert len(walked) == len(set(walked)) >= 3
+
+
+async def test_a_cursor_written_in_the_document_pages_as_one_given_by_a_variable(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+) -> None:
+    """The document's own cursor is written into the statement as a literal (``sql_constant``).
+    A timestamp's must compare as the stored ones: on SQLite, where timestamps are text, it was
+    written in its ISO form, which sorts after the stored form of the same instant, and the
+    page after a cursor began with the cursor's own row."""
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    first, _ = await _both(
+        reads, sessionmaker, INTERNAL, CREDIT_PAGES, {"u": world.firm.uscc, "n": 1, "after": None}
+    )
+    history = first["data"]["enterprise"]["creditHistory"]
+    cursor = history["pageInfo"]["endCursor"]
+    assert history["edges"][0]["node"]["evaluatedAt"] == "2025-03-02T07:08:09.000120+00:00"
+    by_variable, _ = await _both(
+        reads, sessionmaker, INTERNAL, CREDIT_PAGES, {"u": world.firm.uscc, "n": 5, "after": cursor}
+    )
+    written_in = CREDIT_PAGES.replace(", $n: Int, $after: String", "")
+    written_in = written_in.replace("$n", "5").replace("$after", f'"{cursor}"')
+    in_document, _ = await _both(reads, sessionmaker, INTERNAL, written_in, {"u": world.firm.uscc})
+    assert in_document == by_variable
+    edges = in_document["data"]["enterprise"]["creditHistory"]["edges"]
+    assert [edge["node"]["evaluatedAt"] for edge in edges] == [
+        "2024-05-06T07:08:09+00:00",
+        "2024-04-27T07:08:09+00:00",  # a draft: the internal tier sees it
+    ]
+
+
+DEEP = """query($u: String!) { enterprise(uscc: $u) { uscc licences(first: 2) { nodes { number
+  enterprise { uscc licences(first: 2) { nodes { number enterprise { uscc licences(first: 2) {
+  nodes { number enterprise { uscc } } } } } } } } } } }"""
+"""Seven objects deep, three of them pages: beyond SQLite's parser, within the internal
+tier's limits."""
+
+
+async def test_a_statement_too_deep_for_sqlite_goes_to_the_resolvers(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    variables = {"u": world.firm.uscc}
+    caplog.set_level(logging.INFO, logger="hub.compiled")
+    if dialect == "postgres":
+        await _both(reads, sessionmaker, INTERNAL, DEEP, variables)
+        return
+    for _ in range(2):
+        assert await reads.answer(Tier.INTERNAL, DEEP, variables) is None
+    reasons = [r.__dict__.get("reason") for r in caplog.records if r.name == "hub.compiled"]
+    assert reasons == ["too deep for SQLite: parser stack overflow"]  # once
+    resolved = await run_as(INTERNAL, sessionmaker, DEEP, variables)
+    licences = resolved["data"]["enterprise"]["licences"]["nodes"]
+    assert licences[0]["enterprise"]["licences"]["nodes"][0]["enterprise"]["uscc"] == (
+        world.firm.uscc
+    )
 
 
 NOT_COMPILED = {
