@@ -9,11 +9,15 @@ the renderer's, written once.
 
 SQLite (3.40 here) has JSON functions but no ordered JSON aggregate (``ORDER BY`` inside an
 aggregate came in 3.44): an ordered array is ``json_group_array`` over a subquery sorted by
-the list's keys. SQLite's query planner keeps that order: a subquery with ``ORDER BY`` is not
-flattened into an aggregate query (the flattener's rule 16), so the aggregate reads its rows
-as the subquery sorted them; ``tests/schema/test_compiled.py`` holds every list to the
-resolvers' order. A JSON value loses its JSON subtype when it leaves a subquery, so each one
-read from a subquery is parsed again (``json(...)``) before it goes into another.
+the list's keys. SQLite's documentation promises no order for an aggregate's elements ("the
+order of the concatenated elements is arbitrary", of ``group_concat``); what keeps the
+subquery's order is its query planner: a subquery with ``ORDER BY`` is never flattened into an
+aggregate query (rule 16 of the flattener, in "The SQLite Query Optimizer Overview"), so it
+runs on its own and the aggregate steps through its rows as they come, sorted.
+``tests/schema/test_compiled.py`` and ``test_generated.py`` hold every list and page to the
+resolvers' order, on the SQLite the hub runs with. A JSON value may lose its JSON subtype
+when it leaves a subquery, so each one read from a subquery is parsed again (``json(...)``)
+before it goes into another.
 """
 
 from __future__ import annotations
@@ -21,18 +25,38 @@ from __future__ import annotations
 import json
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, literal_column
+from sqlalchemy import ColumnElement, Date, any_, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from hub.db import SQLITE_BASE64URL
-from hub.kit.time import UTCDateTime
+from hub.kit.time import SHANGHAI, Instant, UTCDateTime
+
+Getter = Callable[[Sequence[Any]], Any]
+"""A parameter's value, from the request's argument values followed by the request's instant
+(``request_values``)."""
+
+
+def request_values(values: Sequence[Any], moment: datetime) -> list[Any]:
+    """What a statement's getters read: the argument values, then the request's instant."""
+    return [*values, moment]
+
+
+def _request_moment(values: Sequence[Any]) -> Any:
+    return values[-1]
+
+
+def _request_day(values: Sequence[Any]) -> Any:
+    moment = values[-1]
+    assert isinstance(moment, datetime)
+    return moment.astimezone(SHANGHAI).date()
+
 
 MAX_PAIRS = 50
 """``json_build_object`` takes at most 100 arguments, SQLite's functions 127: 50 pairs."""
@@ -70,6 +94,11 @@ class SqlDialect(ABC):
     @abstractmethod
     def constant(self, literal: str, cast: str) -> str:
         """A literal in a parameter's place, of the PostgreSQL type ``cast``."""
+
+    @abstractmethod
+    def instant(self, parameter: Callable[[Getter], str]) -> Instant:
+        """The instant of the row rules: the database's own, or the request's, bound through
+        ``parameter`` (which makes a parameter of a getter's value, ``render.Renderer``)."""
 
     @abstractmethod
     def cast(self, type_: TypeEngine[Any] | None, many: bool = False) -> str:
@@ -172,6 +201,9 @@ class PostgreSQL(SqlDialect):
     def constant(self, literal: str, cast: str) -> str:
         return literal + cast
 
+    def instant(self, parameter: Callable[[Getter], str]) -> Instant:
+        return Instant.database()  # the transaction's own, now()
+
     def cast(self, type_: TypeEngine[Any] | None, many: bool = False) -> str:
         if type_ is None:
             return ""
@@ -272,6 +304,12 @@ class SQLite(SqlDialect):
 
     def constant(self, literal: str, cast: str) -> str:
         return literal
+
+    def instant(self, parameter: Callable[[Getter], str]) -> Instant:
+        # No transaction timestamp: the request's instant, as the resolvers' session fixes
+        # it here (``Instant.for_dialect``).
+        now = literal_column(parameter(_request_moment), UTCDateTime())
+        return Instant(now, literal_column(parameter(_request_day), Date()))
 
     def refuses(self, sql: str) -> str | None:
         """SQLite's parser has a fixed stack (``YYSTACKDEPTH``, 100 in the builds here) and

@@ -35,8 +35,8 @@ from schema.compiled.compiler import (
     shape_of,
     shape_variables,
 )
-from schema.compiled.dialects import POSTGRESQL_DIALECT, SqlDialect
-from schema.compiled.render import Getter, Renderer, request_values, signature
+from schema.compiled.dialects import POSTGRESQL_DIALECT, Getter, SqlDialect, request_values
+from schema.compiled.render import Renderer, signature
 from schema.documents import weight
 from schema.limits import check, measure, operation_of
 

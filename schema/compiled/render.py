@@ -34,7 +34,7 @@ from sqlalchemy import BigInteger, ColumnElement, Date, Select, Text, literal_co
 from sqlalchemy.types import TypeEngine
 
 from hub.kit.sql import Parameter
-from hub.kit.time import SHANGHAI, Instant, UTCDateTime
+from hub.kit.time import Instant, UTCDateTime
 from schema.compiled.compiler import (
     Column,
     Computed,
@@ -56,14 +56,11 @@ from schema.compiled.compiler import (
 from schema.compiled.dialects import (
     MAX_PAIRS,
     POSTGRESQL_DIALECT,
+    Getter,
     SqlDialect,
 )
 from schema.compiled.dialects import literal as _literal
 from schema.compiled.relations import Relation
-
-Getter = Callable[[Sequence[Any]], Any]
-"""A parameter's value, from the request's argument values followed by the request's
-instant (``Request``)."""
 
 
 def signature(value: Any) -> Any:
@@ -90,21 +87,6 @@ def _joined(objects: Sequence[str], dialect: SqlDialect) -> str:
     if len(objects) == 1:
         return objects[0]
     return dialect.joined(objects)
-
-
-def request_values(values: Sequence[Any], moment: datetime) -> list[Any]:
-    """What a statement's getters read: the argument values, then the request's instant."""
-    return [*values, moment]
-
-
-def _moment(values: Sequence[Any]) -> Any:
-    return values[-1]
-
-
-def _day(values: Sequence[Any]) -> Any:
-    moment = values[-1]
-    assert isinstance(moment, datetime)
-    return moment.astimezone(SHANGHAI).date()
 
 
 def _source(relation: Relation, alias: str) -> Any:
@@ -176,15 +158,10 @@ class Renderer:
 
     @property
     def instant(self) -> Instant:
-        """The instant of the row rules: on PostgreSQL the statement's transaction's own
-        (``Instant.database``); elsewhere the request's, two parameters made when first
-        needed (a statement without rules has none)."""
+        """The instant of the row rules (``SqlDialect.instant``), made when first needed: a
+        statement without rules has no parameters for it."""
         if self._instant is None:
-            if self.dialect.name == "postgresql":
-                self._instant = Instant.database()
-            else:
-                now = literal_column(self.param(_moment), UTCDateTime())
-                self._instant = Instant(now, literal_column(self.param(_day), Date()))
+            self._instant = self.dialect.instant(self.param)
         return self._instant
 
     def render(self) -> str:
@@ -211,7 +188,8 @@ class Renderer:
         return f"WITH {', '.join(ctes)} {select} FROM {sources}"
 
     def lookups(self, run: Roots) -> str:
-        """The object of a run of roots, one index probe per key, keys in the run's order.
+        """The object of a run of roots, one index probe per key, keys in the run's order
+        (PostgreSQL's: ``SqlDialect.batches_lookups``).
 
         ``json_object_agg`` over the run's keys and aliases, rather than an array of answers
         and a ``json_build_object`` of its elements: a subscript of an array of variable-length
