@@ -499,6 +499,42 @@ async def test_a_cursor_written_in_the_document_pages_as_one_given_by_a_variable
     ]
 
 
+LONG_LISTS = """query($u: String!) { enterprise(uscc: $u) {
+  blacklistEntries { decisionNumber listedAt }
+  licences(first: 100) { nodes { number validFrom } pageInfo { endCursor hasNextPage } } } }"""
+
+
+async def test_long_lists_keep_their_order(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+) -> None:
+    """SQLite has no ordered aggregate: its arrays follow a sorted subquery's order, which its
+    planner keeps (``schema.compiled.dialects``). Lists longer than any of the world's, in an
+    order the rows were not written in, come out as the resolvers sort them."""
+    # given: rows written in an order unlike the lists' own (newest first, then by id)
+    firm = await make_enterprise(session)
+    day = today()
+    for n in range(150):
+        shuffled = (n * 37) % 150
+        await make_entry(session, firm, day - timedelta(days=shuffled), day + timedelta(days=9))
+        await make_licence(session, firm, valid_from=date(2000, 1, 1) + timedelta(days=shuffled))
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    # when
+    compiled, _ = await _both(reads, sessionmaker, INTERNAL, LONG_LISTS, {"u": firm.uscc})
+    # then (``_both``: as the resolvers wrote them)
+    enterprise = compiled["data"]["enterprise"]
+    listed = [entry["listedAt"] for entry in enterprise["blacklistEntries"]]
+    assert len(listed) == 150
+    assert listed == sorted(listed, reverse=True)
+    valid_from = [licence["validFrom"] for licence in enterprise["licences"]["nodes"]]
+    assert len(valid_from) == 100
+    assert valid_from == sorted(valid_from, reverse=True)
+    assert enterprise["licences"]["pageInfo"]["hasNextPage"] is True
+
+
 DEEP = """query($u: String!) { enterprise(uscc: $u) { uscc licences(first: 2) { nodes { number
   enterprise { uscc licences(first: 2) { nodes { number enterprise { uscc licences(first: 2) {
   nodes { number enterprise { uscc } } } } } } } } } } }"""
