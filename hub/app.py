@@ -258,8 +258,9 @@ def _public_reads(
 ) -> PublicReads:
     """The portal's reads: the public tier's schema, as an anonymous /graphql request runs it.
 
-    Compiled first where /graphql compiles (PostgreSQL), then Strawberry with its extensions
-    (limits, input rules, error masking, the operation's session): never a wider read.
+    Compiled first, as /graphql (unless ``compile_queries`` is off), then Strawberry with its
+    extensions (limits, input rules, error masking, the operation's session): never a wider
+    read.
     """
     from schema.context import Context
 

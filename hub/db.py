@@ -10,6 +10,7 @@ request at a time, and logs the outage once when it starts and once when it ends
 from __future__ import annotations
 
 import asyncio
+import base64
 import errno
 import logging
 import socket
@@ -152,6 +153,18 @@ def _seen(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+SQLITE_BASE64URL = "hub_base64url"
+"""An SQL function of every SQLite connection: ``base64.urlsafe_b64encode`` of a text's UTF-8,
+without its ``=`` padding, as global IDs and cursors are written. PostgreSQL writes them with
+its own functions; SQLite has no base64 (``schema.compiled.dialects``)."""
+
+
+def _base64url(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # The sqlite3 module opens transactions lazily, before the first write, so reads are not
     # isolated and a SAVEPOINT outside a transaction commits on release. Taking transaction
@@ -162,6 +175,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    dbapi_connection.create_function(SQLITE_BASE64URL, 1, _base64url, deterministic=True)
 
 
 def _sqlite_begin(connection: Connection) -> None:

@@ -250,7 +250,7 @@ class GraphQLEndpoint:
                 acquire_timeout=settings.database_acquire_timeout,
                 routed_limits=settings.limits.router if subgraph is not None else None,
             )
-            if settings.compile_queries and engine.dialect.name == "postgresql"
+            if settings.compile_queries
             else None
         )
 

@@ -3,8 +3,9 @@
 A filter's meaning is written once, in its domain's repository, as SQLAlchemy conditions over
 a table (or an alias of it). The resolvers call it with the request's values; the compiled
 path (``schema.compiled``) calls the same function with ``Parameter``s, which render as the
-statement's ``$n`` (or as a literal, for a value the document itself gives), and renders the
-conditions into its one statement. So neither reader keeps a copy of what a filter means.
+statement's parameters (or as literals, for values the document itself gives) in the
+statement's SQL dialect, and renders the conditions into its one statement. So neither
+reader keeps a copy of what a filter means.
 """
 
 from __future__ import annotations
@@ -13,20 +14,25 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ColumnElement
+from sqlalchemy.types import TypeEngine
 
 from hub.kit.codes import region_range
-
-_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 class Parameter(ABC):
     """A value known only when a compiled statement runs: a request's argument."""
 
     @abstractmethod
-    def derive(self, compute: Callable[[Any], Any], cast: str = "") -> ColumnElement[Any]:
-        """The SQL of ``compute(value)``, computed from the request's value when it binds."""
+    def derive(
+        self, compute: Callable[[Any], Any], type_: TypeEngine[Any] | None = None
+    ) -> ColumnElement[Any]:
+        """The SQL of ``compute(value)``, computed from the request's value when it binds;
+        of the SQL type ``type_`` where the dialect must be told."""
+
+    @abstractmethod
+    def includes(self, column: Any) -> ColumnElement[bool]:
+        """``column`` equals one of the values (a list) of the request's argument."""
 
 
 def derived(value: Any, compute: Callable[[Any], Any]) -> Any:
@@ -39,18 +45,15 @@ def derived(value: Any, compute: Callable[[Any], Any]) -> Any:
 def value_of(value: Any, column: Any) -> Any:
     """``value`` as the right side of a comparison with ``column``."""
     if isinstance(value, Parameter):
-        return value.derive(_same, f"::{column.type.compile(dialect=_DIALECT)}")
+        return value.derive(_same, column.type)
     return value
 
 
 def one_of(column: Any, values: Collection[Any] | Parameter) -> ColumnElement[bool]:
     """``column`` equals one of ``values``."""
-    found: ColumnElement[bool]
     if isinstance(values, Parameter):
-        array = values.derive(list, f"::{column.type.compile(dialect=_DIALECT)}[]")
-        found = column == any_(array)
-    else:
-        found = column.in_(list(values))
+        return values.includes(column)
+    found: ColumnElement[bool] = column.in_(list(values))
     return found
 
 

@@ -31,7 +31,8 @@ class Instant:
       plan sort every row of its province, commit 5dabd16).
     - ``Instant.at(moment)``: a moment of the application's clock, bound as a value. SQLite
       has no transaction timestamp, so there each request fixes its instant when its session
-      opens.
+      opens, and a compiled read binds the request's as its statement's parameters
+      (``schema.compiled.render.Renderer.instant``).
     """
 
     now: ColumnElement[datetime]

@@ -1,4 +1,4 @@
-"""Compiling a validated read operation into one PostgreSQL statement that writes the answer.
+"""Compiling a validated read operation into one SQL statement that writes the answer.
 
 The compiler walks the operation against the tier's schema and the SQL forms of its types
 (``relations``). Every field must be one it knows: a plain column, a node ID, a computed value,
@@ -32,6 +32,7 @@ from graphql import (
     FloatValueNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
@@ -443,12 +444,16 @@ class NodeId:
 class Column:
     name: str
     datetime: bool
+    boolean: bool = False
+    """A GraphQL ``Boolean``: a database without truth values (SQLite) stores 0 or 1."""
 
 
 @dataclass(frozen=True, slots=True)
 class Computed:
     relation: Relation
     name: str
+    boolean: bool = False
+    """A GraphQL ``Boolean`` (``Column.boolean``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -829,9 +834,10 @@ class Compiler:
         if name == "id" and any(i.name == "Node" for i in parent.interfaces):
             self._arguments(node, set())
             return NodeId(parent.name)
+        boolean = get_named_type(parent.fields[name].type) is GraphQLBoolean
         if name in relation.computed:
             self._arguments(node, set())
-            return Computed(relation, name)
+            return Computed(relation, name, boolean)
         if name in relation.objects:
             self._arguments(node, set())
             one = relation.objects[name]
@@ -859,7 +865,7 @@ class Compiler:
         if definition.base_resolver is None and column is not None and not node.arguments:
             sql_type = relation.model.__table__.columns[column].type
             stored = getattr(sql_type, "impl", sql_type)
-            return Column(column, datetime=isinstance(stored, DateTime))
+            return Column(column, datetime=isinstance(stored, DateTime), boolean=boolean)
         raise NotCompilableError(f"{parent.name}.{name}")
 
     def connection(

@@ -3,9 +3,10 @@
 ``GraphQLEndpoint`` offers each authenticated, admitted request, once schema.transport has
 read it, to ``CompiledReads.answer`` first.
 If the document compiles for the caller's tier and the request's variables bind, the answer
-is PostgreSQL's JSON text inside ``{"data": ...}``; otherwise the request goes on to
-Strawberry, exactly as if this path did not exist. Only PostgreSQL has it (SQLite lacks the
-JSON aggregates' ordering), and ``HUB_COMPILE_QUERIES=false`` turns it off. A federation
+is the database's JSON text inside ``{"data": ...}``; otherwise the request goes on to
+Strawberry, exactly as if this path did not exist. PostgreSQL and SQLite both have it (the
+statement in each one's SQL, ``schema.compiled.dialects``), and ``HUB_COMPILE_QUERIES=false``
+turns it off. A federation
 subgraph has it too, for its own schemas: a router's ``_entities`` and root fields are
 compiled like any document, held to the router's limits when a trusted router sends them.
 """
@@ -23,6 +24,7 @@ from hub.db import DatabaseUnavailableError, Outage, OutageKind, driver_call, he
 from hub.limits import Limits, TierLimits
 from hub.observability.tracing import statement_span
 from schema.compiled.compiler import FallbackError
+from schema.compiled.dialects import DIALECTS, POSTGRESQL_DIALECT, SQLITE_DIALECT
 from schema.compiled.plan import CompiledQueries
 
 log = logging.getLogger("hub.compiled")
@@ -46,9 +48,15 @@ class CompiledReads:
         # ones (SQLAlchemy's asyncio queue lets a newcomer take a connection that was being
         # handed to a waiter), and the slowest requests grow without bound.
         self.gate = asyncio.Semaphore(concurrency)
+        # Without a database (a test of what compiles), statements are PostgreSQL's.
+        self.dialect = DIALECTS[bind.dialect.name] if bind is not None else POSTGRESQL_DIALECT
+        self.sqlite = self.dialect.name == "sqlite"
         self.tiers = {
             tier: CompiledQueries(
-                schema._schema, limits.of(tier), sees_unpublished=tier >= Tier.INTERNAL
+                schema._schema,
+                limits.of(tier),
+                sees_unpublished=tier >= Tier.INTERNAL,
+                dialect=self.dialect,
             )
             for tier, schema in schemas.items()
         }
@@ -57,7 +65,10 @@ class CompiledReads:
         self.routed = (
             {
                 tier: CompiledQueries(
-                    schema._schema, routed_limits, sees_unpublished=tier >= Tier.INTERNAL
+                    schema._schema,
+                    routed_limits,
+                    sees_unpublished=tier >= Tier.INTERNAL,
+                    dialect=self.dialect,
                 )
                 for tier, schema in schemas.items()
             }
@@ -103,12 +114,13 @@ class CompiledReads:
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
         bind = self.bind
+        fetch = _fetch_sqlite if self.sqlite else _fetch
         await self._take_turn()
         try:
             if isinstance(bind, AsyncConnection):  # a test's connection, inside its transaction
-                return await _fetch(bind, sql, params)
+                return await fetch(bind, sql, params)
             async with bind.connect() as connection:
-                return await _fetch(connection, sql, params)
+                return await fetch(connection, sql, params)
         finally:
             self.gate.release()
 
@@ -133,5 +145,17 @@ async def _fetch(connection: AsyncConnection, sql: str, params: list[Any]) -> st
     with statement_span(sql):
         async with driver_call(connection):
             text = await raw.driver_connection.fetchval(sql, *params)  # type: ignore[union-attr]
+    assert isinstance(text, str)
+    return text
+
+
+async def _fetch_sqlite(connection: AsyncConnection, sql: str, params: list[Any]) -> str:
+    # Through SQLAlchemy: aiosqlite runs every call in a thread of its own anyway, and the
+    # engine's hooks (outages, the statements' log) see the statement. One statement reads
+    # one snapshot; the connection's transaction ends with it (a rollback) when it returns to
+    # the pool.
+    with statement_span(sql):
+        result = await connection.exec_driver_sql(sql, SQLITE_DIALECT.bind(params))
+        text = result.scalar_one()
     assert isinstance(text, str)
     return text

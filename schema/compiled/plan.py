@@ -24,6 +24,7 @@ from graphql import (
     validate,
 )
 
+from hub.kit.time import utcnow
 from hub.limits import TierLimits
 from schema.compiled.compiler import (
     Compiler,
@@ -34,7 +35,8 @@ from schema.compiled.compiler import (
     shape_of,
     shape_variables,
 )
-from schema.compiled.render import Getter, Renderer, signature
+from schema.compiled.dialects import POSTGRESQL_DIALECT, Getter, SqlDialect, request_values
+from schema.compiled.render import Renderer, signature
 from schema.documents import weight
 from schema.limits import check, measure, operation_of
 
@@ -70,7 +72,9 @@ class Plan:
         document: DocumentNode,
         node: OperationDefinitionNode,
         shape_variables: tuple[str, ...],
+        dialect: SqlDialect = POSTGRESQL_DIALECT,
     ) -> None:
+        self.dialect = dialect
         self.query = query
         self.sees_unpublished = sees_unpublished
         self.limits = limits
@@ -81,8 +85,9 @@ class Plan:
         self.defaults = defaults_of(node)
         self.operations: dict[tuple[Any, ...], Operation | str] = {}
         """By the shape variables' values: the operation, or why it is not compiled."""
-        self.statements: dict[tuple[Shape, Shape], tuple[str, list[Getter]]] = {}
-        """By the shape variables' values and the signature of the parameters' values."""
+        self.statements: dict[tuple[Shape, Shape], tuple[str, list[Getter]] | str] = {}
+        """By the shape variables' values and the signature of the parameters' values: the
+        statement and its parameters, or why the database cannot run it."""
         self.measured: LRUCache[tuple[Shape, Shape], bool] = LRUCache(maxsize=MEASURED_VALUES)
         """Over the limits or not, by the shape and the ``first`` values (``_over_limits``)."""
         # With its compiled operation and statements, a plan measured (tracemalloc, on the
@@ -130,10 +135,26 @@ class Plan:
         if found is None:
             # The values of this request: only the document's own (constant) ones are
             # written into the statement, so it serves every request of the shape.
-            renderer = Renderer(operation, shape, values, sees_unpublished=self.sees_unpublished)
-            found = self.statements[key, shape] = (renderer.render(), renderer.getters)
+            renderer = Renderer(
+                operation,
+                shape,
+                values,
+                sees_unpublished=self.sees_unpublished,
+                dialect=self.dialect,
+            )
+            sql = renderer.render()
+            refused = self.dialect.refuses(sql)
+            if refused is not None:
+                about = {"reason": refused, **_about(self.query, self.node)}
+                log.info("not compiled, the resolvers answer: %s", refused, extra=about)
+            found = self.statements[key, shape] = refused or (sql, renderer.getters)
+        if isinstance(found, str):
+            raise FallbackError(found)
         sql, getters = found
-        return sql, [getter(values) for getter in getters]
+        # The request's instant, where the statement reads it (SQLite: ``Renderer.instant``).
+        given = request_values(values, utcnow())
+        adapt = self.dialect.adapt
+        return sql, [adapt(getter(given)) for getter in getters]
 
     def _over_limits(
         self, variables: Mapping[str, Any], shape: Shape, operation: Operation
@@ -161,7 +182,15 @@ class Plan:
 class CompiledQueries:
     """The plans of one tier's schema, by document text and operation name."""
 
-    def __init__(self, schema: Any, limits: TierLimits, *, sees_unpublished: bool) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        limits: TierLimits,
+        *,
+        sees_unpublished: bool,
+        dialect: SqlDialect = POSTGRESQL_DIALECT,
+    ) -> None:
+        self.dialect = dialect
         self.schema = schema
         self.limits = limits
         self.sees_unpublished = sees_unpublished
@@ -229,6 +258,7 @@ class CompiledQueries:
             document=document,
             node=node,
             shape_variables=shape_variables(document, node),
+            dialect=self.dialect,
         )
         if not plan.shape_variables:
             plan.operation({})  # compiled now: a document that is not is remembered as such

@@ -6,7 +6,8 @@ that need SQL of their own: links to other objects, connections, computed values
 
 The row rules and the filters are the repositories' own SQLAlchemy expressions, called over
 the compiler's aliases and rendered into its statement (``render.sql_text``), at the instant
-of the request (``hub.kit.time.Instant``: on PostgreSQL the transaction's own timestamp):
+of the request (``hub.kit.time.Instant``: on PostgreSQL the transaction's own timestamp, on
+SQLite the request's, bound as a parameter):
 
 - ``hub.kit.repository.published``: below the internal tier, a record exists only once its
   ``published_at`` has passed;

@@ -1,7 +1,7 @@
-"""Rendering a compiled operation as one PostgreSQL statement that builds the JSON answer.
+"""Rendering a compiled operation as one SQL statement that builds the JSON answer.
 
-One statement per request whatever the operation nests: each object is a ``json_build_object``
-of its fields, each link a correlated subquery on the linked row, each connection an
+One statement per request whatever the operation nests: each object is a JSON object of its
+fields, each link a correlated subquery on the linked row, each connection an
 aggregate over its rows, ranked by the repository's sort key and cut at ``first`` (plus one
 row, to tell whether a next page exists). A request's values never enter the text: every
 argument given by a variable is a parameter, so PostgreSQL prepares each statement once per
@@ -15,21 +15,26 @@ sort every listing of the province in a generic plan.
 Arguments that may be null decide whether a condition exists at all (``status: null`` means
 no filter), so an operation has one statement per combination of its null arguments, its
 *shape*; ``Plan`` renders each shape when it first meets it.
+
+The statement is written for PostgreSQL or SQLite: one renderer, whose dialect
+(``schema.compiled.dialects``) supplies the few pieces the two spell differently. On SQLite the
+row rules' instant is the request's own, bound as two parameters (SQLite has no transaction
+timestamp), as the resolvers' session fixes it there (``Instant.for_dialect``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal_column, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import BigInteger, ColumnElement, Date, Select, Text, literal_column, select
+from sqlalchemy.types import TypeEngine
 
 from hub.kit.sql import Parameter
-from hub.kit.time import Instant
+from hub.kit.time import Instant, UTCDateTime
 from schema.compiled.compiler import (
     Column,
     Computed,
@@ -48,17 +53,14 @@ from schema.compiled.compiler import (
     Root,
     cursor_kind,
 )
+from schema.compiled.dialects import (
+    MAX_PAIRS,
+    POSTGRESQL_DIALECT,
+    Getter,
+    SqlDialect,
+)
+from schema.compiled.dialects import literal as _literal
 from schema.compiled.relations import Relation
-
-_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-Getter = Callable[[Sequence[Any]], Any]
-"""A parameter's value, from the request's argument values."""
-
-MAX_PAIRS = 50
-"""``json_build_object`` takes at most 100 arguments: 50 keys and their values."""
-
-_BASE64URL = "'+/' || chr(10), '-_'"
 
 
 def signature(value: Any) -> Any:
@@ -74,66 +76,37 @@ def signature(value: Any) -> Any:
     return value is not None
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _base64url(expression: str) -> str:
-    """``base64.urlsafe_b64encode(expression).rstrip("=")``, as ``encode_id`` makes IDs."""
-    return (
-        f"rtrim(translate(encode(convert_to({expression}, 'UTF8'), 'base64'), {_BASE64URL}), '=')"
-    )
-
-
-def _datetime(expression: str) -> str:
-    """``datetime.isoformat()`` of an aware UTC timestamp, whatever the session's zone."""
-    utc = f"({expression} AT TIME ZONE 'UTC')"
-    return (
-        f"CASE WHEN {expression} IS NULL THEN NULL ELSE "
-        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-        f"extract(microseconds FROM {expression})::bigint % 1000000 <> 0 "
-        f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00' END"
-    )
-
-
-def json_object(pairs: Sequence[tuple[str, str]]) -> str:
+def json_object(pairs: Sequence[tuple[str, str]], dialect: SqlDialect = POSTGRESQL_DIALECT) -> str:
     """A JSON object of ``pairs`` (key, SQL expression), in order, of any number of keys."""
     chunks = [pairs[i : i + MAX_PAIRS] for i in range(0, max(len(pairs), 1), MAX_PAIRS)]
-    built = [
-        "json_build_object(" + ", ".join(f"{_literal(k)}, {v}" for k, v in chunk) + ")"
-        for chunk in chunks
-    ]
-    return _joined(built)
+    return _joined([dialect.object(chunk) for chunk in chunks], dialect)
 
 
-def _joined(objects: Sequence[str]) -> str:
+def _joined(objects: Sequence[str], dialect: SqlDialect) -> str:
     """One JSON object of the keys of ``objects`` (none of them empty), in order."""
     if len(objects) == 1:
         return objects[0]
-    # Join the objects' texts: drop the closing brace of each and the opening brace of the next.
-    inner = " || ', ' || ".join(f"substr(left(({b})::text, -1), 2)" for b in objects)
-    return f"('{{' || {inner} || '}}')::json"
-
-
-INSTANT = Instant.database()
-"""The instant of a compiled read: its statement's transaction's own (``Instant``)."""
+    return dialect.joined(objects)
 
 
 def _source(relation: Relation, alias: str) -> Any:
     return relation.model.__table__.alias(alias)
 
 
-def sql_text(expression: ColumnElement[Any], source: Any) -> str:
+def sql_text(
+    expression: ColumnElement[Any], source: Any, dialect: SqlDialect = POSTGRESQL_DIALECT
+) -> str:
     """A repository's expression over ``source`` (an alias of a table), as SQL text to write
     into a statement where that alias is in scope.
 
     Rendered inside a select from ``source``, so that its subqueries correlate with the alias
     rather than read the table again, then cut out of that select.
     """
+    sa = dialect.sqlalchemy
     statement = select(expression.label("hub_value")).select_from(source)
-    text = str(statement.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+    text = str(statement.compile(dialect=sa, compile_kwargs={"literal_binds": True}))
     empty: Select[Any] = select(literal_column("1").label("hub_value")).select_from(source)
-    tail = str(empty.compile(dialect=_DIALECT)).removeprefix("SELECT 1")
+    tail = str(empty.compile(dialect=sa)).removeprefix("SELECT 1")
     if not text.startswith("SELECT ") or not text.endswith(tail):
         raise AssertionError(f"unexpected rendering of a rule: {text}")
     return "(" + text[len("SELECT ") : -len(tail)] + ")"
@@ -147,10 +120,21 @@ class _Argument(Parameter):
         self.input = input
         self.name = name
 
-    def derive(self, compute: Callable[[Any], Any], cast: str = "") -> ColumnElement[Any]:
+    def derive(
+        self, compute: Callable[[Any], Any], type_: TypeEngine[Any] | None = None
+    ) -> ColumnElement[Any]:
+        cast = self.renderer.dialect.cast(type_)
+        return literal_column(self.renderer.value(self.input, cast, part=self._part(compute)))
+
+    def includes(self, column: Any) -> ColumnElement[bool]:
+        dialect = self.renderer.dialect
+        cast = dialect.cast(column.type, many=True)
+        array = self.renderer.value(self.input, cast, part=self._part(list))
+        return dialect.includes(column, array)
+
+    def _part(self, compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
         name = self.name
-        part = lambda value: compute(value[name])  # noqa: E731
-        return literal_column(self.renderer.value(self.input, cast, part=part))
+        return lambda value: compute(value[name])
 
 
 class Renderer:
@@ -161,39 +145,51 @@ class Renderer:
         values: Sequence[Any],
         *,
         sees_unpublished: bool,
+        dialect: SqlDialect = POSTGRESQL_DIALECT,
     ) -> None:
         self.operation = operation
         self.shape = shape
         self.values = values
         self.sees_unpublished = sees_unpublished
+        self.dialect = dialect
         self.getters: list[Getter] = []
         self._aliases = 0
+        self._instant: Instant | None = None
+
+    @property
+    def instant(self) -> Instant:
+        """The instant of the row rules (``SqlDialect.instant``), made when first needed: a
+        statement without rules has no parameters for it."""
+        if self._instant is None:
+            self._instant = self.dialect.instant(self.param)
+        return self._instant
 
     def render(self) -> str:
         """The statement: a run of roots that differ only in their argument is one lookup."""
         objects: list[str] = []
         pairs: list[tuple[str, str]] = []
         ctes: list[str] = []
-        for run in _runs(self.operation.roots):
+        for run in _runs(self.operation.roots, batched=self.dialect.batches_lookups):
             if len(run) == 1:
                 pairs += [(key, self.root(root)) for key, root in run]
                 continue
             if pairs:
-                objects.append(json_object(pairs))
+                objects.append(self.json_object(pairs))
                 pairs = []
             name = f"b{len(ctes) + 1}"
             ctes.append(f"{name} AS ({self.lookups(run)})")
             objects.append(f"{name}.o")
         if pairs or not objects:
-            objects.append(json_object(pairs))
-        select = f"SELECT ({_joined(objects)})::text"
+            objects.append(self.json_object(pairs))
+        select = self.dialect.answer(_joined(objects, self.dialect))
         if not ctes:
             return select
         sources = ", ".join(f"b{n}" for n in range(1, len(ctes) + 1))
         return f"WITH {', '.join(ctes)} {select} FROM {sources}"
 
     def lookups(self, run: Roots) -> str:
-        """The object of a run of roots, one index probe per key, keys in the run's order.
+        """The object of a run of roots, one index probe per key, keys in the run's order
+        (PostgreSQL's: ``SqlDialect.batches_lookups``).
 
         ``json_object_agg`` over the run's keys and aliases, rather than an array of answers
         and a ``json_build_object`` of its elements: a subscript of an array of variable-length
@@ -208,7 +204,7 @@ class Renderer:
         keys = self.bound(
             inputs,
             lambda values: [values[i] for i in indexes],
-            f"::{column.type.compile(dialect=_DIALECT)}[]",
+            self.dialect.cast(column.type, many=True),
         )
         aliases = "ARRAY[" + ", ".join(_literal(key) for key, _ in run) + "]::text[]"
         alias = self.alias()
@@ -222,9 +218,12 @@ class Renderer:
 
     # -- parameters -------------------------------------------------------------------------
 
+    def json_object(self, pairs: Sequence[tuple[str, str]]) -> str:
+        return json_object(pairs, self.dialect)
+
     def param(self, getter: Getter, cast: str = "") -> str:
         self.getters.append(getter)
-        return f"${len(self.getters)}{cast}"
+        return self.dialect.placeholder(len(self.getters), cast)
 
     def value(self, input: Input, cast: str = "", part: Callable[[Any], Any] | None = None) -> str:
         index = input.index
@@ -236,9 +235,9 @@ class Renderer:
         """What ``pick`` takes from the argument values: written in as a literal when the
         document itself gives every one of ``inputs`` (``sql_constant``), else a parameter."""
         if all(i.constant for i in inputs):
-            constant = sql_constant(pick(self.values))
+            constant = sql_constant(pick(self.values), self.dialect)
             if constant is not None:
-                return constant + cast
+                return self.dialect.constant(constant, cast)
         return self.param(pick, cast)
 
     def present(self, input: Input) -> Any:
@@ -276,42 +275,49 @@ class Renderer:
         for type_name, obj in root.candidates.items():
             alias = self.alias()
             column = root.keys[type_name]
-            key = f"{given}.k::bigint" if column == "id" else f"{given}.k"
+            key = self.dialect.integer(f"{given}.k") if column == "id" else f"{given}.k"
             found = self.one(obj, alias, f"{alias}.{column} = {key}")
             branches.append(f"WHEN {_literal(type_name)} THEN {found}")
-        return (
-            f"(SELECT coalesce(json_agg(CASE {given}.t {' '.join(branches)} END ORDER BY "
-            f"{given}.n), '[]') FROM unnest({types}, {keys}) WITH ORDINALITY AS {given}(t, k, n))"
+        return self.dialect.ordered(
+            f"CASE {given}.t {' '.join(branches)} END",
+            f"FROM {self.dialect.unnest(types, keys, given)}",
+            f"{given}.n",
         )
 
     def one(self, obj: Obj, alias: str, condition: str) -> str:
         """The object of the one row ``alias`` meeting ``condition`` that the caller may see."""
         relation = obj.relation
         conditions = [condition, *self.rules(relation, alias)]
-        return (
+        return self.dialect.nested(
             f"(SELECT {self.object(obj, alias)} FROM {relation.table} {alias} "
             f"WHERE {' AND '.join(conditions)})"
         )
 
     def rules(self, relation: Relation, alias: str) -> list[str]:
         source = _source(relation, alias)
-        rule = relation.rule(source.c, INSTANT, self.sees_unpublished)
-        return [] if rule is None else [sql_text(rule, source)]
+        rule = relation.rule(source.c, self.instant, self.sees_unpublished)
+        return [] if rule is None else [self.sql_text(rule, source)]
+
+    def sql_text(self, expression: ColumnElement[Any], source: Any) -> str:
+        return sql_text(expression, source, self.dialect)
 
     def object(self, obj: Obj, alias: str) -> str:
-        return json_object([(key, self.field(out, alias)) for key, out in obj.fields])
+        return self.json_object([(key, self.field(out, alias)) for key, out in obj.fields])
 
     def field(self, out: Out, alias: str) -> str:
         if isinstance(out, Const):
             return _literal(out.value)
         if isinstance(out, Column):
             column = f"{alias}.{out.name}"
-            return _datetime(column) if out.datetime else column
+            if out.boolean:
+                return self.dialect.boolean(column)
+            return self.dialect.datetime(column) if out.datetime else column
         if isinstance(out, NodeId):
-            return _base64url(f"{_literal(out.type_name + ':')} || {alias}.id")
+            return self.dialect.base64url(f"{_literal(out.type_name + ':')} || {alias}.id")
         if isinstance(out, Computed):
             source = _source(out.relation, alias)
-            return sql_text(out.relation.computed[out.name](source.c, INSTANT), source)
+            value = self.sql_text(out.relation.computed[out.name](source.c, self.instant), source)
+            return self.dialect.boolean(value) if out.boolean else value
         if isinstance(out, Link):
             inner = self.alias()
             return self.one(out.target, inner, f"{inner}.{out.key} = {alias}.{out.column}")
@@ -333,9 +339,10 @@ class Renderer:
         conditions = [belongs, *self.rules(relation, rows)]
         direction = " DESC" if link.descending else ""
         order = ", ".join(f"{rows}.{key}{direction}" for key in link.keys)
-        return (
-            f"(SELECT coalesce(json_agg({self.object(listing.target, rows)} ORDER BY {order}), "
-            f"'[]') FROM {source} WHERE {' AND '.join(conditions)})"
+        return self.dialect.ordered(
+            self.object(listing.target, rows),
+            f"FROM {source} WHERE {' AND '.join(conditions)}",
+            order,
         )
 
     # -- connections ------------------------------------------------------------------------
@@ -356,25 +363,27 @@ class Renderer:
                 else _Argument(self, conn.filter, name)
                 for name, _ in self.present(conn.filter)
             }
-            found += [sql_text(c, source) for c in relation.filter.of(source.c, values, INSTANT)]
+            conditions = relation.filter.of(source.c, values, self.instant)
+            found += [self.sql_text(c, source) for c in conditions]
         return found
 
     def cursor(self, conn: Conn, alias: str) -> str:
         """``encode_cursor`` of a row's sort key, as orjson writes it."""
+        dialect = self.dialect
         parts = []
         for key in conn.sort:
             column = f"{alias}.{key}"
             kind = cursor_kind(conn.relation, key)
             if kind == "date":
-                parts.append(f"""'{{"d":"' || to_char({column}, 'YYYY-MM-DD') || '"}}'""")
+                parts.append(f"""'{{"d":"' || {dialect.date_text(column)} || '"}}'""")
             elif kind == "datetime":
-                parts.append(f"""'{{"t":"' || {_datetime(column)} || '"}}'""")
+                parts.append(f"""'{{"t":"' || {dialect.datetime(column)} || '"}}'""")
             elif kind == "text":
-                parts.append(f"to_json({column})::text")
+                parts.append(dialect.json_text(column))
             else:
-                parts.append(f"{column}::text")
+                parts.append(dialect.integer_text(column))
         text = " || ',' || ".join(parts)
-        return _base64url(f"'[' || {text} || ']'")
+        return dialect.base64url(f"'[' || {text} || ']'")
 
     def connection(self, conn: Conn, parent: str | None) -> str:
         relation = conn.relation
@@ -390,14 +399,10 @@ class Renderer:
             kind, inside = item
             if kind == "nodes":
                 node = self.object(inside, rows)
-                pairs.append(
-                    (key, f"coalesce(json_agg({node} ORDER BY {rows}.hub_rank) {within}, '[]')")
-                )
+                pairs.append((key, self.dialect.aggregate(node, f"{rows}.hub_rank", within)))
             elif kind == "edges":
-                edge = json_object([(k, self.edge_field(v, conn, rows)) for k, v in inside])
-                pairs.append(
-                    (key, f"coalesce(json_agg({edge} ORDER BY {rows}.hub_rank) {within}, '[]')")
-                )
+                edge = self.json_object([(k, self.edge_field(v, conn, rows)) for k, v in inside])
+                pairs.append((key, self.dialect.aggregate(edge, f"{rows}.hub_rank", within)))
             elif kind == "pageInfo":
                 pairs.append((key, self.page_info(conn, inside, rows, first, within)))
             else:
@@ -406,9 +411,9 @@ class Renderer:
                 pairs.append(
                     (key, f"(SELECT count(*) FROM {relation.table} {counted} WHERE {where})")
                 )
-        built = json_object(pairs)
+        built = self.json_object(pairs)
         if not needs_rows:
-            return f"(SELECT {built})"
+            return self.dialect.nested(f"(SELECT {built})")
         source = self.alias()
         conditions = self.conditions(conn, source, parent)
         if conn.after is not None and self.present(conn.after):
@@ -416,7 +421,8 @@ class Renderer:
         where = " AND ".join(conditions) or "TRUE"
         direction = "DESC" if conn.descending else "ASC"
         order = ", ".join(f"{source}.{k} {direction}" for k in conn.sort)
-        return (
+        # The page's rows, sorted: their aggregates read them in this order (``SqlDialect``).
+        return self.dialect.nested(
             f"(SELECT {built} FROM (SELECT {source}.*, row_number() OVER (ORDER BY {order}) "
             f"AS hub_rank FROM {relation.table} {source} WHERE {where} "
             f"ORDER BY {order} LIMIT {first} + 1) {rows})"
@@ -427,7 +433,11 @@ class Renderer:
         assert conn.after is not None
         keys = conn.sort
         values = [
-            self.value(conn.after, _CASTS[str(cursor_kind(conn.relation, key))], part=_item(i))
+            self.value(
+                conn.after,
+                self.dialect.cast(_CASTS[str(cursor_kind(conn.relation, key))]),
+                part=_item(i),
+            )
             for i, key in enumerate(keys)
         ]
         columns = ", ".join(f"{alias}.{k}" for k in keys)
@@ -448,17 +458,17 @@ class Renderer:
             if isinstance(name, Const):
                 pairs.append((key, _literal(name.value)))
             elif name == "hasNextPage":
-                pairs.append((key, f"count(*) > {first}"))
+                pairs.append((key, self.dialect.boolean(f"count(*) > {first}")))
             elif name == "hasPreviousPage":
                 given = conn.after is not None and self.present(conn.after)
-                pairs.append((key, "true" if given else "false"))
+                pairs.append((key, self.dialect.truth(bool(given))))
             else:
-                direction = "" if name == "startCursor" else " DESC"
                 cursor = self.cursor(conn, rows)
+                last = name == "endCursor"
                 pairs.append(
-                    (key, f"(array_agg({cursor} ORDER BY {rows}.hub_rank{direction}) {within})[1]")
+                    (key, self.dialect.pick(cursor, f"{rows}.hub_rank", within, last=last))
                 )
-        return json_object(pairs)
+        return self.json_object(pairs)
 
 
 def _reads_rows(item: Any) -> bool:
@@ -476,14 +486,19 @@ def _reads_rows(item: Any) -> bool:
 
 Roots = list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]]
 
-_CASTS = {"date": "::date", "datetime": "::timestamptz", "text": "::text", "integer": "::bigint"}
+_CASTS: dict[str, TypeEngine[Any]] = {
+    "date": Date(),
+    "datetime": UTCDateTime(),
+    "text": Text(),
+    "integer": BigInteger(),
+}
 """The parameter types of a cursor's values, by ``cursor_kind``."""
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")
 """Text written in as a literal: codes, enum values, numbers; anything else stays a parameter."""
 
 
-def sql_constant(value: Any) -> str | None:
+def sql_constant(value: Any, dialect: SqlDialect = POSTGRESQL_DIALECT) -> str | None:
     """A document's own argument value as an SQL literal, or None to leave it a parameter.
 
     Only values whose literal cannot mean anything else, whatever the server's settings
@@ -498,15 +513,17 @@ def sql_constant(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, datetime):
+        return dialect.timestamp(value)
     if isinstance(value, date):
         return f"'{value.isoformat()}'"
     if isinstance(value, str) and _PLAIN.fullmatch(value):
         return f"'{value}'"
     if isinstance(value, list | tuple):
-        items = [sql_constant(v) for v in value]
+        items = [sql_constant(v, dialect) for v in value]
         if any(item is None for item in items):
             return None
-        return f"ARRAY[{', '.join(items)}]"  # type: ignore[arg-type]
+        return dialect.array(items)  # type: ignore[arg-type]
     return None
 
 
@@ -524,8 +541,9 @@ def _has_inputs(obj: Obj) -> bool:
     return False
 
 
-def _runs(roots: Roots) -> list[Roots]:
-    """``roots`` cut into runs: neighbours that look up the same rows the same way share one.
+def _runs(roots: Roots, *, batched: bool) -> list[Roots]:
+    """``roots`` cut into runs: neighbours that look up the same rows the same way share one
+    (where the dialect ``batched`` them).
 
     Only neighbours, so that the answer keeps the document's order of keys.
     """
@@ -533,7 +551,8 @@ def _runs(roots: Roots) -> list[Roots]:
     for key, root in roots:
         last = runs[-1][-1][1] if runs else None
         if (
-            isinstance(root, Root)
+            batched
+            and isinstance(root, Root)
             and isinstance(last, Root)
             and not _has_inputs(root.target)
             and root.column == last.column

@@ -1,12 +1,13 @@
 """Canaries: personal data seeded with unique strings must never reach a public or partner
 answer, in whole or in part, whatever a generated query asks.
 
-The documents go over HTTP to the app as production runs it, on PostgreSQL with compiled reads
-on, each caller with a bearer token from the hub's token endpoint: the compiled path answers
-what it can, the resolvers the rest. Two generators write them from each tier's schema:
-hypothesis-graphql, whose arguments are arbitrary, and the seeded generator of
-tests/fixtures/generator.py, whose arguments are the canary enterprise's own codes, so that
-lookups find it and the compiled path serves a share of them.
+The documents go over HTTP to the app as production runs it, on PostgreSQL (and again on
+SQLite, which compiles its own statements) with compiled reads on, each caller with a bearer
+token from the hub's token endpoint: the compiled path answers what it can, the resolvers the
+rest. Two generators write them from each tier's schema: hypothesis-graphql, whose arguments
+are arbitrary, and the seeded generator of tests/fixtures/generator.py, whose arguments are the
+canary enterprise's own codes, so that lookups find it and the compiled path serves a share of
+them.
 """
 
 from __future__ import annotations
@@ -100,11 +101,11 @@ class Canary:
     pools: Pools
 
 
-@pytest.fixture
-async def canary(tmp_path: Path) -> AsyncIterator[Canary]:
-    """The hub on a PostgreSQL database of its own, holding an enterprise, its product and
-    complaints whose personal data are canaries."""
-    async with own_database("postgres", tmp_path) as database:
+@pytest.fixture(params=["postgres", "sqlite"])
+async def canary(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Canary]:
+    """The hub on a database of its own, holding an enterprise, its product and complaints
+    whose personal data are canaries."""
+    async with own_database(request.param, tmp_path) as database:
         async with database.sessionmaker() as session:
             firm = await make_enterprise(
                 session,

@@ -10,6 +10,7 @@ resolvers would compare the resolvers with themselves.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from tests.fixtures.principals import INTERNAL, PARTNER, PUBLIC, run_as
 from tests.fixtures.quality import make_product, make_spot_check
 from tests.fixtures.recall import make_recall
 from tests.fixtures.warning import make_warning
+from tests.fixtures.written import written
 
 TIERS = {"public": PUBLIC, "partner": PARTNER, "internal": INTERNAL}
 
@@ -352,7 +354,8 @@ def _documents(world: World, batch_size: int) -> list[tuple[str, dict[str, Any]]
 
 
 postgres_only = pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
-"""The compiled path is PostgreSQL's; the last test shows SQLite goes without it."""
+"""For what only PostgreSQL has (``pg_sleep``); every other test runs on both databases, each
+compiling its own statements (``schema.compiled.dialects``)."""
 
 
 async def _both(
@@ -366,10 +369,13 @@ async def _both(
     assert compiled is not None, reads.tiers[principal.tier].reason(query)
     resolved = await run_as(principal, sessionmaker, query, variables)
     assert "errors" not in resolved, resolved["errors"]
-    return orjson.loads(compiled), resolved
+    # Written alike, not only equal: ``True == 1`` in Python, but not in JSON (SQLite stores
+    # truth values as 0 and 1), and the keys come in the document's order.
+    answer = orjson.loads(compiled)
+    assert written(answer) == written(resolved), (query, variables)
+    return answer, resolved
 
 
-@postgres_only
 @pytest.mark.parametrize("tier", TIERS)
 async def test_compiled_answers_equal_the_resolvers(
     dialect: str,
@@ -390,7 +396,6 @@ async def test_compiled_answers_equal_the_resolvers(
         assert list(compiled["data"]) == list(resolved["data"]), "the document's order"
 
 
-@postgres_only
 async def test_pages_follow_cursors_like_the_resolvers(
     dialect: str,
     session: HubSession,
@@ -461,6 +466,108 @@ async def test_pages_follow_cursors_like_the_resolvers(
         assert len(walked) == len(set(walked)) >= 3
 
 
+async def test_a_cursor_written_in_the_document_pages_as_one_given_by_a_variable(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+) -> None:
+    """The document's own cursor is written into the statement as a literal (``sql_constant``).
+    A timestamp's must compare as the stored ones: on SQLite, where timestamps are text, it was
+    written in its ISO form, which sorts after the stored form of the same instant, and the
+    page after a cursor began with the cursor's own row."""
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    first, _ = await _both(
+        reads, sessionmaker, INTERNAL, CREDIT_PAGES, {"u": world.firm.uscc, "n": 1, "after": None}
+    )
+    history = first["data"]["enterprise"]["creditHistory"]
+    cursor = history["pageInfo"]["endCursor"]
+    assert history["edges"][0]["node"]["evaluatedAt"] == "2025-03-02T07:08:09.000120+00:00"
+    by_variable, _ = await _both(
+        reads, sessionmaker, INTERNAL, CREDIT_PAGES, {"u": world.firm.uscc, "n": 5, "after": cursor}
+    )
+    written_in = CREDIT_PAGES.replace(", $n: Int, $after: String", "")
+    written_in = written_in.replace("$n", "5").replace("$after", f'"{cursor}"')
+    in_document, _ = await _both(reads, sessionmaker, INTERNAL, written_in, {"u": world.firm.uscc})
+    assert in_document == by_variable
+    edges = in_document["data"]["enterprise"]["creditHistory"]["edges"]
+    assert [edge["node"]["evaluatedAt"] for edge in edges] == [
+        "2024-05-06T07:08:09+00:00",
+        "2024-04-27T07:08:09+00:00",  # a draft: the internal tier sees it
+    ]
+
+
+LONG_LISTS = """query($u: String!) { enterprise(uscc: $u) {
+  blacklistEntries { decisionNumber listedAt }
+  licences(first: 100) { nodes { number validFrom } pageInfo { endCursor hasNextPage } } } }"""
+
+
+async def test_long_lists_keep_their_order(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+) -> None:
+    """SQLite has no ordered aggregate: its arrays follow a sorted subquery's order, which its
+    planner keeps (``schema.compiled.dialects``). Lists longer than any of the world's, in an
+    order the rows were not written in, come out as the resolvers sort them."""
+    # given: rows written in an order unlike the lists' own (newest first, then by id)
+    firm = await make_enterprise(session)
+    day = today()
+    for n in range(150):
+        shuffled = (n * 37) % 150
+        await make_entry(session, firm, day - timedelta(days=shuffled), day + timedelta(days=9))
+        await make_licence(session, firm, valid_from=date(2000, 1, 1) + timedelta(days=shuffled))
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    # when
+    compiled, _ = await _both(reads, sessionmaker, INTERNAL, LONG_LISTS, {"u": firm.uscc})
+    # then (``_both``: as the resolvers wrote them)
+    enterprise = compiled["data"]["enterprise"]
+    listed = [entry["listedAt"] for entry in enterprise["blacklistEntries"]]
+    assert len(listed) == 150
+    assert listed == sorted(listed, reverse=True)
+    valid_from = [licence["validFrom"] for licence in enterprise["licences"]["nodes"]]
+    assert len(valid_from) == 100
+    assert valid_from == sorted(valid_from, reverse=True)
+    assert enterprise["licences"]["pageInfo"]["hasNextPage"] is True
+
+
+DEEP = """query($u: String!) { enterprise(uscc: $u) { uscc licences(first: 2) { nodes { number
+  enterprise { uscc licences(first: 2) { nodes { number enterprise { uscc licences(first: 2) {
+  nodes { number enterprise { uscc } } } } } } } } } } }"""
+"""Seven objects deep, three of them pages: beyond SQLite's parser, within the internal
+tier's limits."""
+
+
+async def test_a_statement_too_deep_for_sqlite_goes_to_the_resolvers(
+    dialect: str,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = await _world(session)
+    await session.commit()
+    reads = CompiledReads(connection, {t: build_schema(t) for t in Tier}, Limits())
+    variables = {"u": world.firm.uscc}
+    caplog.set_level(logging.INFO, logger="hub.compiled")
+    if dialect == "postgres":
+        await _both(reads, sessionmaker, INTERNAL, DEEP, variables)
+        return
+    for _ in range(2):
+        assert await reads.answer(Tier.INTERNAL, DEEP, variables) is None
+    reasons = [r.__dict__.get("reason") for r in caplog.records if r.name == "hub.compiled"]
+    assert reasons == ["too deep for SQLite: parser stack overflow"]  # once
+    resolved = await run_as(INTERNAL, sessionmaker, DEEP, variables)
+    licences = resolved["data"]["enterprise"]["licences"]["nodes"]
+    assert licences[0]["enterprise"]["licences"]["nodes"][0]["enterprise"]["uscc"] == (
+        world.firm.uscc
+    )
+
+
 NOT_COMPILED = {
     "personal data": "{ enterprise(uscc: $u) { legalRepresentativeIdNumber } }",
     "a search": '{ searchEnterprises(query: "华为") { totalCount } }',
@@ -489,7 +596,6 @@ SHAPED = (
 and a response key selected more than once (``region``, ``name``): merged, as GraphQL does."""
 
 
-@postgres_only
 async def test_directives_orders_by_variable_and_merged_fields_compile(
     dialect: str,
     session: HubSession,
@@ -538,7 +644,6 @@ BAD_ARGUMENTS = [
 ]
 
 
-@postgres_only
 @pytest.mark.parametrize(("query", "variables"), BAD_ARGUMENTS)
 async def test_bad_arguments_go_to_the_resolvers_and_get_their_errors(
     dialect: str,
@@ -556,7 +661,7 @@ async def test_bad_arguments_go_to_the_resolvers_and_get_their_errors(
     assert codes & {"BAD_USER_INPUT", "FORBIDDEN"}, response.json()
 
 
-async def test_the_endpoint_serves_compiled_answers_on_postgres_only(
+async def test_the_endpoint_serves_compiled_answers_on_both_databases(
     dialect: str, session: HubSession, client: httpx.AsyncClient
 ) -> None:
     firm = await make_enterprise(session)
@@ -576,16 +681,14 @@ async def test_the_endpoint_serves_compiled_answers_on_postgres_only(
     )
     assert by_get.status_code == 200
     assert by_get.json() == response.json()
-    if dialect == "postgres":
-        assert compiled is not None
-        plans = compiled.tiers[Tier.PUBLIC].plans
-        assert plans[(CREDIT_FILE, None)] is not None
-        assert by_get.content == response.content  # both compiled: PostgreSQL's spacing
-    else:
-        assert compiled is None
+    assert response.headers["x-hub-plan"] == by_get.headers["x-hub-plan"] == "compiled"
+    assert compiled is not None
+    assert compiled.dialect.name == {"postgres": "postgresql", "sqlite": "sqlite"}[dialect]
+    plans = compiled.tiers[Tier.PUBLIC].plans
+    assert plans[(CREDIT_FILE, None)] is not None
+    assert by_get.content == response.content  # both compiled: the database's own spacing
 
 
-@postgres_only
 def test_compile_queries_false_turns_the_path_off(
     dialect: str, sessionmaker: async_sessionmaker[HubSession], tmp_path: Path
 ) -> None:
@@ -601,7 +704,6 @@ def test_compile_queries_false_turns_the_path_off(
     assert endpoint(Settings(signing_key_path=key, compile_queries=False)).compiled is None
 
 
-@postgres_only
 async def test_a_filter_the_compiler_does_not_know_goes_to_the_resolvers(
     dialect: str, session: HubSession, connection: AsyncConnection, client: httpx.AsyncClient
 ) -> None:
