@@ -7,6 +7,7 @@ and the seed only fills an empty one.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import re
 import sqlite3
@@ -666,11 +667,16 @@ async def test_seed_if_empty_seeds_once(dialect: str, tmp_path: Path) -> None:
 def _schema_objects(connection: Connection) -> dict[str, Any]:
     """Indexes, foreign keys and unique constraints of every table, seeded or referring to one."""
     inspector = inspect(connection)
+
+    def described(item: Any) -> str:
+        # A partial index's condition is a clause object: compared by its SQL, not its address.
+        return json.dumps(item, sort_keys=True, default=str)
+
     return {
         name: (
-            sorted(str(index) for index in inspector.get_indexes(name)),
-            sorted(str(key) for key in inspector.get_foreign_keys(name)),
-            sorted(str(unique) for unique in inspector.get_unique_constraints(name)),
+            sorted(described(index) for index in inspector.get_indexes(name)),
+            sorted(described(key) for key in inspector.get_foreign_keys(name)),
+            sorted(described(unique) for unique in inspector.get_unique_constraints(name)),
         )
         for name in inspector.get_table_names()
     }
