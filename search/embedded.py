@@ -291,11 +291,12 @@ class EmbeddedBackend:
         names = list(_COUNT_SETTINGS)
         settings = ", ".join(f"current_setting('{name}')" for name in names)
         before = (await self._core(text(f"SELECT {settings}"))).one()
+        # Set back after the count; a count that fails aborts the transaction, which sets
+        # them back itself.
         await self._set(_COUNT_SETTINGS)
-        try:
-            return int((await self._core(counted)).scalar_one())
-        finally:
-            await self._set(dict(zip(names, before, strict=True)))
+        total = int((await self._core(counted)).scalar_one())
+        await self._set(dict(zip(names, before, strict=True)))
+        return total
 
     async def _set(self, settings: dict[str, str]) -> None:
         """Settings for the rest of the transaction (PostgreSQL)."""

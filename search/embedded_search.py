@@ -480,15 +480,13 @@ class Search:
         found = self.backend._select(self.request, match, self.now, texts=False)
         return await self.backend._count_rows(found, limit)
 
-    async def _count(self, match: Match, *, limit: int | None = None) -> Counted:
-        """The fresh matching rows (at most ``limit``) and their facet values, counted."""
+    async def _count(self, match: Match) -> Counted:
+        """The fresh matching rows and their facet values, counted."""
         assert self.plan is not None
         request, backend = self.request, self.backend
         if not self.plan.exact_terms:
             # Long phrases: only their units tell which rows match.
-            rows, _ = await self._matching(
-                match, facets=request.with_facets, texts=True, limit=limit
-            )
+            rows, _ = await self._matching(match, facets=request.with_facets, texts=True)
             counts: dict[str, Counter[Any]] = {n: Counter() for n in FACETS[request.kind]}
             for row in rows:
                 for name in counts:
@@ -497,7 +495,7 @@ class Search:
         # A common table expression: the facets and the total read the matches once (a
         # subquery named twice was read twice, the index scan and the rows with it).
         found = backend._select(
-            request, match, self.now, texts=False, facets=request.with_facets, limit=limit
+            request, match, self.now, texts=False, facets=request.with_facets
         ).cte("found")
         statement: Any
         if not request.with_facets:

@@ -364,6 +364,36 @@ async def test_past_the_facet_sample_the_facets_are_a_uniform_sample_scaled_and_
         assert result.facets == _scaled(_facets(sample), 1 << level)
 
 
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # counted with settings there
+async def test_the_count_sets_its_settings_back_for_the_rest_of_the_transaction(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a probe of one record in four, so that the matches are counted apart
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
+    settings = text("SELECT current_setting('work_mem'), current_setting('jit')")
+
+    # when
+    async with sessionmaker() as session, session.begin():
+        before = tuple((await session.execute(settings)).one())
+        result = await EmbeddedBackend(session).search(
+            SearchRequest(
+                kind=Kind.ENTERPRISE,
+                query=parse("科"),
+                conditions=EnterpriseConditions(),
+                first=3,
+                count_limit=5,
+            )
+        )
+        after = tuple((await session.execute(settings)).one())
+
+    # then: counted, and the transaction's settings are what they were
+    assert (result.total, result.total_exact) == (5, False)
+    assert after == before
+
+
 def _scaled(
     facets: dict[str, list[tuple[Any, int]]], scale: int
 ) -> dict[str, list[tuple[Any, int]]]:
