@@ -436,6 +436,14 @@ class Search:
         stale_rows = [row for row, _ in stale]
         matching = self.plan.matching
         limit = self.request.count_limit
+        if self.request.with_facets and probe.matches <= 2 * FACET_SAMPLE:
+            # Few enough for their facets to be read all (a sample would hold most of them):
+            # counted and faceted in one read. At 1M, 3,445 matches: 126 ms, 173 in two.
+            counted = await self._count(matching, limit=limit + 1)
+            if counted.rows <= limit:
+                total, exact = bounded(counted.rows + len(stale_rows), limit)
+                return total, exact, self._tally(counted.facets, stale_rows, 1)
+            # The probe was far off: more than the limit, whose first rows are no sample.
         matches = await self._count_only(matching, limit + 1) + len(stale_rows)
         total, exact = bounded(matches, limit)
         if not self.request.with_facets:
@@ -480,13 +488,15 @@ class Search:
         found = self.backend._select(self.request, match, self.now, texts=False)
         return await self.backend._count_rows(found, limit)
 
-    async def _count(self, match: Match) -> Counted:
-        """The fresh matching rows and their facet values, counted."""
+    async def _count(self, match: Match, *, limit: int | None = None) -> Counted:
+        """The fresh matching rows (at most ``limit``) and their facet values, counted."""
         assert self.plan is not None
         request, backend = self.request, self.backend
         if not self.plan.exact_terms:
             # Long phrases: only their units tell which rows match.
-            rows, _ = await self._matching(match, facets=request.with_facets, texts=True)
+            rows, _ = await self._matching(
+                match, facets=request.with_facets, texts=True, limit=limit
+            )
             counts: dict[str, Counter[Any]] = {n: Counter() for n in FACETS[request.kind]}
             for row in rows:
                 for name in counts:
@@ -495,7 +505,7 @@ class Search:
         # A common table expression: the facets and the total read the matches once (a
         # subquery named twice was read twice, the index scan and the rows with it).
         found = backend._select(
-            request, match, self.now, texts=False, facets=request.with_facets
+            request, match, self.now, texts=False, facets=request.with_facets, limit=limit
         ).cte("found")
         statement: Any
         if not request.with_facets:

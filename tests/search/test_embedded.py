@@ -342,7 +342,7 @@ async def test_past_the_facet_sample_the_facets_are_a_uniform_sample_scaled_and_
     matches = [found[2] for found in wanted]
     by_id = {record.id: record for record in records}
     probed = 4 * sum(1 for i in matches if in_level(i, 2))
-    assert len(matches) > 16 and probed >= 8, "the corpus should need a sample"
+    assert len(matches) > 16 and probed > 16, "the corpus should need a sample"
 
     # when: a count limit past the matches, and one short of them
     counted = await search(sessionmaker, "科", conditions)
