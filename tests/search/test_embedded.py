@@ -333,10 +333,10 @@ async def test_past_the_facet_sample_the_facets_are_a_uniform_sample_scaled_and_
     records: list[Record],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given: facets counted over at most 8 matches, and a probe of one record in four
+    # given: facets counted over at most 4 matches, and a probe of one record in four
     monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
     monkeypatch.setattr("search.embedded_search.LEVELS", 2)
-    monkeypatch.setattr("search.embedded_search.FACET_SAMPLE", 8)
+    monkeypatch.setattr("search.embedded_search.FACET_SAMPLE", 4)
     conditions = EnterpriseConditions()
     wanted = expected(records, "科", conditions)
     matches = [found[2] for found in wanted]
@@ -353,11 +353,11 @@ async def test_past_the_facet_sample_the_facets_are_a_uniform_sample_scaled_and_
     assert [hit.position for hit in capped.hits] == wanted[:20]
     assert (counted.total, counted.total_exact) == (len(matches), True)
     assert (capped.total, capped.total_exact) == (5, False)
-    # and the facets are those of the sample level of about 8 matches (records chosen by a
+    # and the facets are those of the sample level of about 4 matches (records chosen by a
     # hash of their id, whatever their text), times the inverse of its share: by the count,
     # or past the limit by the probe's estimate
     for result, estimate in ((counted, len(matches)), (capped, max(6, probed))):
-        level = min(2, int(math.log2(estimate / 8)))
+        level = min(2, int(math.log2(estimate / 4)))
         sample = [by_id[i] for i in matches if in_level(i, level)]
         assert level > 0
         assert result.facets_sampled is True
