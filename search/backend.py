@@ -89,8 +89,11 @@ class SearchResult:
     total: int
     # Facet name -> (value, count) pairs, largest count first, then by value.
     facets: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
-    # False when ``total`` is a lower bound (``COUNT_LIMIT``) and ``facets`` a sample.
+    # False when ``total`` is a lower bound (``COUNT_LIMIT``).
     total_exact: bool = True
+    # True when ``facets`` are estimated from a uniform sample of the matches (the embedded
+    # index, past ``FACET_SAMPLE`` matches); Elasticsearch counts every match.
+    facets_sampled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,9 @@
 The page: the rows that are the query exactly, then each class's first rows in (rank, id)
 order, best class first, until no class left can reach the page (``search.matching``); the
 total: counted up to the request's ``count_limit`` (``search.backend.bounded``); the facets:
-counted over every match up to the limit, past it over a uniform sample of about that many
-(the rows of one sample level, ``search.terms``). Stale rows (past ``flags_until``) are judged
-by the live tables, at most ``STALE_LIMIT`` of them.
+counted over every match up to ``FACET_SAMPLE``, past it over a uniform sample of about that
+many (the rows of one sample level, ``search.terms``), scaled to all matches. Stale rows (past
+``flags_until``) are judged by the live tables, at most ``STALE_LIMIT`` of them.
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ FACETS: dict[Kind, tuple[str, ...]] = {
 # Rows read at most per round when a class's first rows are not its members (a long phrase
 # whose tokens are there but apart).
 _CHUNK_LIMIT = 4000
+# Facets are counted over every match up to this many, past it over a uniform sample of about
+# this many, scaled: enough for a share of 5 % to be within about 20 % of its count.
+FACET_SAMPLE = 2000
 # Read every match when the probe saw too few to sample, up to this many times the count
 # limit: the probe's estimate is rough, and one read of them all is cheaper than a count
 # followed by a sample.
@@ -140,6 +143,8 @@ class Search:
         self.filters = plan.filters if plan is not None else request_filters(request)
         # Whether more stale rows matched than a search judges (``STALE_LIMIT``).
         self.stale_cut = False
+        # Whether the facets are estimated from a sample of the matches (``totals``).
+        self.facets_sampled = False
 
     def _judged(self, rows: list[Row]) -> list[tuple[Row, Judged]]:
         assert self.plan is not None
@@ -418,47 +423,72 @@ class Search:
     async def totals(
         self, stale: list[tuple[Row, Judged]], probe: Probe
     ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
-        """The total (``bounded`` by the count limit) and the facets (of every match, or of a
-        uniform sample past the limit), counted by the database."""
+        """The total (``bounded`` by the count limit) and the facets: of every match when the
+        probe saw few, else of every match up to ``FACET_SAMPLE`` of them, past it of a uniform
+        sample of about that many (one sample level), scaled to all matches
+        (``facets_sampled``).
+
+        Counted apart: a count reads each match's row once and nothing of it, and stops past the
+        limit; reading a match's facets (its JSON) costs several times that, so they are read
+        for a sample only. At 1M, 苏州 (26,400 matches): the count of 10,001 read 9,400 pages in
+        about 60 ms, the facets of every match took 190 ms more.
+        """
         assert self.plan is not None
         stale_rows = [row for row, _ in stale]
         matching = self.plan.matching
         limit = self.request.count_limit
-        if probe.seen < HEAD_FROM:
-            counted = await self._count(matching, limit=self._exact_read + 1)
-            if counted.rows <= self._exact_read:
-                return self._tally(counted, stale_rows)
-        estimate = max(probe.matches, self._exact_read + 1 if probe.seen < HEAD_FROM else 0)
-        # The sample level that holds somewhat more than the limit of the matches, enough to
-        # prove that there are more: the margin shrinks as the probe, which the estimate comes
-        # from, saw more (its error is about one over the root of what it saw). Every row of
-        # the sample is read, so a tight one is a fast one.
-        margin = 1 + 2 / math.sqrt(max(probe.seen, 1))
-        level = min(LEVELS, max(0, int(math.log2(estimate / (margin * limit)))))
-        while True:
-            sampled = [row for row in stale_rows if in_level(row.ref_id, level)]
-            counted = await self._count(
-                both(matching, AllOf((level_term(level),))) if level else matching
-            )
-            # A sample of more than the limit proves that the matches are more: the total is
-            # the limit, a lower bound; level 0 is every match.
-            if counted.rows + len(sampled) > limit or level == 0:
-                return self._tally(counted, sampled)
-            level -= 1
+        if self.request.with_facets and probe.matches <= 4 * FACET_SAMPLE:
+            # Few enough for their facets to be read all (a sample would hold a good share of
+            # them): counted and faceted in one read. At 1M, 3,445 matches (the probe said
+            # more than 4,000): 104 ms, 185 in two reads.
+            counted = await self._count(matching, limit=limit + 1)
+            if counted.rows <= limit:
+                total, exact = bounded(counted.rows + len(stale_rows), limit)
+                return total, exact, self._tally(counted.facets, stale_rows, 1)
+            # The probe was far off: more than the limit, whose first rows are no sample.
+        matches = await self._count_only(matching, limit + 1) + len(stale_rows)
+        total, exact = bounded(matches, limit)
+        if not self.request.with_facets:
+            return total, exact, {}
+        if not exact:
+            matches = max(matches, probe.matches)  # the count stopped: the probe's estimate
+        # The level that holds about ``FACET_SAMPLE`` of the matches, at least that many as
+        # estimated; level 0 is every match.
+        level = 0
+        if matches > FACET_SAMPLE:
+            level = min(LEVELS, int(math.log2(matches / FACET_SAMPLE)))
+        counted = await self._count(
+            both(matching, AllOf((level_term(level),))) if level else matching
+        )
+        sampled = [row for row in stale_rows if in_level(row.ref_id, level)]
+        self.facets_sampled = level > 0
+        return total, exact, self._tally(counted.facets, sampled, 1 << level)
 
     def _tally(
-        self, counted: Counted, stale: list[Row]
-    ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
-        total = counted.rows + len(stale)
-        facets: dict[str, list[tuple[Any, int]]] = {}
-        if self.request.with_facets:
-            counts = counted.facets
-            for row in stale:
-                assert row.facets is not None
-                for name in FACETS[self.request.kind]:
-                    counts[name][row.facets.get(name)] += 1
-            facets = {name: sort_facet(dict(counts[name])) for name in FACETS[self.request.kind]}
-        return (*bounded(total, self.request.count_limit), facets)
+        self, counts: dict[str, Counter[Any]], stale: list[Row], scale: int
+    ) -> dict[str, list[tuple[Any, int]]]:
+        """The facets of the fresh rows' ``counts`` and the ``stale`` rows, each count times
+        ``scale`` (a sample of one in ``scale``)."""
+        names = FACETS[self.request.kind]
+        for row in stale:
+            assert row.facets is not None
+            for name in names:
+                counts[name][row.facets.get(name)] += 1
+        return {
+            name: sort_facet({value: n * scale for value, n in counts[name].items()})
+            for name in names
+        }
+
+    async def _count_only(self, match: Match, limit: int) -> int:
+        """The fresh matching rows, counted up to ``limit`` (``EmbeddedBackend._count_rows``),
+        none of their texts or facets read, unless the plan's terms do not tell which rows
+        match (long phrases: their units do)."""
+        assert self.plan is not None
+        if not self.plan.exact_terms:
+            rows, _ = await self._matching(match, facets=False, texts=True, limit=limit)
+            return len(rows)
+        found = self.backend._select(self.request, match, self.now, texts=False)
+        return await self.backend._count_rows(found, limit)
 
     async def _count(self, match: Match, *, limit: int | None = None) -> Counted:
         """The fresh matching rows (at most ``limit``) and their facet values, counted."""

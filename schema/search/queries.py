@@ -272,6 +272,7 @@ class SearchQuery:
             page_info=page_info,
             total_count=answer.result.total,
             total_count_exact=answer.result.total_exact,
+            facets_sampled=answer.result.facets_sampled,
             facets=EnterpriseSearchFacets(
                 regions=[RegionFacet(code=v, count=n) for v, n in facets.get("regions", [])],
                 credit_grades=[
@@ -313,6 +314,7 @@ class SearchQuery:
             page_info=page_info,
             total_count=answer.result.total,
             total_count_exact=answer.result.total_exact,
+            facets_sampled=answer.result.facets_sampled,
             facets=RecallSearchFacets(
                 categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
                 statuses=[
@@ -351,6 +353,7 @@ class SearchQuery:
             page_info=page_info,
             total_count=answer.result.total,
             total_count_exact=answer.result.total_exact,
+            facets_sampled=answer.result.facets_sampled,
             facets=ConsumerWarningSearchFacets(
                 severities=[
                     SeverityFacet(severity=SeverityEnum(v), count=n)

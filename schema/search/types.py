@@ -24,13 +24,19 @@ if TYPE_CHECKING:
 TOTAL_COUNT = "Exact when totalCountExact is true, otherwise a lower bound."
 FACETS = (
     "Counts of the matches by property. Elasticsearch counts every match; the embedded index "
-    "(used without Elasticsearch, or when it is down) counts every match up to the count "
-    "limit, and past it a uniform sample of them (see totalCountExact)."
+    "(used without Elasticsearch, or when it is down) counts every match up to a few thousand, "
+    "and past that estimates the counts from a uniform sample of the matches (see "
+    "facetsSampled)."
+)
+FACETS_SAMPLED = (
+    "True when the facet counts are estimated from a uniform sample of the matches rather than "
+    "counted over all of them: the embedded index, past a few thousand matches, counts about "
+    "one match in 2^k, chosen by a hash of its id and not by its text, and multiplies by 2^k. "
+    "Elasticsearch always counts every match, so it is false there."
 )
 TOTAL_COUNT_EXACT = (
     f"False when totalCount is a lower bound: a search counts at most {COUNT_LIMIT:,} matches. "
-    "The embedded index then counts the facets over a uniform sample of the matches, about as "
-    "many, chosen by a hash of each record's id and not by its text. It is also false in the "
+    "It is also false in the "
     "moments after many records' facts changed at once (listings and licences end at "
     "midnight), until the index has caught up. The results themselves are always the most "
     "relevant."
@@ -157,6 +163,7 @@ class EnterpriseSearchConnection:
     page_info: PageInfo = field(description="How to fetch the next page.")
     total_count: int = field(description=f"How many enterprises match, on all pages. {TOTAL_COUNT}")
     total_count_exact: bool = field(description=TOTAL_COUNT_EXACT)
+    facets_sampled: bool = field(description=FACETS_SAMPLED)
     facets: EnterpriseSearchFacets = field(description=FACETS)
 
 
@@ -167,6 +174,7 @@ class RecallSearchConnection:
     page_info: PageInfo = field(description="How to fetch the next page.")
     total_count: int = field(description=f"How many recalls match, on all pages. {TOTAL_COUNT}")
     total_count_exact: bool = field(description=TOTAL_COUNT_EXACT)
+    facets_sampled: bool = field(description=FACETS_SAMPLED)
     facets: RecallSearchFacets = field(description=FACETS)
 
 
@@ -179,4 +187,5 @@ class ConsumerWarningSearchConnection:
     page_info: PageInfo = field(description="How to fetch the next page.")
     total_count: int = field(description=f"How many warnings match, on all pages. {TOTAL_COUNT}")
     total_count_exact: bool = field(description=TOTAL_COUNT_EXACT)
+    facets_sampled: bool = field(description=FACETS_SAMPLED)
     facets: ConsumerWarningSearchFacets = field(description=FACETS)

@@ -8,6 +8,7 @@ scoring every record in Python and sorting gives (``expected``).
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -221,6 +222,8 @@ async def test_every_page_and_count_is_the_plain_ranking(
 ) -> None:
     wanted = expected(records, text, conditions)
     assert wanted, "the corpus should match every query"
+    by_id = {record.id: record for record in records}
+    every = _facets([by_id[found[2]] for found in wanted])
 
     # when: the pages of three, cursor after cursor
     seen: list[tuple[float, int, int]] = []
@@ -229,6 +232,7 @@ async def test_every_page_and_count_is_the_plain_ranking(
         result = await search(sessionmaker, text, conditions, first=3, after=after)
         seen += [hit.position for hit in result.hits]
         assert (result.total, result.total_exact) == (len(wanted), True)
+        assert (result.facets, result.facets_sampled) == (every, False)
         if not result.has_next:
             break
         after = result.hits[-1].position
@@ -297,29 +301,103 @@ async def test_a_search_writes_nothing_to_the_index(
     assert written == [0, 0]
 
 
-async def test_past_the_limit_the_total_is_a_lower_bound_and_the_facets_a_uniform_sample(
+async def test_few_matches_have_exact_facets_past_the_count_limit_too(
     sessionmaker: async_sessionmaker[HubSession],
     records: list[Record],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given: a count limit of 5, and a probe of one record in four
+    # given: a probe of one record in four, and matches far fewer than the facets' sample
     monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
     monkeypatch.setattr("search.embedded_search.LEVELS", 2)
     conditions = EnterpriseConditions()
-    matches = {found[2] for found in expected(records, "科", conditions)}
+    wanted = expected(records, "科", conditions)
     by_id = {record.id: record for record in records}
+    every = _facets([by_id[found[2]] for found in wanted])
+
+    # when: a count limit past the matches, and one short of them
+    counted = await search(sessionmaker, "科", conditions)
+    capped = await search(sessionmaker, "科", conditions, count_limit=5)
+
+    # then: the pages are the best matches; the total is exact, then the limit, a lower bound
+    assert [hit.position for hit in counted.hits] == wanted[:20]
+    assert [hit.position for hit in capped.hits] == wanted[:20]
+    assert (counted.total, counted.total_exact) == (len(wanted), True)
+    assert (capped.total, capped.total_exact) == (5, False)
+    # and the facets count every match, and say so
+    assert (counted.facets, counted.facets_sampled) == (every, False)
+    assert (capped.facets, capped.facets_sampled) == (every, False)
+
+
+async def test_past_the_facet_sample_the_facets_are_a_uniform_sample_scaled_and_say_so(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: facets counted over at most 4 matches, and a probe of one record in four
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
+    monkeypatch.setattr("search.embedded_search.FACET_SAMPLE", 4)
+    conditions = EnterpriseConditions()
+    wanted = expected(records, "科", conditions)
+    matches = [found[2] for found in wanted]
+    by_id = {record.id: record for record in records}
+    probed = 4 * sum(1 for i in matches if in_level(i, 2))
+    assert len(matches) > 16 and probed > 16, "the corpus should need a sample"
+
+    # when: a count limit past the matches, and one short of them
+    counted = await search(sessionmaker, "科", conditions)
+    capped = await search(sessionmaker, "科", conditions, count_limit=5)
+
+    # then: the pages are still the best matches, the totals still counted
+    assert [hit.position for hit in counted.hits] == wanted[:20]
+    assert [hit.position for hit in capped.hits] == wanted[:20]
+    assert (counted.total, counted.total_exact) == (len(matches), True)
+    assert (capped.total, capped.total_exact) == (5, False)
+    # and the facets are those of the sample level of about 4 matches (records chosen by a
+    # hash of their id, whatever their text), times the inverse of its share: by the count,
+    # or past the limit by the probe's estimate
+    for result, estimate in ((counted, len(matches)), (capped, max(6, probed))):
+        level = min(2, int(math.log2(estimate / 4)))
+        sample = [by_id[i] for i in matches if in_level(i, level)]
+        assert level > 0
+        assert result.facets_sampled is True
+        assert result.facets == _scaled(_facets(sample), 1 << level)
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # counted with settings there
+async def test_the_count_sets_its_settings_back_for_the_rest_of_the_transaction(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a probe of one record in four, so that the matches are counted apart
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
+    settings = text("SELECT current_setting('work_mem'), current_setting('jit')")
 
     # when
-    result = await search(sessionmaker, "科", conditions, count_limit=5)
+    async with sessionmaker() as session, session.begin():
+        before = tuple((await session.execute(settings)).one())
+        result = await EmbeddedBackend(session).search(
+            SearchRequest(
+                kind=Kind.ENTERPRISE,
+                query=parse("科"),
+                conditions=EnterpriseConditions(),
+                first=3,
+                count_limit=5,
+            )
+        )
+        after = tuple((await session.execute(settings)).one())
 
-    # then: the page is every best match still, the total the limit
-    assert [hit.position for hit in result.hits] == expected(records, "科", conditions)[:20]
+    # then: counted, and the transaction's settings are what they were
     assert (result.total, result.total_exact) == (5, False)
-    # and the facets count exactly the matches of one sample level: records chosen by a hash
-    # of their id, whatever their text
-    levels = {level: [by_id[i] for i in matches if in_level(i, level)] for level in range(0, 3)}
-    counted = {level: _facets(rows) for level, rows in levels.items() if len(rows) > 5}
-    assert result.facets in counted.values()
+    assert after == before
+
+
+def _scaled(
+    facets: dict[str, list[tuple[Any, int]]], scale: int
+) -> dict[str, list[tuple[Any, int]]]:
+    return {name: [(value, n * scale) for value, n in counts] for name, counts in facets.items()}
 
 
 def _facets(records: list[Record]) -> dict[str, list[tuple[Any, int]]]:

@@ -100,7 +100,7 @@ async def test_the_investor_question(client: httpx.AsyncClient, corpus: Corpus) 
     }
 
 
-async def test_a_capped_count_says_it_is_a_lower_bound(
+async def test_a_capped_count_says_it_is_a_lower_bound_and_sampled_facets_say_so(
     corpus: Corpus,
     sessionmaker: async_sessionmaker[HubSession],
     monkeypatch: pytest.MonkeyPatch,
@@ -112,26 +112,29 @@ async def test_a_capped_count_says_it_is_a_lower_bound(
     await reindex(sessionmaker, EMBEDDED)
     monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
     monkeypatch.setattr("search.embedded_search.LEVELS", 2)
+    document = """{ searchEnterprises(query: "华为", first: 3) { totalCount totalCountExact
+        facetsSampled facets { creditGrades { count } } nodes { name } } }"""
 
-    # when
+    # when: facets counted over all matches up to the default sample, then up to 10
     async for client in _client(sessionmaker, Settings(), count_limit=5):
-        result = await post(
-            client,
-            """{ searchEnterprises(query: "华为", first: 3) { totalCount totalCountExact
-                facets { creditGrades { count } } nodes { name } } }""",
-        )
+        every = (await post(client, document))["data"]["searchEnterprises"]
+        monkeypatch.setattr("search.embedded_search.FACET_SAMPLE", 10)
+        sampled = (await post(client, document))["data"]["searchEnterprises"]
 
-    # then: the best results are there; the count stops at 5, a lower bound; the facets count
-    # a sample: more than 5 of the 84, and far from all of them
-    answer = result["data"]["searchEnterprises"]
-    assert [node["name"] for node in answer["nodes"]] == [
-        "华为技术有限公司",
-        "华为海洋网络有限公司",
-        "华为0号科技有限公司",
-    ]
-    assert (answer["totalCount"], answer["totalCountExact"]) == (5, False)
-    sampled = sum(facet["count"] for facet in answer["facets"]["creditGrades"])
-    assert 5 < sampled < len(more) // 2
+    # then: the best results are there; the count stops at 5, a lower bound
+    for answer in (every, sampled):
+        assert [node["name"] for node in answer["nodes"]] == [
+            "华为技术有限公司",
+            "华为海洋网络有限公司",
+            "华为0号科技有限公司",
+        ]
+        assert (answer["totalCount"], answer["totalCountExact"]) == (5, False)
+    # and the facets count every match, or say they are a sample: of one record in four,
+    # each count times four
+    grades = [facet["count"] for facet in every["facets"]["creditGrades"]]
+    assert (sum(grades), every["facetsSampled"]) == (len(more) + 4, False)
+    grades = [facet["count"] for facet in sampled["facets"]["creditGrades"]]
+    assert ([n % 4 for n in grades], sampled["facetsSampled"]) == ([0] * len(grades), True)
 
 
 async def test_codes_go_straight_to_their_enterprise(
