@@ -71,13 +71,29 @@ EXCLUDED: dict[FieldKey, str] = {}
 """Fields the coverage need not reach, with the reason. None today: the search fields answer
 from the embedded index, the same backend for both apps, so they are compared too."""
 
-# The compiled shares of these documents, measured on 2026-12-06 (the compiler takes every
-# SQL-backed root, `nodes` and the README's credit file, directives and orders given by
-# variable, and a response key selected twice; it leaves search, statistics, complaints and
-# personal data to the resolvers): 65.6% public, 50.6% partner, 51.6% internal. The seed is
-# fixed, so the shares move only with the code; the floors leave two points for a change of
-# the generator. Raise them as the compiler takes more.
-COMPILED_FLOOR = {"public": 0.63, "partner": 0.48, "internal": 0.49}
+NOT_COMPILED: dict[str, str] = {
+    "arguments the resolvers refuse": "the resolvers write BAD_USER_INPUT, with paths",
+    "does not validate": "a GraphQL validation error, no plan at all",
+    "Query.searchEnterprises": "a search backend answers it",
+    "Query.searchRecalls": "a search backend answers it",
+    "Query.searchConsumerWarnings": "a search backend answers it",
+    "Query.statistics": "kept figures and suppression, computed in Python",
+    "Query.complaintStatistics": "small counts suppressed in Python",
+    "Query.complaintCounts": "small counts suppressed in Python",
+    "Query.complaints": "personal data, audited in the read's transaction",
+    "Enterprise.legalRepresentativeIdNumber needs scopes or is not declared": "personal data",
+    "Enterprise.legalRepresentativePhone needs scopes or is not declared": "personal data",
+    "Enterprise.complaints needs scopes or is not declared": "behind a scope; audited",
+    "Product.complaints needs scopes or is not declared": "behind a scope; audited",
+}
+"""Every reason a generated document may go to the resolvers, with why: the fields with no SQL
+form. Any other reason is a field that should compile and does not, and fails the test."""
+
+# A sanity floor only: the shares move with the schema, since a new field changes what the
+# seeded generator draws (adding `facetsSampled` took public from 65.6% to 62.8%). What must
+# compile is held by NOT_COMPILED; the floor catches a generator that stops reaching the
+# compiled roots at all.
+COMPILED_FLOOR = {"public": 0.55, "partner": 0.42, "internal": 0.43}
 
 MAX_DEPTH = 5
 """Deep enough for every field (the deepest is 4 fields down), shallow enough to be quick."""
@@ -404,6 +420,8 @@ async def test_generated_documents_answer_alike_compiled_or_not(
     missing = reachable_fields(schema) - generator.covered - set(EXCLUDED)
     assert missing == set(), f"fields no document reached: {sorted(missing)}"
     assert tally.unknown == [], "\n\n".join(str(p) for p in tally.unknown[:5])
+    unexpected = sorted(set(tally.reasons) - set(NOT_COMPILED))
+    assert unexpected == [], f"documents the compiler should take and did not: {unexpected}"
     assert tally.compiled / tally.documents >= COMPILED_FLOOR[tier], report
 
 
