@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from hub.errors import BadUserInputError
 from hub.kit.suppression import SuppressedTable
-from hub.kit.time import SHANGHAI
+from hub.kit.time import day_of
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
@@ -41,7 +41,7 @@ def month_of(year: int, month: int) -> str:
 
 def month_start(now: datetime) -> date:
     """The first day of the month under way at ``now`` in Asia/Shanghai."""
-    return now.astimezone(SHANGHAI).date().replace(day=1)
+    return day_of(now).replace(day=1)
 
 
 def shift(month: str, months: int) -> str:

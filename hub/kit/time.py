@@ -47,9 +47,7 @@ class Instant:
 
     @classmethod
     def at(cls, moment: datetime) -> Instant:
-        return cls(
-            literal(moment, UTCDateTime()), literal(moment.astimezone(SHANGHAI).date(), Date())
-        )
+        return cls(literal(moment, UTCDateTime()), literal(day_of(moment), Date()))
 
     @classmethod
     def for_dialect(cls, dialect: str, moment: datetime | None = None) -> Instant:
@@ -63,9 +61,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def day_of(moment: datetime) -> date:
+    """The day of ``moment`` in the authority's calendar (Asia/Shanghai)."""
+    return moment.astimezone(SHANGHAI).date()
+
+
 def today() -> date:
     """Today in the authority's calendar, which decides whether a publicity period runs."""
-    return datetime.now(SHANGHAI).date()
+    return day_of(utcnow())
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from hub.db import SQLITE_BASE64URL
-from hub.kit.time import SHANGHAI, Instant, UTCDateTime
+from hub.kit.time import Instant, UTCDateTime, day_of
 
 Getter = Callable[[Sequence[Any]], Any]
 """A parameter's value, from the request's argument values followed by the request's instant
@@ -55,7 +55,7 @@ def _request_moment(values: Sequence[Any]) -> Any:
 def _request_day(values: Sequence[Any]) -> Any:
     moment = values[-1]
     assert isinstance(moment, datetime)
-    return moment.astimezone(SHANGHAI).date()
+    return day_of(moment)
 
 
 MAX_PAIRS = 50
