@@ -182,6 +182,23 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def _refuse_left_in_transaction(
+    _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """A pooled asyncpg connection must be idle when it is handed out.
+
+    A task cancelled while its ROLLBACK or COMMIT was on the wire (a request whose caller went
+    away, the relay stopped at shutdown) can give its connection back with the server still
+    inside that transaction and asyncpg no longer tracking it. The next BEGIN on it is refused
+    ("cannot use Connection.transaction() in a manually started transaction"), or, worse, runs
+    as a savepoint of a transaction nobody ends. Such a connection is closed here, and the pool
+    hands out another (SQLAlchemy's checkout recipe: DisconnectionError).
+    """
+    if record.driver_connection.is_in_transaction():
+        log.warning("a pooled connection was left inside a transaction; it is closed")
+        raise exc.DisconnectionError("pooled connection left inside a transaction")
+
+
 #: What a 503 answered during a database outage asks the caller to wait (Retry-After), in
 #: seconds: about what a restart of PostgreSQL takes. The hub itself tries again sooner
 #: (``DatabaseTimeouts.retry_interval``) and serves whoever asks once it answers.
@@ -545,6 +562,7 @@ def create_engine(
             connect_args=connect_args,
             **pool_args,
         )
+        event.listen(engine.sync_engine, "checkout", _refuse_left_in_transaction)
     if isinstance(engine.sync_engine.pool, HubPool):
         engine.sync_engine.pool.health = health
     _watch(engine, health)

@@ -96,3 +96,30 @@ async def test_no_pooled_connection_in_time_is_a_busy_database(
         ]
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_left_inside_a_transaction_is_closed_not_handed_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hub.db")
+    engine = create_engine(postgres_admin_url(), pool_size=1)
+    try:
+        # given: the pool's only connection given back with the server inside a transaction
+        # that asyncpg does not track (what a ROLLBACK cut short by a cancelled task leaves)
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            left = raw.driver_connection
+            assert left is not None
+            await left.execute("BEGIN")
+            before = await left.fetchval("SELECT pg_backend_pid()")
+        # when: the next caller takes a connection
+        async with create_sessionmaker(engine)() as session:
+            after = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        # then: it is served on a new connection, the old one is closed, and it was said once
+        assert after != before
+        assert left.is_closed()
+        assert [r.getMessage() for r in caplog.records if r.name == "hub.db"] == [
+            "a pooled connection was left inside a transaction; it is closed"
+        ]
+    finally:
+        await engine.dispose()
