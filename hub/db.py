@@ -194,7 +194,8 @@ def _refuse_left_in_transaction(
     as a savepoint of a transaction nobody ends. Such a connection is closed here, and the pool
     hands out another (SQLAlchemy's checkout recipe: DisconnectionError).
     """
-    if record.driver_connection.is_in_transaction():
+    driver = record.driver_connection
+    if driver is not None and driver.is_in_transaction():
         log.warning("a pooled connection was left inside a transaction; it is closed")
         raise exc.DisconnectionError("pooled connection left inside a transaction")
 
