@@ -273,6 +273,30 @@ async def test_search_shows_highlights_and_facets(
     assert 'aria-current="true"' in narrowed
 
 
+async def test_facet_counts_from_a_sample_are_marked_as_estimates(
+    client: httpx.AsyncClient,
+    session: HubSession,
+    sessionmaker: async_sessionmaker[HubSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: 40 enterprises matching 光明, indexed
+    for n in range(40):
+        await make_enterprise(session, name=f"光明{n}号科技有限公司", region_code="440300")
+    await session.commit()
+    await reindex(sessionmaker, EMBEDDED)
+    exact = main_of((await client.get("/search", params={"q": "光明"})).text)
+    # when: the embedded backend counts its facets over a sample of one match in four
+    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
+    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
+    monkeypatch.setattr("search.embedded_search.FACET_SAMPLE", 5)
+    sampled = main_of((await client.get("/search", params={"q": "光明", "lang": "en"})).text)
+    # then: counted facets are shown as they are; sampled ones carry ≈ and say why
+    assert '<span class="count">40</span>' in exact
+    assert "≈" not in exact
+    assert re.search(r'<span class="count">≈\d+</span>', sampled)
+    assert "≈ Estimated from a uniform sample of the matches." in sampled
+
+
 async def test_search_without_a_query_shows_the_form(client: httpx.AsyncClient) -> None:
     response = await client.get("/search?q=")
     assert response.status_code == 200
