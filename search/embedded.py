@@ -20,7 +20,7 @@ it (``refresh_stale``). So an answer is right at any moment, whether or not the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -383,11 +383,14 @@ class EmbeddedBackend:
 
     # Heads -------------------------------------------------------------------------------
 
-    async def head_bound(self, kind: Kind, head: Head) -> tuple[bool, tuple[int, int] | None]:
-        """(whether the head exists, its bound): ``search.embedded_heads.head_bound``."""
+    async def readable_head(
+        self, kind: Kind, head: Head, frequency: Callable[[str], float] | None
+    ) -> tuple[str, tuple[int, int] | None] | None:
+        """The head to walk for ``head``'s class and its bound, if any:
+        ``search.embedded_heads.readable_head``."""
         if self.dialect != "postgresql":
-            return False, None
-        return await embedded_heads.head_bound(self.session, kind, head)
+            return None
+        return await embedded_heads.readable_head(self.session, kind, head, frequency)
 
     async def refresh_heads(self, words: int | None = None) -> int:
         """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""

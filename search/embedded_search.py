@@ -378,8 +378,9 @@ class Search:
     ) -> list[Row]:
         """The class's first ``wanted`` rows by (rank, id) after ``start``.
 
-        With ``head``, the class's head is walked in order (built if it can be), each entry's
-        row looked up for the request's conditions, then the rows past its bound are read;
+        With ``head``, the class's head is walked in order (or, not built, the head of one of
+        its terms that is: ``EmbeddedBackend.readable_head``), each entry's row looked up for
+        the class's terms and the request's conditions, then the rows past its bound are read;
         without, the class's rows are collected through the index and sorted by the database.
         """
         assert self.plan is not None
@@ -391,24 +392,27 @@ class Search:
                 row for row, judged in self._judged(rows) if class_of(judged) == row_class
             )
 
+        readable = None
         if head is not None:
-            built, bound = await self.backend.head_bound(self.request.kind, head)
-            if built:
-                entries, last = max(4 * wanted, 100), start
-                while True:
-                    rows, last, read = await self.backend._head_rows(
-                        self.request, match, self.now, head.key, last, entries
-                    )
-                    take(rows)
-                    if len(members) >= wanted:
-                        return members[:wanted]
-                    if read < entries:
-                        break  # the head is read
-                    entries = min(4 * entries, HEAD_SIZE)
-                if bound is None:
-                    return members  # the head holds every row of the class
-                # Past the head's bound only the index finds the rows.
-                start = bound if start is None else max(start, bound)
+            frequency = self.plan.filters.frequency
+            readable = await self.backend.readable_head(self.request.kind, head, frequency)
+        if readable is not None:
+            key, bound = readable
+            entries, last = max(4 * wanted, 100), start
+            while True:
+                rows, last, read = await self.backend._head_rows(
+                    self.request, match, self.now, key, last, entries
+                )
+                take(rows)
+                if len(members) >= wanted:
+                    return members[:wanted]
+                if read < entries:
+                    break  # the head is read
+                entries = min(4 * entries, HEAD_SIZE)
+            if bound is None:
+                return members  # the head holds every row of the class
+            # Past the head's bound only the index finds the rows.
+            start = bound if start is None else max(start, bound)
         chunk = wanted - len(members)
         while True:
             rows = await self.backend._rows(

@@ -32,7 +32,7 @@ from search.backend import (
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import EmbeddedBackend
 from search.embedded_match import pg_text
-from search.embedded_statistics import Frequencies
+from search.embedded_statistics import Frequencies, frequent_words
 from search.indexer import _Schedule, reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
 from search.models import SearchDocument, SearchHead, SearchHeadBound
@@ -299,6 +299,51 @@ async def test_a_search_writes_nothing_to_the_index(
             for model in (SearchHead, SearchHeadBound)
         ]
     assert written == [0, 0]
+
+
+def test_the_words_with_heads_are_words_searches_read() -> None:
+    """A single character is read by a search of that one character only: at 1M the
+    characters of company names filled the heads' places, and 苏州 had no head."""
+    frequencies = {"0:苏": 0.5, "0:州": 0.4, "0:苏州": 0.3, "2:usb": 0.2, "2:u": 0.1}
+
+    found = frequent_words(frequencies, 3)
+
+    assert found == [
+        (Kind.ENTERPRISE, "苏州", 0.3),
+        (Kind.ENTERPRISE, "usb", 0.2),
+        (Kind.ENTERPRISE, "u", 0.1),
+    ]
+
+
+async def test_a_class_without_a_head_of_its_own_walks_the_head_of_its_rarest_term(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Heads are built for words; a longer query's classes (华鑫科技) walk the term head of
+    the rarest of their terms that has one, and find the same page as through the index."""
+    await small_heads(sessionmaker, monkeypatch)
+    walked: list[str] = []
+    walk = EmbeddedBackend._head_rows
+
+    async def spy(self: EmbeddedBackend, *args: Any) -> Any:
+        walked.append(args[3])
+        return await walk(self, *args)
+
+    monkeypatch.setattr(EmbeddedBackend, "_head_rows", spy)
+    async with sessionmaker() as session:
+        keys = set((await session.execute(select(SearchHeadBound.key))).scalars().all())
+
+    # when
+    result = await search(sessionmaker, "华鑫科技", EnterpriseConditions(), first=3)
+
+    # then
+    wanted = expected(records, "华鑫科技", EnterpriseConditions())
+    assert [hit.position for hit in result.hits] == wanted[:3]
+    # (PostgreSQL) the term head of 华鑫 in the name, rarer there than 科技; none on SQLite
+    assert sorted(set(walked)) == ([] if dialect == "sqlite" else ["0:华鑫 -"])
+    assert set(walked) <= keys
 
 
 async def test_few_matches_have_exact_facets_past_the_count_limit_too(
