@@ -167,6 +167,14 @@ class EmbeddedBackend:
             where.append(or_(_DOC.flags_until.is_(None), _DOC.flags_until > moment))
         return where
 
+    def _holding(self, kind: Kind, patterns: Sequence[str]) -> ColumnElement[bool]:
+        """Every pattern (``ParsedQuery.pattern``) in some field's units: a match as
+        ``search.matching.Scorer.judge`` says, checked by the database, so that a count of a
+        phrase that terms cannot say reads nothing of the rows."""
+        fields = _TEXT_COLUMNS[: len(PROFILES[kind].fields)]
+        found = func.strpos if self.dialect == "postgresql" else func.instr
+        return and_(*(or_(*(found(field, p) > 0 for field in fields)) for p in patterns))
+
     def _select(
         self,
         request: SearchRequest,

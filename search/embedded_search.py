@@ -485,34 +485,30 @@ class Search:
 
     async def _count_only(self, match: Match, limit: int) -> int:
         """The fresh matching rows, counted up to ``limit`` (``EmbeddedBackend._count_rows``),
-        none of their texts or facets read, unless the plan's terms do not tell which rows
-        match (long phrases: their units do)."""
+        none of their texts or facets read: when the plan's terms do not tell which rows match
+        (long phrases: their units do), the database checks the units.
+
+        At 1M, USB插座's count of 10,001 took 250 ms when its rows' units were read and
+        judged here, the database's part of it 70-110 ms."""
         assert self.plan is not None
-        if not self.plan.exact_terms:
-            rows, _ = await self._matching(match, facets=False, texts=True, limit=limit)
-            return len(rows)
         found = self.backend._select(self.request, match, self.now, texts=False)
+        if not self.plan.exact_terms:
+            found = found.where(self.backend._holding(self.request.kind, self.plan.scorer.patterns))
         return await self.backend._count_rows(found, limit)
 
     async def _count(self, match: Match, *, limit: int | None = None) -> Counted:
         """The fresh matching rows (at most ``limit``) and their facet values, counted."""
         assert self.plan is not None
         request, backend = self.request, self.backend
+        rows = backend._select(
+            request, match, self.now, texts=False, facets=request.with_facets, limit=limit
+        )
         if not self.plan.exact_terms:
-            # Long phrases: only their units tell which rows match.
-            rows, _ = await self._matching(
-                match, facets=request.with_facets, texts=True, limit=limit
-            )
-            counts: dict[str, Counter[Any]] = {n: Counter() for n in FACETS[request.kind]}
-            for row in rows:
-                for name in counts:
-                    counts[name][(row.facets or {}).get(name)] += 1
-            return Counted(len(rows), counts)
+            # Long phrases: only their units tell which rows match, checked by the database.
+            rows = rows.where(backend._holding(request.kind, self.plan.scorer.patterns))
         # A common table expression: the facets and the total read the matches once (a
         # subquery named twice was read twice, the index scan and the rows with it).
-        found = backend._select(
-            request, match, self.now, texts=False, facets=request.with_facets, limit=limit
-        ).cte("found")
+        found = rows.cte("found")
         statement: Any
         if not request.with_facets:
             statement = select(literal(""), literal(None), func.count()).select_from(found)

@@ -241,6 +241,30 @@ async def test_every_page_and_count_is_the_plain_ranking(
     assert seen == wanted
 
 
+@pytest.mark.parametrize("text", ["华鑫科技", "深圳市恒泰"])
+async def test_a_phrase_its_terms_cannot_say_is_counted_to_the_limit_by_its_units(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    way: str,
+    text: str,
+) -> None:
+    """The count of a long phrase checks each row's units (in the database): rows with its
+    rarest bigrams but not the phrase are not counted, up to the limit or past it."""
+    wanted = expected(records, text, EnterpriseConditions())
+    by_id = {record.id: record for record in records}
+    every = _facets([by_id[found[2]] for found in wanted])
+
+    # when: a count limit one short of the matches, and at them
+    capped = await search(sessionmaker, text, EnterpriseConditions(), count_limit=len(wanted) - 1)
+    counted = await search(sessionmaker, text, EnterpriseConditions(), count_limit=len(wanted))
+
+    # then
+    assert (capped.total, capped.total_exact) == (len(wanted) - 1, False)
+    assert (counted.total, counted.total_exact) == (len(wanted), True)
+    assert [hit.position for hit in capped.hits] == wanted[:20]
+    assert (counted.facets, counted.facets_sampled) == (every, False)
+
+
 async def test_a_head_follows_the_rows_the_relay_writes(
     sessionmaker: async_sessionmaker[HubSession],
     records: list[Record],
