@@ -11,6 +11,7 @@ them (``readable_head``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -53,7 +54,7 @@ from search.matching import (
     plan,
     term_head,
 )
-from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.models import SearchDocument, SearchHead, SearchHeadBound, SearchSchedule
 from search.tokenize import parse_query
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ _NO_CONDITIONS: dict[Kind, Conditions] = {
 # Heads are built for this many words of each kind, the most frequent: the searches that
 # would otherwise sort hundreds of thousands of matches for a page.
 HEAD_WORDS = 200
+# The heads' row in ``search_schedule``.
+_HEADS_TASK = "heads"
 
 
 async def readable_head(
@@ -105,8 +108,9 @@ async def readable_head(
 
 async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> int:
     """Build the heads of the ``words`` most frequent words of each kind (by the index's
-    statistics, ``read_frequencies``), those of their classes a search reads from a head, and
-    drop every other head; how many were built. Called on PostgreSQL under the embedded
+    statistics, ``read_frequencies``), those of their classes a search reads from a head and
+    those of their frequent terms (``term_head``), drop every other head, and record when
+    (``heads_built_at``); how many were built. Called on PostgreSQL under the embedded
     relay's lock (the relay, the reindex): the relay keeps the heads in step with what it
     writes.
 
@@ -159,7 +163,18 @@ async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> i
         if (kind_value, key) not in existing:
             await _build_head(session, Kind(kind_value), head)
             built += 1
+    # For every process's relay: the heads are current (``heads_built_at``).
+    await session.execute(delete(SearchSchedule).where(SearchSchedule.name == _HEADS_TASK))
+    await session.execute(insert(SearchSchedule).values(name=_HEADS_TASK, done_at=utcnow()))
     return built
+
+
+async def heads_built_at(session: AsyncSession) -> datetime | None:
+    """When a process last built the heads (``refresh_heads``); None: never."""
+    done: datetime | None = await session.scalar(
+        select(SearchSchedule.done_at).where(SearchSchedule.name == _HEADS_TASK)
+    )
+    return done
 
 
 async def join_heads(session: HubSession, kind: Kind, ids: Sequence[int]) -> None:

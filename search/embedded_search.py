@@ -521,7 +521,7 @@ class Search:
                 .group_by(values.c.key, values.c.value)
                 .union_all(select(literal(""), literal(None), func.count()).select_from(found))
             )
-        counts = {name: Counter() for name in FACETS[request.kind]}
+        counts: dict[str, Counter[Any]] = {name: Counter() for name in FACETS[request.kind]}
         total = 0
         for key, value, n in (await backend._core(statement)).all():
             if key == "":

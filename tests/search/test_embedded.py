@@ -35,7 +35,7 @@ from search.embedded_match import pg_text
 from search.embedded_statistics import Frequencies, frequent_words
 from search.indexer import _Schedule, reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
-from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.models import SearchDocument, SearchHead, SearchHeadBound, SearchSchedule
 from search.outbox import EMBEDDED, enqueue
 from search.service import parse
 from search.terms import grade_term, in_level
@@ -712,12 +712,49 @@ async def test_the_reindex_and_the_relay_build_the_heads(
     await reindex(sessionmaker, EMBEDDED)
     built = await heads()
 
-    # and: the heads gone, and the relay's pass due
+    # and: the heads gone, and the relay's pass due (the last build 10 minutes ago)
     async with sessionmaker() as session, session.begin():
         await session.execute(delete(SearchHead))
         await session.execute(delete(SearchHeadBound))
-    monkeypatch.setattr("search.indexer.HEADS", _Schedule(600.0))
+        await session.execute(update(SearchSchedule).values(done_at=utcnow() - timedelta(0, 601)))
     await sync_once(sessionmaker, None)
 
     # then
     assert (built > 0, await heads() == built) == (dialect == "postgres", True)
+
+
+async def test_the_workers_share_when_the_heads_were_last_built(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every worker of ``hub serve`` runs the relay: the heads are built again once every 10
+    minutes by one of them, not by each by its own clock."""
+    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
+
+    async def heads() -> int:
+        async with sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
+
+    # given: the heads just built (by a reindex), then gone, to see whether they come back
+    await reindex(sessionmaker, EMBEDDED)
+    built = await heads()
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+
+    # when: the relay of a worker started since (a schedule of its own)
+    monkeypatch.setattr("search.indexer.HEADS", _Schedule(600.0))
+    await sync_once(sessionmaker, None)
+    again = await heads()
+
+    # and: 10 minutes after the build
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(SearchSchedule).values(done_at=utcnow() - timedelta(0, 601)))
+    await sync_once(sessionmaker, None)
+
+    # then: not built again until then (PostgreSQL; SQLite keeps no heads)
+    assert (built > 0, again, await heads() == built) == (dialect == "postgres", 0, True)
