@@ -20,7 +20,7 @@ it (``refresh_stale``). So an answer is right at any moment, whether or not the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -166,6 +166,14 @@ class EmbeddedBackend:
         else:
             where.append(or_(_DOC.flags_until.is_(None), _DOC.flags_until > moment))
         return where
+
+    def _holding(self, kind: Kind, patterns: Sequence[str]) -> ColumnElement[bool]:
+        """Every pattern (``ParsedQuery.pattern``) in some field's units: a match as
+        ``search.matching.Scorer.judge`` says, checked by the database, so that a count of a
+        phrase that terms cannot say reads nothing of the rows."""
+        fields = _TEXT_COLUMNS[: len(PROFILES[kind].fields)]
+        found = func.strpos if self.dialect == "postgresql" else func.instr
+        return and_(*(or_(*(found(field, p) > 0 for field in fields)) for p in patterns))
 
     def _select(
         self,
@@ -383,11 +391,14 @@ class EmbeddedBackend:
 
     # Heads -------------------------------------------------------------------------------
 
-    async def head_bound(self, kind: Kind, head: Head) -> tuple[bool, tuple[int, int] | None]:
-        """(whether the head exists, its bound): ``search.embedded_heads.head_bound``."""
+    async def readable_head(
+        self, kind: Kind, head: Head, frequency: Callable[[str], float] | None
+    ) -> tuple[str, tuple[int, int] | None] | None:
+        """The head to walk for ``head``'s class and its bound, if any:
+        ``search.embedded_heads.readable_head``."""
         if self.dialect != "postgresql":
-            return False, None
-        return await embedded_heads.head_bound(self.session, kind, head)
+            return None
+        return await embedded_heads.readable_head(self.session, kind, head, frequency)
 
     async def refresh_heads(self, words: int | None = None) -> int:
         """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""

@@ -2,13 +2,16 @@
 
 A search of a frequent word reads a class's first rows from its head instead of sorting every
 match. Heads are written by the relay and the reindex only (``refresh_heads``), for the most
-frequent words of each kind; the relay keeps them in step with every row it writes
-(``join_heads``); searches only read them (``head_bound``).
+frequent words of each kind: one per frequent class of the word, and one per frequent term of
+it (``term_head``), which the classes of longer queries walk when they have none of their own.
+The relay keeps them in step with every row it writes (``join_heads``); searches only read
+them (``readable_head``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -49,8 +52,9 @@ from search.matching import (
     Head,
     NoneOf,
     plan,
+    term_head,
 )
-from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.models import SearchDocument, SearchHead, SearchHeadBound, SearchSchedule
 from search.tokenize import parse_query
 
 if TYPE_CHECKING:
@@ -64,21 +68,49 @@ _NO_CONDITIONS: dict[Kind, Conditions] = {
 # Heads are built for this many words of each kind, the most frequent: the searches that
 # would otherwise sort hundreds of thousands of matches for a page.
 HEAD_WORDS = 200
+# The heads' row in ``search_schedule``.
+_HEADS_TASK = "heads"
 
 
-async def head_bound(
-    session: AsyncSession, kind: Kind, head: Head
-) -> tuple[bool, tuple[int, int] | None]:
-    """(whether the head exists, its bound). Searches only read heads: the relay and the
-    reindex build them (``refresh_heads``), so a read request writes nothing."""
-    found = await _bound_of(session, kind, head)
-    return found if found is not None else (False, None)
+async def readable_head(
+    session: AsyncSession,
+    kind: Kind,
+    head: Head,
+    frequency: Callable[[str], float] | None,
+) -> tuple[str, tuple[int, int] | None] | None:
+    """The head a search walks for a class whose head is ``head``, and its bound: ``head``
+    itself if it was built, else the term head (``term_head``) of the rarest of its required
+    terms that has one (its rows include the class's, among others: the walk checks each),
+    else None. Searches only read heads: the relay and the reindex build them
+    (``refresh_heads``), so a read request writes nothing.
+
+    A term head serves the searches of several words: USB插座 has no head of its own, but 插座
+    in the products has one, and at 1M 37 of its first 100 rows have usb there too.
+    """
+    terms = sorted(head.required, key=lambda t: (frequency(t) if frequency else 0.0, t))
+    keys = [head.key] + [term_head(t).key for t in terms]
+    found = {
+        key: (rank, ref_id)
+        for key, rank, ref_id in (
+            await session.execute(
+                select(SearchHeadBound.key, SearchHeadBound.rank, SearchHeadBound.ref_id).where(
+                    SearchHeadBound.kind == kind.value, SearchHeadBound.key.in_(keys)
+                )
+            )
+        ).all()
+    }
+    for key in keys:
+        if key in found:
+            rank, ref_id = found[key]
+            return key, None if rank is None or ref_id is None else (rank, ref_id)
+    return None
 
 
 async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> int:
     """Build the heads of the ``words`` most frequent words of each kind (by the index's
-    statistics, ``read_frequencies``), those of their classes a search reads from a head, and
-    drop every other head; how many were built. Called on PostgreSQL under the embedded
+    statistics, ``read_frequencies``), those of their classes a search reads from a head and
+    those of their frequent terms (``term_head``), drop every other head, and record when
+    (``heads_built_at``); how many were built. Called on PostgreSQL under the embedded
     relay's lock (the relay, the reindex): the relay keeps the heads in step with what it
     writes.
 
@@ -115,6 +147,13 @@ async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> i
         for row_class, head in planned.heads.items():
             if probe.classes.get(row_class, 0) >= dense:
                 wanted[(kind.value, head.key)] = head
+        # And the term heads of the word's frequent terms: what the classes of longer
+        # queries that have the word (USB插座, PPR冷热水管), which have no head of their own,
+        # walk instead (``readable_head``).
+        for term in {t for head in planned.heads.values() for t in head.required}:
+            if frequency(term) * float(rows or 0) >= dense:
+                made = term_head(term)
+                wanted[(kind.value, made.key)] = made
     existing = set((await session.execute(select(SearchHeadBound.kind, SearchHeadBound.key))).all())
     for kind_value, key in existing - set(wanted):
         for model in (SearchHead, SearchHeadBound):
@@ -124,7 +163,18 @@ async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> i
         if (kind_value, key) not in existing:
             await _build_head(session, Kind(kind_value), head)
             built += 1
+    # For every process's relay: the heads are current (``heads_built_at``).
+    await session.execute(delete(SearchSchedule).where(SearchSchedule.name == _HEADS_TASK))
+    await session.execute(insert(SearchSchedule).values(name=_HEADS_TASK, done_at=utcnow()))
     return built
+
+
+async def heads_built_at(session: AsyncSession) -> datetime | None:
+    """When a process last built the heads (``refresh_heads``); None: never."""
+    done: datetime | None = await session.scalar(
+        select(SearchSchedule.done_at).where(SearchSchedule.name == _HEADS_TASK)
+    )
+    return done
 
 
 async def join_heads(session: HubSession, kind: Kind, ids: Sequence[int]) -> None:
@@ -158,22 +208,6 @@ async def join_heads(session: HubSession, kind: Kind, ids: Sequence[int]) -> Non
         )
     )
     await session.execute(insert(SearchHead).from_select(["kind", "key", "rank", "ref_id"], rows))
-
-
-async def _bound_of(
-    session: AsyncSession, kind: Kind, head: Head
-) -> tuple[bool, tuple[int, int] | None] | None:
-    """(True, the head's bound) if the head exists, else None."""
-    found = (
-        await session.execute(
-            select(SearchHeadBound.rank, SearchHeadBound.ref_id).where(
-                SearchHeadBound.kind == kind.value, SearchHeadBound.key == head.key
-            )
-        )
-    ).first()
-    if found is None:
-        return None
-    return True, None if found.rank is None else (found.rank, found.ref_id)
 
 
 async def _build_head(

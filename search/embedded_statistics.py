@@ -23,6 +23,7 @@ from search.matching import (
 from search.terms import (
     NAMESPACES,
 )
+from search.tokenize import is_cjk
 
 
 async def read_frequencies(session: AsyncSession) -> dict[str, float]:
@@ -48,13 +49,19 @@ _KINDS = {namespace: kind for kind, namespace in NAMESPACES.items()}
 
 
 def frequent_words(frequencies: dict[str, float], words: int) -> list[tuple[Kind, str, float]]:
-    """The ``words`` most frequent tokens of each kind's fields, most frequent first, with the
-    share of rows that have the token in its most frequent field."""
+    """The ``words`` most frequent tokens of each kind's fields that searches read, most
+    frequent first, with the share of rows that have the token in its most frequent field.
+
+    A single Chinese character is left out: only a query of that one character reads it (a
+    longer one reads its bigrams, ``search.tokenize``), and at 1M the characters of company
+    names (公, 司, 有, 限...) filled the first 200, leaving words people search, 苏州, usb,
+    without a head.
+    """
     best: dict[tuple[Kind, str], float] = {}
     for term, share in frequencies.items():
         found = _FIELD_TERM.fullmatch(term)
         kind = _KINDS.get(found["namespace"]) if found else None
-        if found is None or kind is None:
+        if found is None or kind is None or _one_character(found["token"]):
             continue
         key = (kind, found["token"])
         best[key] = max(best.get(key, 0.0), share)
@@ -64,6 +71,10 @@ def frequent_words(frequencies: dict[str, float], words: int) -> list[tuple[Kind
         for kind in Kind
         for _, word in [key for key in ranked if key[0] is kind][:words]
     ]
+
+
+def _one_character(token: str) -> bool:
+    return len(token) == 1 and is_cjk(token)
 
 
 class Frequencies:

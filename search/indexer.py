@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from search.backend import BackendUnavailableError
 from search.documents import Document, Kind, document_batches
 from search.elastic import ElasticBackend
 from search.embedded import MODELS, EmbeddedBackend
+from search.embedded_heads import heads_built_at
 from search.lock import exclusive, is_free, reindex_lock, relay_lock
 from search.outbox import (
     ELASTICSEARCH,
@@ -208,18 +208,20 @@ async def _reindex(
 
 
 class _Schedule:
-    """When the embedded relay next builds the heads of the words now most frequent: the
-    statistics they follow change slowly (a reindex builds them at once)."""
+    """When the embedded relay next builds the heads of the words now most frequent: ``every``
+    seconds after any process last built them, as the database says (``heads_built_at``),
+    so that the workers of ``hub serve`` build them once a period, not once each. The
+    statistics they follow change slowly (a reindex builds them at once). PostgreSQL only:
+    SQLite keeps no heads."""
 
     def __init__(self, every: float) -> None:
         self.every = every
-        self._done_at = -math.inf
 
-    def due(self) -> bool:
-        return time.monotonic() - self._done_at > self.every
-
-    def done(self) -> None:
-        self._done_at = time.monotonic()
+    async def due(self, session: HubSession) -> bool:
+        if EmbeddedBackend(session).dialect != "postgresql":
+            return False
+        done = await heads_built_at(session)
+        return done is None or (utcnow() - done).total_seconds() > self.every
 
 
 HEADS = _Schedule(600.0)
@@ -231,7 +233,6 @@ async def _refresh_heads(sessionmaker: async_sessionmaker[HubSession]) -> None:
     started = time.perf_counter()
     async with transaction(sessionmaker) as session:
         built = await EmbeddedBackend(session).refresh_heads()
-    HEADS.done()
     if built:
         log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
 
@@ -306,8 +307,8 @@ async def relay_target(
     ``prune_elasticsearch``: Elasticsearch is configured, so an entry is forgotten only once
     both backends applied it.
     """
-    heads = target == EMBEDDED and HEADS.due()
     async with sessionmaker() as session:
+        heads = target == EMBEDDED and await HEADS.due(session)
         idle = not heads and not await has_pending(session, target)
         if idle and target == EMBEDDED:
             idle = not await EmbeddedBackend(session).has_stale(utcnow())
@@ -321,6 +322,10 @@ async def relay_target(
         applied = await relay(sessionmaker, target, elastic)
         if target == EMBEDDED:
             await refresh_stale(sessionmaker)
+        if heads:
+            async with sessionmaker() as session:
+                # Under the lock: another process's relay may have built them meanwhile.
+                heads = await HEADS.due(session)
         if heads:
             await _refresh_heads(sessionmaker)
     if applied:

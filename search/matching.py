@@ -153,6 +153,18 @@ class Head:
     excluded: tuple[str, ...]
 
 
+def head_key(required: Sequence[str], excluded: Sequence[str]) -> str:
+    """The key of the head of the rows with every term of ``required`` and none of
+    ``excluded``: the same condition, the same key, whichever search or word asks for it."""
+    return " ".join(required) + " -" + " ".join(excluded)
+
+
+def term_head(term: str) -> Head:
+    """The head of every row with ``term``, whatever else it has: it holds the first rows of
+    any class that needs the term, among others (``search.embedded_heads.readable_head``)."""
+    return Head(key=head_key((term,), ()), term=term, required=(term,), excluded=())
+
+
 class Scorer:
     """Scores rows from their stored units exactly as ``search.documents.Profile`` says."""
 
@@ -439,7 +451,7 @@ def _plan(
                 lacking = tuple(sorted(outside.terms)) if outside is not None else ()
                 rarest = min(having, key=lambda t: (frequency(t) if frequency else 0.0, -len(t)))
                 heads[row_class] = Head(
-                    key=" ".join(having) + " -" + " ".join(lacking),
+                    key=head_key(having, lacking),
                     term=rarest,
                     required=having,
                     excluded=lacking,

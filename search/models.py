@@ -154,3 +154,13 @@ class SearchHeadBound(Base):
     excluded: Mapped[list[str]] = mapped_column(TokenList())
     rank: Mapped[int | None]
     ref_id: Mapped[int | None]
+
+
+class SearchSchedule(Base):
+    """When a periodic task of the relay last ran, by any process (``search.indexer``): the
+    heads' build, every 10 minutes, once for all the workers rather than once per worker."""
+
+    __tablename__ = "search_schedule"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    done_at: Mapped[datetime]

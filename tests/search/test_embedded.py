@@ -32,10 +32,10 @@ from search.backend import (
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import EmbeddedBackend
 from search.embedded_match import pg_text
-from search.embedded_statistics import Frequencies
+from search.embedded_statistics import Frequencies, frequent_words
 from search.indexer import _Schedule, reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
-from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.models import SearchDocument, SearchHead, SearchHeadBound, SearchSchedule
 from search.outbox import EMBEDDED, enqueue
 from search.service import parse
 from search.terms import grade_term, in_level
@@ -241,6 +241,30 @@ async def test_every_page_and_count_is_the_plain_ranking(
     assert seen == wanted
 
 
+@pytest.mark.parametrize("text", ["华鑫科技", "深圳市恒泰"])
+async def test_a_phrase_its_terms_cannot_say_is_counted_to_the_limit_by_its_units(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    way: str,
+    text: str,
+) -> None:
+    """The count of a long phrase checks each row's units (in the database): rows with its
+    rarest bigrams but not the phrase are not counted, up to the limit or past it."""
+    wanted = expected(records, text, EnterpriseConditions())
+    by_id = {record.id: record for record in records}
+    every = _facets([by_id[found[2]] for found in wanted])
+
+    # when: a count limit one short of the matches, and at them
+    capped = await search(sessionmaker, text, EnterpriseConditions(), count_limit=len(wanted) - 1)
+    counted = await search(sessionmaker, text, EnterpriseConditions(), count_limit=len(wanted))
+
+    # then
+    assert (capped.total, capped.total_exact) == (len(wanted) - 1, False)
+    assert (counted.total, counted.total_exact) == (len(wanted), True)
+    assert [hit.position for hit in capped.hits] == wanted[:20]
+    assert (counted.facets, counted.facets_sampled) == (every, False)
+
+
 async def test_a_head_follows_the_rows_the_relay_writes(
     sessionmaker: async_sessionmaker[HubSession],
     records: list[Record],
@@ -299,6 +323,51 @@ async def test_a_search_writes_nothing_to_the_index(
             for model in (SearchHead, SearchHeadBound)
         ]
     assert written == [0, 0]
+
+
+def test_the_words_with_heads_are_words_searches_read() -> None:
+    """A single character is read by a search of that one character only: at 1M the
+    characters of company names filled the heads' places, and 苏州 had no head."""
+    frequencies = {"0:苏": 0.5, "0:州": 0.4, "0:苏州": 0.3, "2:usb": 0.2, "2:u": 0.1}
+
+    found = frequent_words(frequencies, 3)
+
+    assert found == [
+        (Kind.ENTERPRISE, "苏州", 0.3),
+        (Kind.ENTERPRISE, "usb", 0.2),
+        (Kind.ENTERPRISE, "u", 0.1),
+    ]
+
+
+async def test_a_class_without_a_head_of_its_own_walks_the_head_of_its_rarest_term(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Heads are built for words; a longer query's classes (华鑫科技) walk the term head of
+    the rarest of their terms that has one, and find the same page as through the index."""
+    await small_heads(sessionmaker, monkeypatch)
+    walked: list[str] = []
+    walk = EmbeddedBackend._head_rows
+
+    async def spy(self: EmbeddedBackend, *args: Any) -> Any:
+        walked.append(args[3])
+        return await walk(self, *args)
+
+    monkeypatch.setattr(EmbeddedBackend, "_head_rows", spy)
+    async with sessionmaker() as session:
+        keys = set((await session.execute(select(SearchHeadBound.key))).scalars().all())
+
+    # when
+    result = await search(sessionmaker, "华鑫科技", EnterpriseConditions(), first=3)
+
+    # then
+    wanted = expected(records, "华鑫科技", EnterpriseConditions())
+    assert [hit.position for hit in result.hits] == wanted[:3]
+    # (PostgreSQL) the term head of 华鑫 in the name, rarer there than 科技; none on SQLite
+    assert sorted(set(walked)) == ([] if dialect == "sqlite" else ["0:华鑫 -"])
+    assert set(walked) <= keys
 
 
 async def test_few_matches_have_exact_facets_past_the_count_limit_too(
@@ -643,12 +712,49 @@ async def test_the_reindex_and_the_relay_build_the_heads(
     await reindex(sessionmaker, EMBEDDED)
     built = await heads()
 
-    # and: the heads gone, and the relay's pass due
+    # and: the heads gone, and the relay's pass due (the last build 10 minutes ago)
     async with sessionmaker() as session, session.begin():
         await session.execute(delete(SearchHead))
         await session.execute(delete(SearchHeadBound))
-    monkeypatch.setattr("search.indexer.HEADS", _Schedule(600.0))
+        await session.execute(update(SearchSchedule).values(done_at=utcnow() - timedelta(0, 601)))
     await sync_once(sessionmaker, None)
 
     # then
     assert (built > 0, await heads() == built) == (dialect == "postgres", True)
+
+
+async def test_the_workers_share_when_the_heads_were_last_built(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every worker of ``hub serve`` runs the relay: the heads are built again once every 10
+    minutes by one of them, not by each by its own clock."""
+    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
+    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
+
+    async def heads() -> int:
+        async with sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
+
+    # given: the heads just built (by a reindex), then gone, to see whether they come back
+    await reindex(sessionmaker, EMBEDDED)
+    built = await heads()
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(SearchHead))
+        await session.execute(delete(SearchHeadBound))
+
+    # when: the relay of a worker started since (a schedule of its own)
+    monkeypatch.setattr("search.indexer.HEADS", _Schedule(600.0))
+    await sync_once(sessionmaker, None)
+    again = await heads()
+
+    # and: 10 minutes after the build
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(SearchSchedule).values(done_at=utcnow() - timedelta(0, 601)))
+    await sync_once(sessionmaker, None)
+
+    # then: not built again until then (PostgreSQL; SQLite keeps no heads)
+    assert (built > 0, again, await heads() == built) == (dialect == "postgres", 0, True)
