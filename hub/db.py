@@ -22,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import MetaData, String, event, exc
+from sqlalchemy import MetaData, String, event, exc, literal, select
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -130,6 +130,13 @@ class HubSession(AsyncSession):
     async def _execute_core(self, statement: Any) -> Any:
         async with self.held_connection() as connection:
             return await connection.execute(statement)
+
+    async def open_now(self) -> None:
+        """Check out the connection and start the transaction now, not at the first statement:
+        a caller about to wait for something else (Elasticsearch) has these round trips made
+        during that wait rather than after it. The statement is a bare ``SELECT 1`` because
+        the driver sends BEGIN only with a statement."""
+        await self.execute_core(select(literal(1)))
 
     async def flush(self, objects: Any = None) -> None:
         async with self._statement_lock:

@@ -27,6 +27,9 @@ class Context:
     # The HTTP request's id (its X-Request-Id), which its log lines and audit records carry.
     request_id: str = field(default_factory=current_request_id)
     personal_reads: list[PersonalRead] = field(default_factory=list)
+    # Set by the HTTP layer, which then closes the session itself once the response is sent
+    # (``close``): the ROLLBACK that ends a read is then no part of the caller's wait.
+    closes_after_response: bool = False
     _session: HubSession | None = None
     _loaders: dict[Callable[..., Any], Any] = field(default_factory=dict)
 
@@ -40,6 +43,12 @@ class Context:
     @property
     def has_session(self) -> bool:
         return self._session is not None
+
+    async def close(self) -> None:
+        """Close the operation's session, if one was opened and is still open."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     def read_personal(self, record_type: str, record_id: int, field_name: str) -> None:
         """Note a read of personal data; the operation writes the audit before it answers."""

@@ -99,15 +99,24 @@ class TierGraphQL(GraphQL[Context, None]):
         self.sessionmaker = sessionmaker
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
         try:
-            response = await self.run(Request(scope, receive))
-        except RequestError as error:
-            response = error.response()
-        except HTTPException as error:
-            # Strawberry's own refusal: GraphiQL asked for where there is none.
-            code = "NOT_FOUND" if error.status_code == 404 else BAD_REQUEST
-            response = RequestError(error.status_code, code, error.reason).response()
-        await response(scope, receive, send)
+            try:
+                response = await self.run(request)
+            except RequestError as error:
+                response = error.response()
+            except HTTPException as error:
+                # Strawberry's own refusal: GraphiQL asked for where there is none.
+                code = "NOT_FOUND" if error.status_code == 404 else BAD_REQUEST
+                response = RequestError(error.status_code, code, error.reason).response()
+            await response(scope, receive, send)
+        finally:
+            # The operation's session, ended by the operation (commit or rollback, the audit
+            # written), is closed once the answer is out: the ROLLBACK of a read costs the
+            # caller no round trip (schema.session.OperationSession).
+            context = request.scope.get("state", {}).pop(_CONTEXT, None)
+            if isinstance(context, Context):
+                await _close(context)
 
     async def parse_http_body(self, request_adapter: object) -> GraphQLRequestData:
         assert isinstance(request_adapter, _ReadRequest)
@@ -182,11 +191,17 @@ class TierGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
-        return Context(
+        if not isinstance(request, Request):
+            return Context(principal=principal, sessionmaker=self.sessionmaker)
+        context = Context(
             principal=principal,
             sessionmaker=self.sessionmaker,
-            request=request if isinstance(request, Request) else None,
+            request=request,
+            closes_after_response=True,
         )
+        # For __call__, which closes its session after sending the response.
+        request.scope.setdefault("state", {})[_CONTEXT] = context
+        return context
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -354,6 +369,22 @@ def _internal() -> Response:
         ]
     }
     return Response(orjson.dumps(body), status_code=500, media_type=JSON)
+
+
+# Where TierGraphQL keeps a request's Context in the request's state, from get_context to
+# the end of __call__.
+_CONTEXT = "hub.graphql.context"
+
+
+async def _close(context: Context) -> None:
+    """Close the session of an answered request: the answer is out, so a failure here is
+    only logged (hub.db logs an outage itself, once)."""
+    try:
+        await context.close()
+    except DatabaseUnavailableError:
+        pass
+    except Exception:
+        failures.exception("could not close the session of an answered request")
 
 
 CREDENTIALS_UNCHECKED = "Credentials cannot be checked right now; try again shortly."

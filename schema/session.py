@@ -56,4 +56,7 @@ class OperationSession(SchemaExtension):
             if not failed and self.execution_context.operation_type is OperationType.MUTATION:
                 await session.commit()
         finally:
-            await session.close()
+            # What is left to end a read is its ROLLBACK: sent after the answer when the HTTP
+            # layer offers to (Context.closes_after_response), here otherwise.
+            if not context.closes_after_response:
+                await context.close()

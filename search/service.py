@@ -235,7 +235,13 @@ class SearchService:
         )
         reason: str | None = None
         if self.elastic is not None:
-            found = await self._from_elastic(request)
+            # The hits are read from the database next (their rows, visible now): the
+            # connection and its BEGIN are had while Elasticsearch searches, not after.
+            opening = asyncio.ensure_future(session.open_now())
+            try:
+                found = await self._from_elastic(request)
+            finally:
+                await opening
             if found is not None:
                 return Answer(kind, found, self.elastic.name, query=request.query)
             reason = f"elasticsearch unavailable: {self.breaker.reason}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
@@ -20,7 +21,7 @@ from hub.recall.models import RecallKind as RecallKindEnum
 from hub.recall.models import RecallStatus as RecallStatusEnum
 from hub.warning.models import Severity as SeverityEnum
 from schema.access import argument, input_field, resolver
-from schema.context import Info
+from schema.context import Context, Info
 from schema.credit import loaders as credit_loaders
 from schema.pagination import After, First, PageInfo
 from schema.recalls import loaders as recall_loaders
@@ -177,12 +178,15 @@ def _service(info: Info) -> SearchService:
     return found if isinstance(found, SearchService) else _DEFAULT_SERVICE
 
 
-def _selects(selections: Sequence[Any], name: str) -> bool:
+def _selects(selections: Sequence[Any], *path: str) -> bool:
+    """Whether ``selections`` select the field at ``path`` (names, not aliases)."""
+    head, *rest = path
     for selection in selections:
-        if isinstance(selection, SelectedField) and selection.name == name:
-            return True
-        if isinstance(selection, FragmentSpread | InlineFragment) and _selects(
-            selection.selections, name
+        if isinstance(selection, SelectedField) and selection.name == head:
+            if not rest or _selects(selection.selections, *rest):
+                return True
+        elif isinstance(selection, FragmentSpread | InlineFragment) and _selects(
+            selection.selections, *path
         ):
             return True
     return False
@@ -243,6 +247,21 @@ async def _rows(loader: Any, answer: Answer) -> list[Any]:
     return await load([hit.id for hit in answer.result.hits])
 
 
+async def _names(
+    info: Info,
+    factory: Callable[[Context], Any],
+    facets: dict[str, list[tuple[Any, int]]],
+    facet: str,
+) -> dict[str, str]:
+    """Names of the values (codes) of ``facet``, by code, read by ``factory``'s loader: none
+    when the operation does not select the facet's ``name``."""
+    codes = [code for code, _ in facets.get(facet, [])]
+    if not codes or not _selects(info.selected_fields[0].selections, "facets", facet, "name"):
+        return {}
+    load: Callable[[list[str]], Awaitable[list[Any]]] = info.context.loader(factory).load_many
+    return {code: row.name for code, row in zip(codes, await load(codes), strict=True) if row}
+
+
 @strawberry.type
 class SearchQuery:
     @resolver(
@@ -263,9 +282,15 @@ class SearchQuery:
 
         conditions = (filter or EnterpriseSearchFilterInput()).conditions()
         answer = await _answer(info, Kind.ENTERPRISE, query, conditions, first, after)
-        rows = await _rows(info.context.loader(credit_loaders.enterprise_by_id), answer)
-        edges, page_info = _edges(answer, rows, Enterprise.from_row)
         facets = answer.result.facets
+        # The rows and the facets' names, asked at once: the loaders' statements follow one
+        # another on the session without a round of GraphQL resolution between them.
+        rows, region_names, industry_names = await asyncio.gather(
+            _rows(info.context.loader(credit_loaders.enterprise_by_id), answer),
+            _names(info, credit_loaders.region_by_code, facets, "regions"),
+            _names(info, credit_loaders.industry_by_code, facets, "industries"),
+        )
+        edges, page_info = _edges(answer, rows, Enterprise.from_row)
         return EnterpriseSearchConnection(
             edges=edges,
             nodes=[edge.node for edge in edges],
@@ -274,13 +299,17 @@ class SearchQuery:
             total_count_exact=answer.result.total_exact,
             facets_sampled=answer.result.facets_sampled,
             facets=EnterpriseSearchFacets(
-                regions=[RegionFacet(code=v, count=n) for v, n in facets.get("regions", [])],
+                regions=[
+                    RegionFacet(code=v, count=n, name=region_names.get(v))
+                    for v, n in facets.get("regions", [])
+                ],
                 credit_grades=[
                     CreditGradeFacet(grade=CreditGradeEnum(v) if v else None, count=n)
                     for v, n in facets.get("creditGrades", [])
                 ],
                 industries=[
-                    IndustryFacet(code=v, count=n) for v, n in facets.get("industries", [])
+                    IndustryFacet(code=v, count=n, name=industry_names.get(v))
+                    for v, n in facets.get("industries", [])
                 ],
                 blacklisted=[
                     BooleanFacet(value=v, count=n) for v, n in facets.get("blacklisted", [])

@@ -9,12 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.types import Message, Receive, Scope, Send
 
 from hub.config import Settings
 from hub.db import HubSession
 from search.elastic import ElasticBackend
 from search.indexer import reindex
-from search.outbox import EMBEDDED
+from search.outbox import ELASTICSEARCH, EMBEDDED
 from tests.fixtures.enterprise import make_enterprise
 from tests.fixtures.graphql import data, error, post
 from tests.search.conftest import dead_url
@@ -312,3 +313,49 @@ async def test_facet_values_that_tie_are_ordered_by_value(
         "totalCount": 2,
         "facets": {"blacklisted": [{"value": False, "count": 1}, {"value": True, "count": 1}]},
     }
+
+
+async def test_a_search_ends_its_transaction_after_the_answer_is_sent(
+    own: async_sessionmaker[HubSession], elastic: ElasticBackend, prefix: str, tmp_path: Path
+) -> None:
+    """The ROLLBACK that ends a read goes out after the answer (schema.http), so the caller
+    does not wait for it; the connection still goes back to the pool when the request ends."""
+    from hub.app import create_app
+
+    # given: the corpus in a database with a pool of its own, indexed in Elasticsearch
+    async with own() as session, session.begin():
+        await make_corpus(session)
+    await reindex(own, ELASTICSEARCH, elastic)
+    pool = own.kw["bind"].sync_engine.pool
+    settings = Settings(
+        search_url=elastic.url,
+        search_index_prefix=prefix,
+        signing_key_path=tmp_path / "signing-key.pem",
+    )
+    app = create_app(settings, sessionmaker=own)
+    held_when_answered: list[int] = []
+
+    async def watched(scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                held_when_answered.append(pool.checkedout())
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    # when: a search through Elasticsearch
+    transport = httpx.ASGITransport(app=watched)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        result = await post(client, PLAIN, {"q": "华为"})
+    await app.state.search.close()
+
+    # then: the answer was sent while the session still held its connection, given back after
+    assert [e["node"]["name"] for e in result["data"]["searchEnterprises"]["edges"]] == [
+        "华为技术有限公司",
+        "华为海洋网络有限公司",
+        "深圳市华为终端有限公司",
+        "北京数码贸易有限公司",
+    ]
+    assert result["extensions"]["search"]["backend"] == "elasticsearch"
+    assert held_when_answered == [1]
+    assert pool.checkedout() == 0

@@ -1,0 +1,134 @@
+"""Two hubs answering the same Elasticsearch searches in turn, one client: main against a branch.
+
+``search_latency.py`` replays one hub after the other; on a shared machine the load moves
+between the two replays by more than a change of a millisecond or two does. Here two
+``hub serve`` processes, each from its own checkout (its own ``PYTHONPATH``), answer every
+random draw of the query set one after the other, in a random order per draw, so that the load
+falls on both alike; then the same text queries go to Elasticsearch directly, as in
+``search_latency.py``. It prints, and writes as JSON, each hub's p50 and p95 and its own cost
+(its p50 of the text queries minus the direct p50).
+
+    python -m benchmarks.search_paired --database-url postgresql+asyncpg://... \\
+        --search-url http://127.0.0.1:9241 --search-prefix s1m \\
+        --tree main=/tmp/main-checkout --tree branch=. --output /tmp/paired.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.search_latency import (
+    QUERIES,
+    Replay,
+    direct_latencies,
+    hub_server,
+    load,
+    load_queries,
+    percentile,
+    summary,
+)
+from search.elastic import ElasticBackend
+from search.outbox import ELASTICSEARCH
+
+
+async def main(arguments: argparse.Namespace) -> dict[str, Any]:
+    queries = load_queries(arguments.queries)
+    trees: dict[str, str] = dict(arguments.tree)
+    elastic = ElasticBackend(arguments.search_url, prefix=arguments.search_prefix, timeout=300)
+    result: dict[str, Any] = {"load_before": load(), "trees": trees, "repeat": arguments.repeat}
+    try:
+        with tempfile.TemporaryDirectory(prefix="search-paired-") as logs, ExitStack() as stack:
+            replays: dict[str, Replay] = {}
+            for number, (label, tree) in enumerate(trees.items()):
+                # hub_server passes this process's environment on: each hub its own code.
+                os.environ["PYTHONPATH"] = tree
+                url = stack.enter_context(
+                    hub_server(arguments.database_url, arguments.port + number, Path(logs), elastic)
+                )
+                replays[label] = Replay(url, queries, ELASTICSEARCH)
+            timings: dict[str, dict[str, list[float]]] = {
+                label: {q.id: [] for q in queries.queries} for label in trees
+            }
+            chooser = random.Random(arguments.draw_seed)
+            async with httpx.AsyncClient(timeout=120) as client:
+                for query in queries.queries * 2:
+                    for replay in replays.values():
+                        await replay.send(client, query)
+                for _ in range(arguments.repeat * len(queries.queries)):
+                    query = chooser.choice(queries.queries)
+                    order = list(trees)
+                    chooser.shuffle(order)
+                    for label in order:
+                        timings[label][query.id].append(await replays[label].send(client, query))
+        text = [q for q in queries.queries if not q.is_code]
+        direct = await direct_latencies(
+            elastic, text, arguments.repeat * len(text), arguments.draw_seed
+        )
+    finally:
+        await elastic.close()
+    result["direct"] = summary(direct)
+    ids = {q.id for q in text}
+    for label in trees:
+        hub_text = summary(timings[label], ids)["p50_ms"]
+        result[label] = {
+            **summary(timings[label]),
+            "hub_p50_ms_text_queries": hub_text,
+            "hub_cost_ms": round(hub_text - result["direct"]["p50_ms"], 2),
+            "errors": sum(len(found) for found in replays[label].errors.values()),
+            "per_query_p50_ms": {
+                key: round(percentile(values, 0.5), 2)
+                for key, values in timings[label].items()
+                if values
+            },
+        }
+    result["load_after"] = load()
+    return result
+
+
+def _tree(value: str) -> tuple[str, str]:
+    label, _, path = value.partition("=")
+    return label, str(Path(path).resolve())
+
+
+def parser() -> argparse.ArgumentParser:
+    made = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    made.add_argument("--database-url", required=True)
+    made.add_argument("--search-url", required=True)
+    made.add_argument("--search-prefix", required=True, help="of indices already built")
+    made.add_argument(
+        "--tree",
+        action="append",
+        required=True,
+        type=_tree,
+        help="label=checkout, twice (or more)",
+    )
+    made.add_argument("--repeat", type=int, default=20, help="draws per query of the set")
+    made.add_argument("--queries", type=Path, default=QUERIES)
+    made.add_argument("--port", type=int, default=4391, help="of the first hub; the next +1")
+    made.add_argument("--draw-seed", type=int, default=15)
+    made.add_argument("--output", type=Path, help="a .json file")
+    return made
+
+
+if __name__ == "__main__":
+    options = parser().parse_args()
+    found = asyncio.run(main(options))
+    shown = {
+        key: {k: v for k, v in value.items() if k != "per_query_p50_ms"}
+        if isinstance(value, dict)
+        else value
+        for key, value in found.items()
+    }
+    print(json.dumps(shown, ensure_ascii=False, indent=1))
+    if options.output is not None:
+        options.output.write_text(json.dumps(found, ensure_ascii=False, indent=2))
