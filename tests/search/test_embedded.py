@@ -189,13 +189,28 @@ async def small_heads(
     """Heads of four rows, built again as the relay builds them: a probe of half the records
     calls almost every class frequent, and a head that small ends early, so the rows past its
     bound are read too. How many heads there are (none on SQLite)."""
+    heads_of_four(monkeypatch)
+    await drop_heads(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        return await EmbeddedBackend(session).refresh_heads()
+
+
+def heads_of_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heads of four rows for classes frequent at this corpus's size."""
     monkeypatch.setattr("search.embedded_search.LEVELS", 1)
     monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
     monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
+
+
+async def drop_heads(sessionmaker: async_sessionmaker[HubSession]) -> None:
     async with sessionmaker() as session, session.begin():
         await session.execute(delete(SearchHead))
         await session.execute(delete(SearchHeadBound))
-        return await EmbeddedBackend(session).refresh_heads()
+
+
+async def count_heads(sessionmaker: async_sessionmaker[HubSession]) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
 
 
 @pytest.fixture(params=["index", "heads"])
@@ -700,27 +715,20 @@ async def test_the_reindex_and_the_relay_build_the_heads(
     """Heads come from the index's writers only: the reindex builds them from the statistics
     it leaves, the relay every so often (PostgreSQL; SQLite keeps no statistics)."""
     # given: classes frequent enough for a head at this corpus's size
-    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
-    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
-    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
-
-    async def heads() -> int:
-        async with sessionmaker() as session:
-            return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
+    heads_of_four(monkeypatch)
 
     # when: a reindex
     await reindex(sessionmaker, EMBEDDED)
-    built = await heads()
+    built = await count_heads(sessionmaker)
 
     # and: the heads gone, and the relay's pass due (the last build 10 minutes ago)
+    await drop_heads(sessionmaker)
     async with sessionmaker() as session, session.begin():
-        await session.execute(delete(SearchHead))
-        await session.execute(delete(SearchHeadBound))
         await session.execute(update(SearchSchedule).values(done_at=utcnow() - timedelta(0, 601)))
     await sync_once(sessionmaker, None)
 
     # then
-    assert (built > 0, await heads() == built) == (dialect == "postgres", True)
+    assert (built > 0, await count_heads(sessionmaker) == built) == (dialect == "postgres", True)
 
 
 async def test_the_workers_share_when_the_heads_were_last_built(
@@ -731,25 +739,17 @@ async def test_the_workers_share_when_the_heads_were_last_built(
 ) -> None:
     """Every worker of ``hub serve`` runs the relay: the heads are built again once every 10
     minutes by one of them, not by each by its own clock."""
-    monkeypatch.setattr("search.embedded_search.LEVELS", 1)
-    monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
-    monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
-
-    async def heads() -> int:
-        async with sessionmaker() as session:
-            return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
+    heads_of_four(monkeypatch)
 
     # given: the heads just built (by a reindex), then gone, to see whether they come back
     await reindex(sessionmaker, EMBEDDED)
-    built = await heads()
-    async with sessionmaker() as session, session.begin():
-        await session.execute(delete(SearchHead))
-        await session.execute(delete(SearchHeadBound))
+    built = await count_heads(sessionmaker)
+    await drop_heads(sessionmaker)
 
     # when: the relay of a worker started since (a schedule of its own)
     monkeypatch.setattr("search.indexer.HEADS", _Schedule(600.0))
     await sync_once(sessionmaker, None)
-    again = await heads()
+    again = await count_heads(sessionmaker)
 
     # and: 10 minutes after the build
     async with sessionmaker() as session, session.begin():
@@ -757,4 +757,8 @@ async def test_the_workers_share_when_the_heads_were_last_built(
     await sync_once(sessionmaker, None)
 
     # then: not built again until then (PostgreSQL; SQLite keeps no heads)
-    assert (built > 0, again, await heads() == built) == (dialect == "postgres", 0, True)
+    assert (built > 0, again, await count_heads(sessionmaker) == built) == (
+        dialect == "postgres",
+        0,
+        True,
+    )
