@@ -86,6 +86,7 @@ from search.matching import (
     AnyOf,
     Head,
     Match,
+    holding,
     plan,
 )
 from search.models import SearchDocument, SearchHead, SearchHeadBound
@@ -168,12 +169,18 @@ class EmbeddedBackend:
         return where
 
     def _holding(self, kind: Kind, patterns: Sequence[str]) -> ColumnElement[bool]:
-        """Every pattern (``ParsedQuery.pattern``) in some field's units: a match as
-        ``search.matching.Scorer.judge`` says, checked by the database, so that a count of a
-        phrase that terms cannot say reads nothing of the rows."""
+        """``search.matching.holding`` checked by the database, so that a count of a phrase
+        that terms cannot say reads nothing of the rows."""
         fields = _TEXT_COLUMNS[: len(PROFILES[kind].fields)]
         found = func.strpos if self.dialect == "postgresql" else func.instr
-        return and_(*(or_(*(found(field, p) > 0 for field in fields)) for p in patterns))
+        held: ColumnElement[bool] = holding(
+            patterns,
+            fields,
+            lambda field, pattern: found(field, pattern) > 0,
+            lambda conditions: and_(*conditions),
+            lambda conditions: or_(*conditions),
+        )
+        return held
 
     def _select(
         self,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations, product
+from typing import TypeVar
 
 from hub.enterprise.models import CreditGrade
 from search.backend import (
@@ -165,6 +166,24 @@ def term_head(term: str) -> Head:
     return Head(key=head_key((term,), ()), term=term, required=(term,), excluded=())
 
 
+F = TypeVar("F")
+B = TypeVar("B")
+
+
+def holding(
+    patterns: Sequence[str],
+    fields: Sequence[F],
+    contains: Callable[[F, str], B],
+    every: Callable[[list[B]], B],
+    some: Callable[[list[B]], B],
+) -> B:
+    """Whether a row matches a query's phrases: every pattern (``ParsedQuery.pattern``) in
+    some field's units. Written once, rendered by the caller: Python's ``all``/``any`` over
+    stored units (``Scorer.judge``), SQL's ``and_``/``or_`` over the columns (the embedded
+    count of a phrase its terms cannot say)."""
+    return every([some([contains(field, p) for field in fields]) for p in patterns])
+
+
 class Scorer:
     """Scores rows from their stored units exactly as ``search.documents.Profile`` says."""
 
@@ -184,7 +203,7 @@ class Scorer:
             found = frozenset(
                 i for i, text in enumerate(fields) if all(p in text for p in patterns)
             )
-            matches = all(any(p in text for text in fields) for p in patterns)
+            matches = holding(patterns, fields, _contains, all, any)
         primary = fields[0]
         prefix = primary.startswith(patterns[0])
         exact = primary == self.key
@@ -475,3 +494,7 @@ def class_of(judged: Judged) -> RowClass | None:
     if judged.exact:
         return None
     return RowClass(judged.fields, judged.prefix, judged.score)
+
+
+def _contains(text: str, pattern: str) -> bool:
+    return pattern in text
