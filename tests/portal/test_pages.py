@@ -410,9 +410,10 @@ async def test_an_unknown_path_is_a_404_page_for_browsers_and_json_for_the_rest(
 async def test_pages_and_the_api_spend_one_budget_per_address(
     sessionmaker: async_sessionmaker[HubSession], tmp_path: Path
 ) -> None:
-    # given a public budget of three requests
+    # given a public budget of three requests a day (none comes back while the test runs)
     settings = Settings(
-        limits=limits(public={"rate_limit": 3}), signing_key_path=tmp_path / "key.pem"
+        limits=limits(public={"rate_limit": 3, "rate_window": 86_400}),
+        signing_key_path=tmp_path / "key.pem",
     )
     async with hub_client(settings, sessionmaker) as client:
         # when two pages and one API request are made from one address
