@@ -49,6 +49,7 @@ from schema.transport import (
     remember,
     request_of,
 )
+from search.service import SearchService
 
 log = logging.getLogger("hub.auth")
 failures = logging.getLogger("hub.graphql")
@@ -264,6 +265,7 @@ class GraphQLEndpoint:
                 concurrency=settings.database_concurrency or settings.database_pool_size,
                 acquire_timeout=settings.database_acquire_timeout,
                 routed_limits=settings.limits.router if subgraph is not None else None,
+                sessionmaker=sessionmaker,
             )
             if settings.compile_queries
             else None
@@ -333,6 +335,7 @@ class GraphQLEndpoint:
                 read.variables or {},
                 read.operation_name,
                 routed=routed,
+                search=_search_service(request),
             )
             if body is not None:
                 note(scope).plan = COMPILED
@@ -357,6 +360,13 @@ def operation_name(read: GraphQLRequest | PageRequest) -> str | None:
     if keyword.kind is TokenKind.NAME and keyword.value in ("query", "mutation", "subscription"):
         return name.value if name.kind is TokenKind.NAME else None
     return None
+
+
+def _search_service(request: Request) -> SearchService | None:
+    """The process's search service (``hub.app``), which compiled searches ask as the
+    resolvers do (``schema.search.queries``)."""
+    found = getattr(request.app.state, "search", None)
+    return found if isinstance(found, SearchService) else None
 
 
 def _internal() -> Response:

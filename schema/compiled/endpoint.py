@@ -17,15 +17,24 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from hub.auth.principal import Tier
-from hub.db import DatabaseUnavailableError, Outage, OutageKind, driver_call, health_of
+from hub.db import (
+    DatabaseUnavailableError,
+    HubSession,
+    Outage,
+    OutageKind,
+    driver_call,
+    health_of,
+)
 from hub.limits import Limits, TierLimits
 from hub.observability.tracing import statement_span
-from schema.compiled.compiler import FallbackError
+from schema.compiled import search as searching
+from schema.compiled.compiler import FallbackError, Operation, SearchRoot
 from schema.compiled.dialects import DIALECTS, POSTGRESQL_DIALECT, SQLITE_DIALECT
-from schema.compiled.plan import CompiledQueries
+from schema.compiled.plan import CompiledQueries, Plan
+from search.service import SearchService
 
 log = logging.getLogger("hub.compiled")
 
@@ -40,8 +49,12 @@ class CompiledReads:
         concurrency: int = 20,
         acquire_timeout: float | None = None,
         routed_limits: TierLimits | None = None,
+        sessionmaker: async_sessionmaker[HubSession] | None = None,
     ) -> None:
         self.bind = bind
+        # Searches run on a session of their own, as the resolvers' do (``answer``): without
+        # one, a document with a search goes to the resolvers.
+        self.sessionmaker = sessionmaker
         self.acquire_timeout = acquire_timeout
         # Requests beyond ``concurrency`` queue here, first come first served. Left to the
         # pool's queue instead, a waiting request can be overtaken again and again by newer
@@ -84,6 +97,7 @@ class CompiledReads:
         operation_name: Any = None,
         *,
         routed: bool = False,
+        search: SearchService | None = None,
     ) -> bytes | None:
         """The response body of a compiled read, or None if the resolvers must answer.
 
@@ -98,6 +112,9 @@ class CompiledReads:
         if plan is None:
             return None
         try:
+            _, operation = plan.admitted(variables)
+            if any(isinstance(root, SearchRoot) for _, root in operation.roots):
+                return await self._search(plan, operation, variables, search)
             sql, params = plan.bind(variables)
         except FallbackError:
             return None
@@ -106,11 +123,41 @@ class CompiledReads:
         except DatabaseUnavailableError:
             raise  # not the statement's fault: /graphql answers 503, as the resolvers would
         except Exception:
-            # A statement the compiler made failed: a bug (the test suite fails on this
-            # record). The resolvers still answer the request, as they would without this path.
-            log.error("compiled read failed; the resolvers answer", exc_info=True)
+            _failed()
             return None
         return b'{"data":' + text.encode() + b"}"
+
+    async def _search(
+        self,
+        plan: Plan,
+        operation: Operation,
+        variables: dict[str, Any],
+        service: SearchService | None,
+    ) -> bytes | None:
+        """A document with search fields (``schema.compiled.search``): the searches, then the
+        statement, on one session, so one transaction and one instant, as the resolvers'.
+        FallbackError: the resolvers answer it."""
+        if service is None or self.sessionmaker is None:
+            return None
+        searches = searching.asked(plan.schema, operation, variables)
+        session = self.sessionmaker()
+        try:
+            answers = await searching.search(service, session, searches, plan.sees_unpublished)
+            # The session's instant (SQLite binds it; PostgreSQL reads the transaction's).
+            moment = session._opened_at
+            sql, params = plan.bind(variables, searching.given(searches, answers), moment)
+            fetch = _fetch_sqlite if self.sqlite else _fetch
+            try:
+                async with session.held_connection() as connection:
+                    text = await fetch(connection, sql, params)
+            except DatabaseUnavailableError:
+                raise
+            except Exception:
+                _failed()
+                return None
+        finally:
+            await session.close()
+        return searching.body(operation, text, searches, answers)
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
         bind = self.bind
@@ -137,6 +184,12 @@ class CompiledReads:
             if health is not None:
                 health.failed(outage)
             raise DatabaseUnavailableError(outage) from None
+
+
+def _failed() -> None:
+    # A statement the compiler made failed: a bug (the test suite fails on this record). The
+    # resolvers still answer the request, as they would without this path.
+    log.error("compiled read failed; the resolvers answer", exc_info=True)
 
 
 async def _fetch(connection: AsyncConnection, sql: str, params: list[Any]) -> str:
