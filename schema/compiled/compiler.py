@@ -2,8 +2,10 @@
 
 The compiler walks the operation against the tier's schema and the SQL forms of its types
 (``relations``). Every field must be one it knows: a plain column, a node ID, a computed value,
-a link to one object, a connection (nodes, edges with cursors, page info, total count). Any
-other field (personal data, anything behind a scope, search, lists without pages): the
+a link to one object, a connection (nodes, edges with cursors, page info, total count), a
+search field (its hits' records, the rest read from the search's answer:
+``schema.compiled.search``). Any other field (personal data, anything behind a scope, lists
+without pages): the
 operation is not compilable, and the resolvers answer it
 as before. ``@include`` and ``@skip`` are decided as graphql-core decides them, from the
 document or from the values of the request's variables (``shape_variables``), as is a list's
@@ -220,6 +222,11 @@ def _grades(value: Any) -> list[str] | None:
     if not isinstance(value, list):
         value = [value]  # a single value where a list is expected is a list of one (GraphQL)
     return [_enum(CreditGrade)(v) for v in value]
+
+
+def _key_of(node: FieldNode) -> str:
+    """A field's response key."""
+    return node.alias.value if node.alias else node.name.value
 
 
 def _given(value: Any) -> Any:
@@ -669,6 +676,7 @@ class Compiler:
         }
         self.inputs: list[Input] = []
         self.first_variables: set[str] = set()
+        self.firsts: dict[str, FieldNode] = {}
 
     def compile(self) -> Operation:
         if self.operation.operation is not OperationType.QUERY:
@@ -678,6 +686,11 @@ class Compiler:
         query = self.schema.query_type
         assert query is not None
         roots: list[tuple[str, RootOut]] = []
+        # The first field of each response key, before fields of one key are merged: what
+        # Strawberry's ``selected_fields[0]`` is to a resolver (``search``).
+        self.firsts = {}
+        for field_node in self._fields(self.operation.selection_set, query, set()):
+            self.firsts.setdefault(_key_of(field_node), field_node)
         for key, node in self.collect(self.operation.selection_set, query):
             roots.append((key, self.root(node, query)))
         return Operation(roots, self.inputs, self.defaults, frozenset(self.first_variables))
@@ -692,7 +705,7 @@ class Compiler:
         them (validation has made sure they are the same field with the same arguments)."""
         found: dict[str, FieldNode] = {}
         for node in self._fields(selection_set, parent, set()):
-            key = node.alias.value if node.alias else node.name.value
+            key = _key_of(node)
             seen = found.get(key)
             found[key] = node if seen is None else _merged(seen, node)
         return list(found.items())
@@ -875,13 +888,16 @@ class Compiler:
         selection = self.plain(node, type_, search, hits)
         if not hits:  # the resolvers drop the hits the caller may not see, selected or not
             hits.append(Obj(RELATIONS[search.target], []))
+        # Whether the search counts facets, and names their values, is decided as the resolver
+        # decides it: by the names in the first field of the key, whatever their directives.
+        first = self.firsts.get(_key_of(node), node).selection_set
         names = {
             facet: (
                 Obj(RELATIONS[target], [("name", Column("name", datetime=False))]),
                 self._input(None, _given),
             )
             for facet, target in FACET_NAMES.items()
-            if _mentions(node.selection_set, ("facets", facet, "name"), self.fragments)
+            if _mentions(first, ("facets", facet, "name"), self.fragments)
         }
         return SearchRoot(
             search,
@@ -894,7 +910,7 @@ class Compiler:
             hits,
             self._input(None, _given),
             names,
-            _mentions(node.selection_set, ("facets",), self.fragments),
+            _mentions(first, ("facets",), self.fragments),
         )
 
     def plain(

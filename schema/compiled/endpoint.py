@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -98,11 +99,16 @@ class CompiledReads:
         *,
         routed: bool = False,
         search: SearchService | None = None,
+        closing: list[Callable[[], Awaitable[None]]] | None = None,
     ) -> bytes | None:
         """The response body of a compiled read, or None if the resolvers must answer.
 
         DatabaseUnavailableError when the database cannot serve it: the resolvers could not
-        either, and trying them would only double the wait.
+        either, and trying them would only double the wait. ``search``: the service that
+        answers search fields (without it, a document with one goes to the resolvers);
+        ``closing``: where the session of an answered search is left for the caller to close
+        once the response is sent (its ROLLBACK then costs the client no round trip, as for
+        the resolvers: ``schema.http.TierGraphQL``); without it, it is closed at once.
         """
         if not isinstance(query, str) or not isinstance(variables, dict):
             return None
@@ -114,7 +120,7 @@ class CompiledReads:
         try:
             _, operation = plan.admitted(variables)
             if any(isinstance(root, SearchRoot) for _, root in operation.roots):
-                return await self._search(plan, operation, variables, search)
+                return await self._search(plan, operation, variables, search, closing)
             sql, params = plan.bind(variables)
         except FallbackError:
             return None
@@ -133,6 +139,7 @@ class CompiledReads:
         operation: Operation,
         variables: dict[str, Any],
         service: SearchService | None,
+        closing: list[Callable[[], Awaitable[None]]] | None,
     ) -> bytes | None:
         """A document with search fields (``schema.compiled.search``): the searches, then the
         statement, on one session, so one transaction and one instant, as the resolvers'.
@@ -141,6 +148,7 @@ class CompiledReads:
             return None
         searches = searching.asked(plan.schema, operation, variables)
         session = self.sessionmaker()
+        answered = False
         try:
             answers = await searching.search(service, session, searches, plan.sees_unpublished)
             # The session's instant (SQLite binds it; PostgreSQL reads the transaction's).
@@ -155,9 +163,14 @@ class CompiledReads:
             except Exception:
                 _failed()
                 return None
+            body = searching.body(operation, text, searches, answers)
+            answered = True
+            return body
         finally:
-            await session.close()
-        return searching.body(operation, text, searches, answers)
+            if answered and closing is not None:
+                closing.append(session.close)
+            else:
+                await session.close()
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
         bind = self.bind

@@ -92,6 +92,9 @@ SHAPES = [
     # no record selected: the hits the caller may not see are dropped all the same
     """query($q: String!) { searchEnterprises(query: $q) { totalCount
         edges { cursor score } pageInfo { endCursor } } }""",
+    # one key twice: the resolver counts facets only if its first field names them
+    """query($q: String!) { searchEnterprises(query: $q) { totalCount }
+        searchEnterprises(query: $q) { facetsSampled facets { regions { name } } } }""",
     # @skip and @include, by the document and by variables
     """query($q: String!, $with: Boolean = true) { searchEnterprises(query: $q) {
         facets @include(if: $with) { regions { name count } }
@@ -204,7 +207,7 @@ async def test_the_readmes_examples_and_other_shapes_answer_as_the_resolvers_do(
             variables = {"q": q, "uscc": huawei.uscc, "first": 3}
             answer = await _same(both, document, variables)
             assert "errors" not in answer, answer
-    skipped = await _same(both, SHAPES[4], {"q": "华为", "with": False})
+    skipped = await _same(both, SHAPES[-1], {"q": "华为", "with": False})
     assert skipped["data"]["searchEnterprises"]["edges"][0] == {
         "node": {"name": "华为技术有限公司", "uscc": huawei.uscc}
     }
