@@ -44,7 +44,7 @@ from schema.compiled.compiler import (
     SearchRoot,
 )
 from schema.search.extension import entry, summary
-from schema.search.queries import CONNECTIONS, filter_conditions
+from schema.search.queries import CONNECTIONS, FILTER_INPUTS, filter_conditions
 from search.service import Answer, SearchService
 
 log = logging.getLogger("hub.compiled")
@@ -72,7 +72,11 @@ def asked(schema: GraphQLSchema, operation: Operation, variables: Mapping[str, A
         defaults = operation.defaults
         given = root.filter.value(variables, defaults)
         try:
-            conditions = filter_conditions(strawberry_schema, root.search.kind, given)
+            conditions = (
+                FILTER_INPUTS[root.search.kind]().conditions()  # as the resolver's, without one
+                if given is None
+                else filter_conditions(strawberry_schema, root.search.kind, given)
+            )
         except Exception as error:  # a filter the resolvers refuse: they say why
             raise FallbackError(str(error)) from None
         found.append(
