@@ -4,7 +4,9 @@
 read it, to ``CompiledReads.answer`` first.
 If the document compiles for the caller's tier and the request's variables bind, the answer
 is the database's JSON text inside ``{"data": ...}``; otherwise the request goes on to
-Strawberry, exactly as if this path did not exist. PostgreSQL and SQLite both have it (the
+Strawberry, exactly as if this path did not exist. A document with search fields is answered
+in two steps on a session of its own, the searches then the statement
+(``schema.compiled.search``). PostgreSQL and SQLite both have it (the
 statement in each one's SQL, ``schema.compiled.dialects``), and ``HUB_COMPILE_QUERIES=false``
 turns it off. A federation
 subgraph has it too, for its own schemas: a router's ``_entities`` and root fields are
