@@ -51,7 +51,7 @@ from hub.licence.repository import holds_licence
 from hub.quality.models import Product
 from hub.recall.models import Recall
 from hub.warning.models import warning_product
-from search import embedded_heads
+from search import embedded_heads, embedded_tally
 from search.backend import (
     BackendStatus,
     Hit,
@@ -89,7 +89,13 @@ from search.matching import (
     holding,
     plan,
 )
-from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.models import (
+    SearchDocument,
+    SearchHead,
+    SearchHeadBound,
+    SearchTally,
+    SearchTallyWord,
+)
 from search.terms import (
     BLACKLISTED,
     PUBLISHED,
@@ -407,6 +413,18 @@ class EmbeddedBackend:
             return None
         return await embedded_heads.readable_head(self.session, kind, head, frequency)
 
+    async def build_tally(self) -> bool:
+        """Build one chosen word's tally (``search.embedded_tally.build_next``, PostgreSQL
+        only): whether there was one to build."""
+        if self.dialect != "postgresql":
+            return False
+        return await embedded_tally.build_next(self.session)
+
+    async def tallies_to_build(self) -> bool:
+        if self.dialect != "postgresql":
+            return False
+        return await embedded_tally.to_build(self.session)
+
     async def refresh_heads(self, words: int | None = None) -> int:
         """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""
         if self.dialect != "postgresql":
@@ -515,12 +533,14 @@ class EmbeddedBackend:
             )
         if heads:
             for kind in {document.kind for document in documents}:
-                await embedded_heads.join_heads(
-                    self.session, kind, [d.id for d in documents if d.kind is kind]
-                )
+                ids = [d.id for d in documents if d.kind is kind]
+                await embedded_heads.join_heads(self.session, kind, ids)
+                await embedded_tally.join(self.session, kind, ids)
 
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None:
         if ids:
+            if self.dialect == "postgresql":
+                await embedded_tally.leave(self.session, kind, ids)
             for model in (SearchDocument, SearchHead):
                 await self.session.execute(
                     delete(model)
@@ -581,7 +601,7 @@ class EmbeddedBackend:
             await self.session.execute(text(f"ANALYZE {SearchDocument.__tablename__}"))
 
     async def clear(self, kind: Kind) -> None:
-        for model in (SearchDocument, SearchHead, SearchHeadBound):
+        for model in (SearchDocument, SearchHead, SearchHeadBound, SearchTally, SearchTallyWord):
             await self.session.execute(delete(model).where(model.kind == kind.value))
 
     async def status(self) -> BackendStatus:

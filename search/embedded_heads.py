@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import HubSession
 from hub.kit.time import utcnow
-from search import embedded_search
+from search import embedded_search, embedded_tally
 from search.backend import (
     Conditions,
     EnterpriseConditions,
@@ -109,7 +109,8 @@ async def readable_head(
 async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> int:
     """Build the heads of the ``words`` most frequent words of each kind (by the index's
     statistics, ``read_frequencies``), those of their classes a search reads from a head and
-    those of their frequent terms (``term_head``), drop every other head, and record when
+    those of their frequent terms (``term_head``), and the words' tallies
+    (``search.embedded_tally``); drop every other head and tally, and record when
     (``heads_built_at``); how many were built. Called on PostgreSQL under the embedded
     relay's lock (the relay, the reindex): the relay keeps the heads in step with what it
     writes.
@@ -130,6 +131,8 @@ async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> i
     )
     dense = dense_rows()
     wanted: dict[tuple[str, str], Head] = {}
+    # And the tallies of the same words (``search.embedded_tally``): their totals and facets.
+    tallies: dict[tuple[str, str], tuple[str, ...]] = {}
     for kind, word, share in frequent_words(frequencies, HEAD_WORDS if words is None else words):
         if share * float(rows or 0) < dense:
             continue
@@ -141,6 +144,9 @@ async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> i
             sees_unpublished=True,  # no filter: the head serves every search of the word
         )
         planned = plan(request, frequency)
+        terms = embedded_tally.word_terms(planned.text) if planned.exact_terms else None
+        if terms is not None:
+            tallies[(kind.value, embedded_tally.word_key(terms))] = terms
         if not planned.heads:
             continue
         probe = await Search(backend, request, utcnow(), planned).probe()
@@ -163,6 +169,7 @@ async def refresh_heads(backend: EmbeddedBackend, words: int | None = None) -> i
         if (kind_value, key) not in existing:
             await _build_head(session, Kind(kind_value), head)
             built += 1
+    await embedded_tally.refresh(session, tallies)
     # For every process's relay: the heads are current (``heads_built_at``).
     await session.execute(delete(SearchSchedule).where(SearchSchedule.name == _HEADS_TASK))
     await session.execute(insert(SearchSchedule).values(name=_HEADS_TASK, done_at=utcnow()))

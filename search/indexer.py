@@ -237,6 +237,28 @@ async def _refresh_heads(sessionmaker: async_sessionmaker[HubSession]) -> None:
         log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
 
 
+# Seconds of a relay pass that build tallies, at most (a word's once begun): the relay's own
+# work waits meanwhile.
+TALLY_SECONDS = 2.0
+
+
+async def build_tallies(
+    sessionmaker: async_sessionmaker[HubSession], seconds: float = TALLY_SECONDS
+) -> int:
+    """Build the tallies of chosen words (``EmbeddedBackend.build_tally``), a word per
+    transaction, for about ``seconds``; how many. Under the embedded relay's lock."""
+    started = time.perf_counter()
+    built = 0
+    while time.perf_counter() - started < seconds:
+        async with transaction(sessionmaker) as session:
+            if not await EmbeddedBackend(session).build_tally():
+                break
+        built += 1
+    if built:
+        log.info("search tallies: %d built in %.1f s", built, time.perf_counter() - started)
+    return built
+
+
 async def refresh_stale(sessionmaker: async_sessionmaker[HubSession]) -> int:
     """Rebuild the embedded rows whose time-dependent facts (a blacklisting's end, a licence's
     expiry, a scheduled publication) have changed since they were built; how many.
@@ -311,7 +333,9 @@ async def relay_target(
         heads = target == EMBEDDED and await HEADS.due(session)
         idle = not heads and not await has_pending(session, target)
         if idle and target == EMBEDDED:
-            idle = not await EmbeddedBackend(session).has_stale(utcnow())
+            embedded = EmbeddedBackend(session)
+            idle = not await embedded.has_stale(utcnow())
+            idle = idle and not await embedded.tallies_to_build()
         if idle:
             return 0  # no lock to take, no lease to write
     async with exclusive(sessionmaker, relay_lock(target), wait=wait) as held:
@@ -328,6 +352,8 @@ async def relay_target(
                 heads = await HEADS.due(session)
         if heads:
             await _refresh_heads(sessionmaker)
+        if target == EMBEDDED:
+            await build_tallies(sessionmaker)
     if applied:
         async with transaction(sessionmaker) as session:
             await prune(session, elasticsearch=prune_elasticsearch)
