@@ -79,15 +79,17 @@ async def test_a_hung_elasticsearch_does_not_hold_up_the_embedded_relay(
     relay_task = asyncio.create_task(sync_forever(own, hung, 0.05))
     try:
         await _write(own, "华为技术有限公司")
-        assert await until(lambda: _has_caller(held), 5)
+        assert await until(lambda: _has_caller(held), 15)
 
         # when: a change is written while the Elasticsearch relay waits on the hung node
         started = time.monotonic()
         await _write(own, "长江存储科技有限公司")
 
-        # then: the embedded index gets it in well under the Elasticsearch timeout
-        assert await until(lambda: none_pending(own, EMBEDDED), 5)
-        assert time.monotonic() - started < 5
+        # then: the embedded index gets it in well under the Elasticsearch timeout (half of
+        # it: a relay that waited for the hung node would take all 30 s; 5 s, the bound here
+        # before, was outrun by a clean-clone run at load 9)
+        assert await until(lambda: none_pending(own, EMBEDDED), 15)
+        assert time.monotonic() - started < 15
         assert await pending(own, ELASTICSEARCH) == 2
     finally:
         # Each step bounded: a clean-clone run once hung here with no sign of which step, so a
