@@ -407,11 +407,11 @@ class EmbeddedBackend:
             return None
         return await embedded_heads.readable_head(self.session, kind, head, frequency)
 
-    async def refresh_heads(self, words: int | None = None) -> int:
+    async def refresh_heads(self, words: int | None = None, *, ranked: bool = False) -> int:
         """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""
         if self.dialect != "postgresql":
             return 0
-        return await embedded_heads.refresh_heads(self, words)
+        return await embedded_heads.refresh_heads(self, words, ranked=ranked)
 
     # Live judgement of stale rows ------------------------------------------------------------
 

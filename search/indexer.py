@@ -200,7 +200,7 @@ async def _reindex(
         async with transaction(sessionmaker) as session:
             await EmbeddedBackend(session).analyze()
         # From the statistics just made: which words are frequent.
-        await _refresh_heads(sessionmaker)
+        await _refresh_heads(sessionmaker, ranked=True)
     async with transaction(sessionmaker) as session:
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started
@@ -227,12 +227,15 @@ class _Schedule:
 HEADS = _Schedule(600.0)
 
 
-async def _refresh_heads(sessionmaker: async_sessionmaker[HubSession]) -> None:
+async def _refresh_heads(
+    sessionmaker: async_sessionmaker[HubSession], *, ranked: bool = False
+) -> None:
     """Build the heads of the words now most frequent (``EmbeddedBackend.refresh_heads``),
-    under the embedded relay's lock, and say how long that took: a reindex waits for it."""
+    under the embedded relay's lock, and say how long that took: a reindex waits for it.
+    ``ranked``: a reindex's build of every head (``search.embedded_heads._ranked``)."""
     started = time.perf_counter()
     async with transaction(sessionmaker) as session:
-        built = await EmbeddedBackend(session).refresh_heads()
+        built = await EmbeddedBackend(session).refresh_heads(ranked=ranked)
     if built:
         log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
 
