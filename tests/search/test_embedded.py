@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from hub.db import HubSession
 from hub.enterprise.models import CreditGrade, Enterprise
 from hub.kit.time import utcnow
+from search import embedded_heads
 from search.backend import (
     COUNT_LIMIT,
     EnterpriseConditions,
@@ -30,7 +31,6 @@ from search.backend import (
     sort_facet,
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
-from search import embedded_heads
 from search.embedded import EmbeddedBackend
 from search.embedded_match import pg_text
 from search.embedded_statistics import Frequencies, frequent_words
