@@ -93,9 +93,6 @@ _FACETS: dict[Kind, dict[str, str]] = {
 }
 _FACET_SIZE = 1000
 BULK_CHUNK = 1000
-# Documents per bulk request of a reindex (about 7 MB): fewer, larger requests into an index
-# that nothing searches yet, against the relay's small ones into served indices.
-LOAD_CHUNK = 5000
 # How often a served index makes its writes searchable on its own (the relay refreshes after
 # each pass).
 REFRESH_INTERVAL = "30s"
@@ -354,12 +351,12 @@ def _bulk_body(target: str, documents: Sequence[Document]) -> bytes:
 
 
 def bulk_bodies(documents: Sequence[Document], target: str) -> list[bytes]:
-    """Bulk requests of a reindex indexing ``documents`` into ``target``, ``LOAD_CHUNK``
+    """Bulk requests of a reindex indexing ``documents`` into ``target``, ``BULK_CHUNK``
     documents each. A function of its arguments alone: a reindex runs it in worker processes
     (``search.building``)."""
     return [
-        _bulk_body(target, documents[start : start + LOAD_CHUNK])
-        for start in range(0, len(documents), LOAD_CHUNK)
+        _bulk_body(target, documents[start : start + BULK_CHUNK])
+        for start in range(0, len(documents), BULK_CHUNK)
     ]
 
 
