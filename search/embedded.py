@@ -425,11 +425,11 @@ class EmbeddedBackend:
             return False
         return await embedded_tally.to_build(self.session)
 
-    async def refresh_heads(self, words: int | None = None) -> int:
+    async def refresh_heads(self, words: int | None = None, *, ranked: bool = False) -> int:
         """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""
         if self.dialect != "postgresql":
             return 0
-        return await embedded_heads.refresh_heads(self, words)
+        return await embedded_heads.refresh_heads(self, words, ranked=ranked)
 
     # Live judgement of stale rows ------------------------------------------------------------
 
@@ -515,27 +515,24 @@ class EmbeddedBackend:
         if not documents:
             return
         now = utcnow()
-        rows = [document_row(document, now) for document in documents]
         if self.dialect != "postgresql":
+            rows = [document_row(document, now) for document in documents]
             await self.session.execute(insert(SearchDocument), rows)
             return
-        columns = list(rows[0])
-        records = [
-            tuple(
-                orjson.dumps(row[name]).decode() if name in _JSON else row[name] for name in columns
-            )
-            for row in rows
-        ]
-        async with self.session.held_connection() as connection:
-            raw = await connection.get_raw_connection()
-            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-                SearchDocument.__tablename__, columns=columns, records=records
-            )
+        await self.copy(copy_records(documents, now))
         if heads:
             for kind in {document.kind for document in documents}:
                 ids = [d.id for d in documents if d.kind is kind]
                 await embedded_heads.join_heads(self.session, kind, ids)
                 await embedded_tally.join(self.session, kind, ids)
+
+    async def copy(self, records: list[tuple[Any, ...]]) -> None:
+        """Store rows made by ``copy_records`` (PostgreSQL), of records that have none."""
+        async with self.session.held_connection() as connection:
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                SearchDocument.__tablename__, columns=list(COPY_COLUMNS), records=records
+            )
 
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None:
         if ids:
@@ -614,6 +611,22 @@ class EmbeddedBackend:
 
 
 _JSON = frozenset({"source", "facets"})
+# The columns of ``document_row``, in its order: those of ``copy_records``.
+COPY_COLUMNS = (
+    "kind",
+    "ref_id",
+    "tokens",
+    "text_0",
+    "text_1",
+    "text_2",
+    "text_3",
+    "rank",
+    "source",
+    "version",
+    "facets",
+    "flags_until",
+    "day",
+)
 # The outbox's name of this backend (search.outbox imports this module: no import back).
 EMBEDDED_TARGET = "embedded"
 
@@ -638,6 +651,22 @@ def document_row(document: Document, now: datetime) -> dict[str, Any]:
         "flags_until": terms.flags_until,
         "day": date.fromisoformat(day) if day else None,
     }
+
+
+def copy_records(documents: Sequence[Document], now: datetime) -> list[tuple[Any, ...]]:
+    """The documents as rows of ``COPY_COLUMNS`` for ``EmbeddedBackend.copy`` (asyncpg's
+    binary copy takes JSON as text). A function of its arguments alone: a reindex runs it in
+    worker processes (``search.building``)."""
+    records = []
+    for document in documents:
+        row = document_row(document, now)
+        records.append(
+            tuple(
+                orjson.dumps(row[name]).decode() if name in _JSON else row[name]
+                for name in COPY_COLUMNS
+            )
+        )
+    return records
 
 
 __all__ = ["MODELS", "EmbeddedBackend"]

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from hub.db import HubSession
 from hub.enterprise.models import CreditGrade, Enterprise
 from hub.kit.time import utcnow
-from search import embedded_tally
+from search import embedded_heads, embedded_tally
 from search.backend import (
     COUNT_LIMIT,
     EnterpriseConditions,
@@ -739,6 +739,75 @@ async def test_the_reindex_and_the_relay_build_the_heads(
 
     # then
     assert (built > 0, await count_heads(sessionmaker) == built) == (dialect == "postgres", True)
+
+
+async def _heads(sessionmaker: async_sessionmaker[HubSession]) -> list[Any]:
+    async with sessionmaker() as session:
+        bounds = (
+            await session.execute(select(SearchHeadBound).order_by(SearchHeadBound.key))
+        ).scalars()
+        rows = (
+            await session.execute(
+                select(SearchHead.key, SearchHead.rank, SearchHead.ref_id).order_by(
+                    SearchHead.key, SearchHead.rank, SearchHead.ref_id
+                )
+            )
+        ).all()
+        return [
+            [(b.key, b.required, b.excluded, b.rank, b.ref_id) for b in bounds],
+            [tuple(row) for row in rows],
+        ]
+
+
+async def test_a_reindex_builds_the_heads_in_ranking_order_as_the_relay_does(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    dialect: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reindex reads a frequent class's head from the first rows in ranking order, and
+    through the terms' index when they do not hold it (``embedded_heads._ranked``): the
+    heads are the relay's, row for row, and the index it made is gone."""
+    if dialect != "postgres":
+        pytest.skip("SQLite keeps no heads")
+    # given: the heads as the relay builds them
+    heads_of_four(monkeypatch)
+    await drop_heads(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        relay = await EmbeddedBackend(session).refresh_heads()
+    by_relay = await _heads(sessionmaker)
+
+    # when: built as a reindex does, every class walked along a stretch too short for some
+    monkeypatch.setattr("search.embedded_heads.WALK_SHARE", 0.0)
+    monkeypatch.setattr("search.embedded_heads.WALK_READS", 0.6)
+    walks: list[tuple[int | None, int]] = []
+    write = embedded_heads._write_first
+
+    async def counted(session: Any, kind: Kind, head: Any, within: int | None) -> int:
+        written = await write(session, kind, head, within)
+        walks.append((within, written))
+        return written
+
+    monkeypatch.setattr("search.embedded_heads._write_first", counted)
+    await drop_heads(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        settings = text("SELECT current_setting('enable_indexscan')")
+        before = await session.scalar(settings)
+        ranked = await EmbeddedBackend(session).refresh_heads(ranked=True)
+        after = await session.scalar(settings)
+        index = await session.scalar(
+            text("SELECT to_regclass(:name)::text").bindparams(name=embedded_heads.RANK_INDEX)
+        )
+
+    # then: the same heads; some found on the walk, some not; the index and settings gone
+    assert (ranked, await _heads(sessionmaker)) == (relay, by_relay)
+    walked = [written for within, written in walks if within is not None]
+    assert (len(walked), any(n > 4 for n in walked), any(n <= 4 for n in walked)) == (
+        relay,
+        True,
+        True,
+    )
+    assert (index, after) == (None, before)
 
 
 async def test_the_workers_share_when_the_heads_were_last_built(
