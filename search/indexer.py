@@ -415,6 +415,15 @@ async def sync_once(
     return applied
 
 
+def _cancelled() -> bool:
+    """Whether this task was asked to stop. A cancellation that lands in a statement can come
+    out as another error (the rollback after it fails on the busy connection, and its
+    ``InterfaceError`` replaces the ``CancelledError``): a loop that retries on errors asks this
+    before it goes round again, or it would never stop."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 async def _relay_forever(
     sessionmaker: async_sessionmaker[HubSession],
     target: str,
@@ -432,14 +441,14 @@ async def _relay_forever(
             if failing:
                 log.warning("search outbox relay to %s works again", target)
             failing = False
-        except asyncio.CancelledError:
-            raise
-        except (BackendUnavailableError, SQLAlchemyError) as error:
-            if not failing:
+        except Exception as error:
+            if _cancelled():
+                raise asyncio.CancelledError from error
+            if not isinstance(error, (BackendUnavailableError, SQLAlchemyError)):
+                log.exception("search outbox relay to %s failed; retrying", target)
+            elif not failing:
                 log.warning("search outbox relay to %s stopped, will retry: %s", target, error)
-            failing = True
-        except Exception:
-            log.exception("search outbox relay to %s failed; retrying", target)
+                failing = True
         await asyncio.sleep(interval)
 
 

@@ -759,17 +759,15 @@ async def _heads(sessionmaker: async_sessionmaker[HubSession]) -> list[Any]:
         ]
 
 
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no heads
 async def test_a_reindex_builds_the_heads_in_ranking_order_as_the_relay_does(
     sessionmaker: async_sessionmaker[HubSession],
     records: list[Record],
-    dialect: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A reindex reads a frequent class's head from the first rows in ranking order, and
     through the terms' index when they do not hold it (``embedded_heads._ranked``): the
     heads are the relay's, row for row, and the index it made is gone."""
-    if dialect != "postgres":
-        pytest.skip("SQLite keeps no heads")
     # given: the heads as the relay builds them
     heads_of_four(monkeypatch)
     await drop_heads(sessionmaker)
