@@ -350,6 +350,16 @@ def _bulk_body(target: str, documents: Sequence[Document]) -> bytes:
     return b"\n".join(lines)
 
 
+def bulk_bodies(documents: Sequence[Document], target: str) -> list[bytes]:
+    """Bulk requests of a reindex indexing ``documents`` into ``target``, ``BULK_CHUNK``
+    documents each. A function of its arguments alone: a reindex runs it in worker processes
+    (``search.building``)."""
+    return [
+        _bulk_body(target, documents[start : start + BULK_CHUNK])
+        for start in range(0, len(documents), BULK_CHUNK)
+    ]
+
+
 def _failed(item: dict[str, Any]) -> bool:
     ((_, result),) = item.items()
     return "error" in result
@@ -587,24 +597,21 @@ class ElasticBackend:
         if failed:
             raise BackendUnavailableError(f"bulk: {len(failed)} writes failed: {failed[0]}")
 
-    async def load(self, target: str, documents: AsyncIterator[Sequence[Document]]) -> int:
-        """Bulk-load batches of documents into the index behind ``target``; how many.
+    async def load(self, bodies: AsyncIterator[list[bytes]]) -> None:
+        """Send bulk requests made by ``bulk_bodies``, one after the other.
 
-        One bulk request is in flight while the next is built: building it is this process's
-        work (tokens, JSON), indexing it the node's, and one waiting for the other left the
-        node idle half the time.
+        One request is in flight while the next is made: making it is Python's work (tokens,
+        JSON), indexing it the node's, and one waiting for the other left the node idle half
+        the time.
         """
-        count = 0
         sending: asyncio.Task[None] | None = None
         try:
-            async for batch in documents:
-                for start in range(0, len(batch), BULK_CHUNK):
-                    body = _bulk_body(target, batch[start : start + BULK_CHUNK])
+            async for made in bodies:
+                for body in made:
                     if sending is not None:
                         await sending
                     sending = asyncio.create_task(self._send(body))
-                    await asyncio.sleep(0)  # the request leaves before the next is built
-                count += len(batch)
+                    await asyncio.sleep(0)  # the request leaves before the next is made
             if sending is not None:
                 await sending
                 sending = None
@@ -612,7 +619,6 @@ class ElasticBackend:
             if sending is not None:
                 sending.cancel()
                 await asyncio.gather(sending, return_exceptions=True)
-        return count
 
     async def _send(self, body: bytes) -> None:
         """One bulk request of prepared lines; a refusal for an older version is no error."""

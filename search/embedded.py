@@ -51,7 +51,7 @@ from hub.licence.repository import holds_licence
 from hub.quality.models import Product
 from hub.recall.models import Recall
 from hub.warning.models import warning_product
-from search import embedded_heads
+from search import embedded_heads, embedded_tally
 from search.backend import (
     BackendStatus,
     Hit,
@@ -89,7 +89,13 @@ from search.matching import (
     holding,
     plan,
 )
-from search.models import SearchDocument, SearchHead, SearchHeadBound
+from search.models import (
+    SearchDocument,
+    SearchHead,
+    SearchHeadBound,
+    SearchTally,
+    SearchTallyWord,
+)
 from search.terms import (
     BLACKLISTED,
     PUBLISHED,
@@ -407,11 +413,23 @@ class EmbeddedBackend:
             return None
         return await embedded_heads.readable_head(self.session, kind, head, frequency)
 
-    async def refresh_heads(self, words: int | None = None) -> int:
+    async def build_tally(self) -> bool:
+        """Build one chosen word's tally (``search.embedded_tally.build_next``, PostgreSQL
+        only): whether there was one to build."""
+        if self.dialect != "postgresql":
+            return False
+        return await embedded_tally.build_next(self.session)
+
+    async def tallies_to_build(self) -> bool:
+        if self.dialect != "postgresql":
+            return False
+        return await embedded_tally.to_build(self.session)
+
+    async def refresh_heads(self, words: int | None = None, *, ranked: bool = False) -> int:
         """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""
         if self.dialect != "postgresql":
             return 0
-        return await embedded_heads.refresh_heads(self, words)
+        return await embedded_heads.refresh_heads(self, words, ranked=ranked)
 
     # Live judgement of stale rows ------------------------------------------------------------
 
@@ -497,30 +515,29 @@ class EmbeddedBackend:
         if not documents:
             return
         now = utcnow()
-        rows = [document_row(document, now) for document in documents]
         if self.dialect != "postgresql":
+            rows = [document_row(document, now) for document in documents]
             await self.session.execute(insert(SearchDocument), rows)
             return
-        columns = list(rows[0])
-        records = [
-            tuple(
-                orjson.dumps(row[name]).decode() if name in _JSON else row[name] for name in columns
-            )
-            for row in rows
-        ]
+        await self.copy(copy_records(documents, now))
+        if heads:
+            for kind in {document.kind for document in documents}:
+                ids = [d.id for d in documents if d.kind is kind]
+                await embedded_heads.join_heads(self.session, kind, ids)
+                await embedded_tally.join(self.session, kind, ids)
+
+    async def copy(self, records: list[tuple[Any, ...]]) -> None:
+        """Store rows made by ``copy_records`` (PostgreSQL), of records that have none."""
         async with self.session.held_connection() as connection:
             raw = await connection.get_raw_connection()
             await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-                SearchDocument.__tablename__, columns=columns, records=records
+                SearchDocument.__tablename__, columns=list(COPY_COLUMNS), records=records
             )
-        if heads:
-            for kind in {document.kind for document in documents}:
-                await embedded_heads.join_heads(
-                    self.session, kind, [d.id for d in documents if d.kind is kind]
-                )
 
     async def delete(self, kind: Kind, ids: Sequence[int]) -> None:
         if ids:
+            if self.dialect == "postgresql":
+                await embedded_tally.leave(self.session, kind, ids)
             for model in (SearchDocument, SearchHead):
                 await self.session.execute(
                     delete(model)
@@ -581,7 +598,7 @@ class EmbeddedBackend:
             await self.session.execute(text(f"ANALYZE {SearchDocument.__tablename__}"))
 
     async def clear(self, kind: Kind) -> None:
-        for model in (SearchDocument, SearchHead, SearchHeadBound):
+        for model in (SearchDocument, SearchHead, SearchHeadBound, SearchTally, SearchTallyWord):
             await self.session.execute(delete(model).where(model.kind == kind.value))
 
     async def status(self) -> BackendStatus:
@@ -594,6 +611,22 @@ class EmbeddedBackend:
 
 
 _JSON = frozenset({"source", "facets"})
+# The columns of ``document_row``, in its order: those of ``copy_records``.
+COPY_COLUMNS = (
+    "kind",
+    "ref_id",
+    "tokens",
+    "text_0",
+    "text_1",
+    "text_2",
+    "text_3",
+    "rank",
+    "source",
+    "version",
+    "facets",
+    "flags_until",
+    "day",
+)
 # The outbox's name of this backend (search.outbox imports this module: no import back).
 EMBEDDED_TARGET = "embedded"
 
@@ -618,6 +651,22 @@ def document_row(document: Document, now: datetime) -> dict[str, Any]:
         "flags_until": terms.flags_until,
         "day": date.fromisoformat(day) if day else None,
     }
+
+
+def copy_records(documents: Sequence[Document], now: datetime) -> list[tuple[Any, ...]]:
+    """The documents as rows of ``COPY_COLUMNS`` for ``EmbeddedBackend.copy`` (asyncpg's
+    binary copy takes JSON as text). A function of its arguments alone: a reindex runs it in
+    worker processes (``search.building``)."""
+    records = []
+    for document in documents:
+        row = document_row(document, now)
+        records.append(
+            tuple(
+                orjson.dumps(row[name]).decode() if name in _JSON else row[name]
+                for name in COPY_COLUMNS
+            )
+        )
+    return records
 
 
 __all__ = ["MODELS", "EmbeddedBackend"]

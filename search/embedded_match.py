@@ -47,23 +47,27 @@ def _pg_array(terms: Sequence[str]) -> str:
     return f"ARRAY[{quoted}]::text[]"
 
 
+_TOKENS = "search_document.tokens"
+
+
 @lru_cache(maxsize=4096)
-def pg_text(match: Match) -> str:
-    """A condition on ``search_document.tokens`` as SQL text. Written once per condition and
-    kept: as SQLAlchemy expressions, the many term conditions of a search took longer to build
-    and compile than the database took to run them."""
+def pg_text(match: Match, column: str = _TOKENS) -> str:
+    """A condition on a term array, ``search_document.tokens`` unless ``column`` names
+    another (a tally's terms), as SQL text. Written once per condition and kept: as
+    SQLAlchemy expressions, the many term conditions of a search took longer to build and
+    compile than the database took to run them."""
     if isinstance(match, AllOf):
-        return f"search_document.tokens @> {_pg_array(match.terms)}"
+        return f"{column} @> {_pg_array(match.terms)}"
     if isinstance(match, AnyOf):
-        return f"search_document.tokens && {_pg_array(match.terms)}"
+        return f"{column} && {_pg_array(match.terms)}"
     if isinstance(match, NoneOf):
-        return f"NOT (search_document.tokens && {_pg_array(match.terms)})"
+        return f"NOT ({column} && {_pg_array(match.terms)})"
     joiner = " AND " if isinstance(match, Both) else " OR "
-    return "(" + joiner.join(f"({pg_text(part)})" for part in match.parts) + ")"
+    return "(" + joiner.join(f"({pg_text(part, column)})" for part in match.parts) + ")"
 
 
-def pg_match(match: Match) -> ColumnElement[bool]:
-    return text(pg_text(match))  # type: ignore[return-value]
+def pg_match(match: Match, column: str = _TOKENS) -> ColumnElement[bool]:
+    return text(pg_text(match, column))  # type: ignore[return-value]
 
 
 def _fts_terms(terms: Sequence[str], joiner: str) -> str:

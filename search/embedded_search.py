@@ -14,7 +14,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from search import embedded_tally
 from search.backend import (
     SearchRequest,
     bounded,
@@ -427,10 +428,10 @@ class Search:
     async def totals(
         self, stale: list[tuple[Row, Judged]], probe: Probe
     ) -> tuple[int, bool, dict[str, list[tuple[Any, int]]]]:
-        """The total (``bounded`` by the count limit) and the facets: of every match when the
-        probe saw few, else of every match up to ``FACET_SAMPLE`` of them, past it of a uniform
-        sample of about that many (one sample level), scaled to all matches
-        (``facets_sampled``).
+        """The total (``bounded`` by the count limit) and the facets: from the word's tally
+        when one answers (``search.embedded_tally``); else of every match when the probe saw
+        few, else of every match up to ``FACET_SAMPLE`` of them, past it of a uniform sample
+        of about that many (one sample level), scaled to all matches (``facets_sampled``).
 
         Counted apart: a count reads each match's row once and nothing of it, and stops past the
         limit; reading a match's facets (its JSON) costs several times that, so they are read
@@ -441,6 +442,15 @@ class Search:
         stale_rows = [row for row, _ in stale]
         matching = self.plan.matching
         limit = self.request.count_limit
+        tallied = await embedded_tally.read(
+            self.backend, self.request, self.plan, self.now, stale=probe.stale
+        )
+        if tallied is not None:
+            # One word under tallied filters: every match counted, none of them read.
+            counted = _counted(self.request.kind, tallied)
+            total, exact = bounded(counted.rows + len(stale_rows), limit)
+            facets = self._tally(counted.facets, stale_rows, 1) if self.request.with_facets else {}
+            return total, exact, facets
         if self.request.with_facets and probe.matches <= 4 * FACET_SAMPLE:
             # Few enough for their facets to be read all (a sample would hold a good share of
             # them): counted and faceted in one read. At 1M, 3,445 matches (the probe said
@@ -521,14 +531,7 @@ class Search:
                 .group_by(values.c.key, values.c.value)
                 .union_all(select(literal(""), literal(None), func.count()).select_from(found))
             )
-        counts: dict[str, Counter[Any]] = {name: Counter() for name in FACETS[request.kind]}
-        total = 0
-        for key, value, n in (await backend._core(statement)).all():
-            if key == "":
-                total = int(n)
-            elif key in counts:
-                counts[key][_facet_value(key, value)] += int(n)
-        return Counted(total, counts)
+        return _counted(request.kind, (await backend._core(statement)).all())
 
     async def _matching(
         self, match: Match, *, facets: bool, texts: bool = False, limit: int | None = None
@@ -567,6 +570,18 @@ class Probe:
 class Counted:
     rows: int
     facets: dict[str, Counter[Any]]
+
+
+def _counted(kind: Kind, rows: Iterable[Sequence[Any]]) -> Counted:
+    """(facet name, value, count) rows and ("", None, total) as counts."""
+    counts: dict[str, Counter[Any]] = {name: Counter() for name in FACETS[kind]}
+    total = 0
+    for key, value, n in rows:
+        if key == "":
+            total = int(n)
+        elif key in counts:
+            counts[key][_facet_value(key, value)] += int(n)
+    return Counted(total, counts)
 
 
 def _facet_value(name: str, value: Any) -> Any:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -32,9 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from hub.db import HubSession, transaction
 from hub.kit.time import utcnow
 from search.backend import BackendUnavailableError
+from search.building import prepared
 from search.documents import Document, Kind, document_batches
-from search.elastic import ElasticBackend
-from search.embedded import MODELS, EmbeddedBackend
+from search.elastic import ElasticBackend, bulk_bodies
+from search.embedded import MODELS, EmbeddedBackend, copy_records
 from search.embedded_heads import heads_built_at
 from search.lock import exclusive, is_free, reindex_lock, relay_lock
 from search.outbox import (
@@ -171,36 +173,55 @@ async def _reindex(
         # A rebuild of some kinds leaves the entries to the relay: an enterprise's entry also
         # stands for its recalls' documents.
         covered = await pending_ids(session, target) if set(kinds) >= set(Kind) else []
+    now = utcnow()
     for kind in kinds:
         count = 0
+
+        def counted(batch: int, kind: Kind = kind) -> None:
+            nonlocal count
+            count += batch
+            if advance is not None:
+                advance(kind, batch)
+
         if elastic is None:
             async with transaction(sessionmaker) as session:
-                await EmbeddedBackend(session).clear(kind)
-                async for documents in _batches_of(sessionmaker, session, kind):
-                    await EmbeddedBackend(session).insert(documents, heads=False)
-                    count += len(documents)
-                    if advance is not None:
-                        advance(kind, len(documents))
+                backend = EmbeddedBackend(session)
+                await backend.clear(kind)
+                batches = _batches_of(sessionmaker, session, kind)
+                if backend.dialect != "postgresql":
+                    async for documents in batches:
+                        await backend.insert(documents, heads=False)
+                        counted(len(documents))
+                else:
+                    # Facts judged at the start: one that changes meanwhile leaves its row
+                    # stale, and searches judge it live until the relay rebuilds it.
+                    made = prepared(batches, functools.partial(copy_records, now=now))
+                    async for size, records in made:
+                        await backend.copy(records)
+                        counted(size)
         else:
             index = await elastic.create_index(kind, loading=True)
+            alias = elastic.build_alias(kind)
 
-            async def counted(
-                session: HubSession, kind: Kind = kind
-            ) -> AsyncIterator[Sequence[Document]]:
-                async for documents in _read_ahead(session, kind):
-                    if advance is not None:
-                        advance(kind, len(documents))
-                    yield documents
+            async def bodies(
+                session: HubSession, kind: Kind = kind, alias: str = alias
+            ) -> AsyncIterator[list[bytes]]:
+                made = prepared(
+                    _read_ahead(session, kind), functools.partial(bulk_bodies, target=alias)
+                )
+                async for size, lines in made:
+                    counted(size, kind)
+                    yield lines
 
             async with sessionmaker() as session:
-                count = await elastic.load(elastic.build_alias(kind), counted(session))
+                await elastic.load(bodies(session))
             await elastic.swap(kind, index)
         report.documents[kind.value] = count
     if elastic is None:
         async with transaction(sessionmaker) as session:
             await EmbeddedBackend(session).analyze()
         # From the statistics just made: which words are frequent.
-        await _refresh_heads(sessionmaker)
+        await _refresh_heads(sessionmaker, ranked=True)
     async with transaction(sessionmaker) as session:
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started
@@ -227,14 +248,39 @@ class _Schedule:
 HEADS = _Schedule(600.0)
 
 
-async def _refresh_heads(sessionmaker: async_sessionmaker[HubSession]) -> None:
+async def _refresh_heads(
+    sessionmaker: async_sessionmaker[HubSession], *, ranked: bool = False
+) -> None:
     """Build the heads of the words now most frequent (``EmbeddedBackend.refresh_heads``),
-    under the embedded relay's lock, and say how long that took: a reindex waits for it."""
+    under the embedded relay's lock, and say how long that took: a reindex waits for it.
+    ``ranked``: a reindex's build of every head (``search.embedded_heads._ranked``)."""
     started = time.perf_counter()
     async with transaction(sessionmaker) as session:
-        built = await EmbeddedBackend(session).refresh_heads()
+        built = await EmbeddedBackend(session).refresh_heads(ranked=ranked)
     if built:
         log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
+
+
+# Seconds of a relay pass that build tallies, at most (a word's once begun): the relay's own
+# work waits meanwhile.
+TALLY_SECONDS = 2.0
+
+
+async def build_tallies(
+    sessionmaker: async_sessionmaker[HubSession], seconds: float = TALLY_SECONDS
+) -> int:
+    """Build the tallies of chosen words (``EmbeddedBackend.build_tally``), a word per
+    transaction, for about ``seconds``; how many. Under the embedded relay's lock."""
+    started = time.perf_counter()
+    built = 0
+    while time.perf_counter() - started < seconds:
+        async with transaction(sessionmaker) as session:
+            if not await EmbeddedBackend(session).build_tally():
+                break
+        built += 1
+    if built:
+        log.info("search tallies: %d built in %.1f s", built, time.perf_counter() - started)
+    return built
 
 
 async def refresh_stale(sessionmaker: async_sessionmaker[HubSession]) -> int:
@@ -311,7 +357,9 @@ async def relay_target(
         heads = target == EMBEDDED and await HEADS.due(session)
         idle = not heads and not await has_pending(session, target)
         if idle and target == EMBEDDED:
-            idle = not await EmbeddedBackend(session).has_stale(utcnow())
+            embedded = EmbeddedBackend(session)
+            idle = not await embedded.has_stale(utcnow())
+            idle = idle and not await embedded.tallies_to_build()
         if idle:
             return 0  # no lock to take, no lease to write
     async with exclusive(sessionmaker, relay_lock(target), wait=wait) as held:
@@ -328,6 +376,8 @@ async def relay_target(
                 heads = await HEADS.due(session)
         if heads:
             await _refresh_heads(sessionmaker)
+        if target == EMBEDDED:
+            await build_tallies(sessionmaker)
     if applied:
         async with transaction(sessionmaker) as session:
             await prune(session, elasticsearch=prune_elasticsearch)
@@ -365,6 +415,15 @@ async def sync_once(
     return applied
 
 
+def _cancelled() -> bool:
+    """Whether this task was asked to stop. A cancellation that lands in a statement can come
+    out as another error (the rollback after it fails on the busy connection, and its
+    ``InterfaceError`` replaces the ``CancelledError``): a loop that retries on errors asks this
+    before it goes round again, or it would never stop."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 async def _relay_forever(
     sessionmaker: async_sessionmaker[HubSession],
     target: str,
@@ -382,14 +441,14 @@ async def _relay_forever(
             if failing:
                 log.warning("search outbox relay to %s works again", target)
             failing = False
-        except asyncio.CancelledError:
-            raise
-        except (BackendUnavailableError, SQLAlchemyError) as error:
-            if not failing:
+        except Exception as error:
+            if _cancelled():
+                raise asyncio.CancelledError from error
+            if not isinstance(error, (BackendUnavailableError, SQLAlchemyError)):
+                log.exception("search outbox relay to %s failed; retrying", target)
+            elif not failing:
                 log.warning("search outbox relay to %s stopped, will retry: %s", target, error)
-            failing = True
-        except Exception:
-            log.exception("search outbox relay to %s failed; retrying", target)
+                failing = True
         await asyncio.sleep(interval)
 
 

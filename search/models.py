@@ -164,3 +164,39 @@ class SearchSchedule(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     done_at: Mapped[datetime]
+
+
+class SearchTally(Base):
+    """How many rows of a frequent word have each combination of the terms filters ask for
+    (``search.terms.tallied``), and their facet values: the total and the facets of a search
+    of the word without reading its rows (``search.embedded_tally``).
+
+    Rows are counted with their terms as built; the rows whose time-dependent facts have
+    changed since (past ``flags_until``) are taken out again by each search and judged by the
+    live tables, as everywhere in the embedded index. Written on PostgreSQL by the relay and
+    the reindex only, in the transaction that writes the rows.
+    """
+
+    __tablename__ = "search_tally"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # The word's key (``SearchTallyWord.key``).
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    # The rows' tallied terms, sorted.
+    terms: Mapped[list[str]] = mapped_column(TokenList(), primary_key=True)
+    # Facet name -> value, the same for every row of these terms.
+    facets: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rows: Mapped[int]
+
+
+class SearchTallyWord(Base):
+    """A word that has a tally: a row has the word when it has any of ``terms`` (the word in
+    any field); ``key`` is those terms, sorted and joined. ``built_at`` None: chosen, its
+    tally not built yet (the relay builds it, ``search.embedded_tally.build_next``)."""
+
+    __tablename__ = "search_tally_word"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    terms: Mapped[list[str]] = mapped_column(TokenList())
+    built_at: Mapped[datetime | None]

@@ -22,6 +22,9 @@ only letters, digits and CJK characters, never ``:``):
 - ``h:<j>``: the record is in the first ``BUCKETS >> j`` of ``BUCKETS`` buckets, by a hash of
   its id that has nothing to do with its text: the matches with ``h:<j>`` are a uniform sample
   of all matches, about one in ``2 ** j``, for ``j`` from 1 to ``LEVELS``.
+
+The attributes and facts (``tallied``, the region at its first level) are also what a tally of
+a frequent word counts its rows by (``search.embedded_tally``).
 """
 
 from __future__ import annotations
@@ -112,6 +115,28 @@ def flag_term(name: str, value: bool) -> str:
 PUBLISHED = "p"
 BLACKLISTED = "b"
 VALID_LICENCE = "l"
+
+# The terms a tally counts a frequent word's rows by (``search.models.SearchTally``): every
+# attribute and fact a filter asks for, the region at its first level only (a tally by county
+# would hold a cell for almost every record). A filter of such terms alone is answered from
+# the tally; one that names a city or a county is counted from the rows.
+TALLIED_PREFIXES = ("p:", "b:", "l:", "i:", "g:", "s:", "k:", "v:", "c:")
+_TALLIED_REGION = len("r:44")
+
+
+def tallied(term: str) -> bool:
+    """Whether a tally counts rows by ``term``."""
+    return term[:2] in TALLIED_PREFIXES or (term[:2] == "r:" and len(term) == _TALLIED_REGION)
+
+
+def tallied_sql(term: str) -> str:
+    """``tallied`` in PostgreSQL's SQL, of the text expression ``term``: how a tally's build
+    picks a row's terms (the one rule, in the two languages that apply it)."""
+    prefixes = ", ".join(f"'{prefix}'" for prefix in TALLIED_PREFIXES)
+    return (
+        f"(left({term}, 2) IN ({prefixes})"
+        f" OR (left({term}, 2) = 'r:' AND length({term}) = {_TALLIED_REGION}))"
+    )
 
 
 def _is_cjk_unit(unit: str) -> bool:

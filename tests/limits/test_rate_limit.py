@@ -28,16 +28,13 @@ from tests.fixtures.limits import (
     graphql,
     hub_client,
     limits,
+    per_day,
     random_address,
     redis_url,
 )
 
 QUERY = "{ __typename }"
 THREE_PER_MINUTE = {"rate_limit": 3, "rate_window": 60}
-# budgets that refill one request in hours: none comes back between a test's requests, however
-# slow the machine (120 a minute refills one in 0.5 s, which a slow run outpaced)
-TEN_PER_DAY = {"rate_limit": 10, "rate_window": 86_400}
-THIRTY_PER_DAY = {"rate_limit": 30, "rate_window": 86_400}
 
 
 def rate_headers(response: httpx.Response) -> tuple[str, ...]:
@@ -74,7 +71,7 @@ async def test_in_process(sessionmaker: async_sessionmaker[HubSession]) -> None:
 async def test_every_response_carries_the_headers(
     sessionmaker: async_sessionmaker[HubSession],
 ) -> None:
-    settings = Settings(env="production", limits=limits(public=TEN_PER_DAY))
+    settings = Settings(env="production", limits=limits(public=per_day(10)))
     async with hub_client(settings, sessionmaker) as client:
         responses = [
             await client.post("/graphql", json={"query": QUERY}),  # 200
@@ -323,7 +320,7 @@ async def test_forwarded_headers_from_anyone_else_change_nothing(
 async def test_a_routed_operation_spends_one_request(
     sessionmaker: async_sessionmaker[HubSession],
 ) -> None:
-    settings = Settings(trusted_routers=ROUTERS, limits=limits(public=THIRTY_PER_DAY))
+    settings = Settings(trusted_routers=ROUTERS, limits=limits(public=per_day(30)))
     caller = random_address()
     async with hub_client(settings, sessionmaker, address=ROUTER) as router:
 

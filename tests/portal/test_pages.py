@@ -23,7 +23,7 @@ from tests.fixtures.blacklist import make_entry
 from tests.fixtures.codes import uscc
 from tests.fixtures.credit_file import full_credit_file
 from tests.fixtures.enterprise import make_enterprise
-from tests.fixtures.limits import hub_client, limits
+from tests.fixtures.limits import hub_client, limits, per_day
 from tests.fixtures.recall import make_recall
 from tests.fixtures.warning import make_warning
 
@@ -412,7 +412,7 @@ async def test_pages_and_the_api_spend_one_budget_per_address(
 ) -> None:
     # given a public budget of three requests a day (none comes back while the test runs)
     settings = Settings(
-        limits=limits(public={"rate_limit": 3, "rate_window": 86_400}),
+        limits=limits(public=per_day(3)),
         signing_key_path=tmp_path / "key.pem",
     )
     async with hub_client(settings, sessionmaker) as client:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from hub.db import HubSession
 from hub.enterprise.models import CreditGrade, Enterprise
 from hub.kit.time import utcnow
+from search import embedded_heads, embedded_tally
 from search.backend import (
     COUNT_LIMIT,
     EnterpriseConditions,
@@ -33,9 +34,15 @@ from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import EmbeddedBackend
 from search.embedded_match import pg_text
 from search.embedded_statistics import Frequencies, frequent_words
-from search.indexer import _Schedule, reindex, sync_once
+from search.indexer import _Schedule, build_tallies, reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
-from search.models import SearchDocument, SearchHead, SearchHeadBound, SearchSchedule
+from search.models import (
+    SearchDocument,
+    SearchHead,
+    SearchHeadBound,
+    SearchSchedule,
+    SearchTallyWord,
+)
 from search.outbox import EMBEDDED, enqueue
 from search.service import parse
 from search.terms import grade_term, in_level
@@ -188,11 +195,14 @@ async def small_heads(
 ) -> int:
     """Heads of four rows, built again as the relay builds them: a probe of half the records
     calls almost every class frequent, and a head that small ends early, so the rows past its
-    bound are read too. How many heads there are (none on SQLite)."""
+    bound are read too. How many heads there are (none on SQLite). The words' tallies too."""
     heads_of_four(monkeypatch)
     await drop_heads(sessionmaker)
     async with sessionmaker() as session, session.begin():
-        return await EmbeddedBackend(session).refresh_heads()
+        built = await EmbeddedBackend(session).refresh_heads()
+    # and the tallies of the same words, as the relay's next passes build them
+    await build_tallies(sessionmaker, seconds=float("inf"))
+    return built
 
 
 def heads_of_four(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -731,6 +741,73 @@ async def test_the_reindex_and_the_relay_build_the_heads(
     assert (built > 0, await count_heads(sessionmaker) == built) == (dialect == "postgres", True)
 
 
+async def _heads(sessionmaker: async_sessionmaker[HubSession]) -> list[Any]:
+    async with sessionmaker() as session:
+        bounds = (
+            await session.execute(select(SearchHeadBound).order_by(SearchHeadBound.key))
+        ).scalars()
+        rows = (
+            await session.execute(
+                select(SearchHead.key, SearchHead.rank, SearchHead.ref_id).order_by(
+                    SearchHead.key, SearchHead.rank, SearchHead.ref_id
+                )
+            )
+        ).all()
+        return [
+            [(b.key, b.required, b.excluded, b.rank, b.ref_id) for b in bounds],
+            [tuple(row) for row in rows],
+        ]
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no heads
+async def test_a_reindex_builds_the_heads_in_ranking_order_as_the_relay_does(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reindex reads a frequent class's head from the first rows in ranking order, and
+    through the terms' index when they do not hold it (``embedded_heads._ranked``): the
+    heads are the relay's, row for row, and the index it made is gone."""
+    # given: the heads as the relay builds them
+    heads_of_four(monkeypatch)
+    await drop_heads(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        relay = await EmbeddedBackend(session).refresh_heads()
+    by_relay = await _heads(sessionmaker)
+
+    # when: built as a reindex does, every class walked along a stretch too short for some
+    monkeypatch.setattr("search.embedded_heads.WALK_SHARE", 0.0)
+    monkeypatch.setattr("search.embedded_heads.WALK_READS", 0.6)
+    walks: list[tuple[int | None, int]] = []
+    write = embedded_heads._write_first
+
+    async def counted(session: Any, kind: Kind, head: Any, within: int | None) -> int:
+        written = await write(session, kind, head, within)
+        walks.append((within, written))
+        return written
+
+    monkeypatch.setattr("search.embedded_heads._write_first", counted)
+    await drop_heads(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        settings = text("SELECT current_setting('enable_indexscan')")
+        before = await session.scalar(settings)
+        ranked = await EmbeddedBackend(session).refresh_heads(ranked=True)
+        after = await session.scalar(settings)
+        index = await session.scalar(
+            text("SELECT to_regclass(:name)::text").bindparams(name=embedded_heads.RANK_INDEX)
+        )
+
+    # then: the same heads; some found on the walk, some not; the index and settings gone
+    assert (ranked, await _heads(sessionmaker)) == (relay, by_relay)
+    walked = [written for within, written in walks if within is not None]
+    assert (len(walked), any(n > 4 for n in walked), any(n <= 4 for n in walked)) == (
+        relay,
+        True,
+        True,
+    )
+    assert (index, after) == (None, before)
+
+
 async def test_the_workers_share_when_the_heads_were_last_built(
     sessionmaker: async_sessionmaker[HubSession],
     records: list[Record],
@@ -762,3 +839,197 @@ async def test_the_workers_share_when_the_heads_were_last_built(
         0,
         True,
     )
+
+
+# Tallies (search.embedded_tally) ------------------------------------------------------------
+
+
+async def tallied_words(sessionmaker: async_sessionmaker[HubSession]) -> dict[str, int]:
+    """Each tallied word's key and the rows its tally counts, beside the rows that have the
+    word: what a tally must always equal."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT w.key, (SELECT sum(t.rows) FROM search_tally AS t "
+                "WHERE t.kind = w.kind AND t.key = w.key), "
+                "(SELECT count(*) FROM search_document AS d "
+                "WHERE d.kind = w.kind AND d.tokens && w.terms) "
+                "FROM search_tally_word AS w"
+            )
+        )
+        found = {key: (int(tallied or 0), int(counted)) for key, tallied, counted in rows.all()}
+    assert all(tallied == counted for tallied, counted in found.values()), found
+    return {key: counted for key, (_, counted) in found.items()}
+
+
+def answered_by_tallies(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each search since was answered by a tally (``embedded_tally.read``)."""
+    answers: list[bool] = []
+    read = embedded_tally.read
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        found = await read(*args, **kwargs)
+        answers.append(found is not None)
+        return found
+
+    monkeypatch.setattr(embedded_tally, "read", spy)
+    return answers
+
+
+TALLIED_QUERIES: list[tuple[str, EnterpriseConditions]] = [
+    ("科技", EnterpriseConditions()),
+    ("科技", EnterpriseConditions(region_code="440000")),
+    ("华鑫", EnterpriseConditions(credit_grades=("A", "B"), blacklisted=False)),
+    ("食品", EnterpriseConditions(blacklisted=True)),
+    ("北京", EnterpriseConditions(credit_grades=("C",))),
+]
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no tallies
+@pytest.mark.parametrize(("text", "conditions"), TALLIED_QUERIES)
+async def test_a_frequent_word_is_counted_and_faceted_from_its_tally(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    conditions: EnterpriseConditions,
+) -> None:
+    # given: the tallies of the words frequent at this size, built as the relay builds them
+    await small_heads(sessionmaker, monkeypatch)
+    tallied = await tallied_words(sessionmaker)
+    assert "0:科技 1:科技 2:科技" in tallied
+    answers = answered_by_tallies(monkeypatch)
+    wanted = expected(records, text, conditions)
+    by_id = {record.id: record for record in records}
+
+    # when: with a count limit past the matches, and one short of them
+    counted = await search(sessionmaker, text, conditions, first=3)
+    capped = await search(sessionmaker, text, conditions, first=3, count_limit=len(wanted) - 1)
+
+    # then: answered by the tally, every match counted and faceted, none sampled
+    assert answers == [True, True]
+    every = _facets([by_id[found[2]] for found in wanted])
+    assert (counted.total, counted.total_exact) == (len(wanted), True)
+    assert (capped.total, capped.total_exact) == (len(wanted) - 1, False)
+    for result in (counted, capped):
+        assert [hit.position for hit in result.hits] == wanted[:3]
+        assert (result.facets, result.facets_sampled) == (every, False)
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+async def test_a_tally_follows_the_rows_the_relay_writes(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await small_heads(sessionmaker, monkeypatch)
+    before = await tallied_words(sessionmaker)
+    word = "0:科技 1:科技 2:科技"
+
+    # when: a record joins 科技, one leaves it, one changes grade, one is deleted
+    by_id = {record.id: record for record in records}
+    leaving, regraded, deleted = [
+        found[2]
+        for found in expected(records, "科技", EnterpriseConditions())
+        if not any("科技" in text for text in by_id[found[2]].products)
+    ][:3]
+    async with sessionmaker() as session, session.begin():
+        joining = await make_enterprise(session, name="天津科技有限公司", region_code="120000")
+        await session.execute(
+            update(Enterprise).where(Enterprise.id == leaving).values(name="北京恒泰食品有限公司")
+        )
+        await session.execute(
+            update(Enterprise).where(Enterprise.id == regraded).values(credit_grade=CreditGrade.D)
+        )
+        await session.execute(delete(Enterprise).where(Enterprise.id == deleted))
+        await enqueue(session, Kind.ENTERPRISE, [joining.id, leaving, regraded, deleted])
+    await sync_once(sessionmaker, None)
+
+    # then: every tally still counts the rows that have its word (``tallied_words``): one
+    # more, two fewer
+    after = await tallied_words(sessionmaker)
+    assert (after.keys(), after[word]) == (before.keys(), before[word] - 1)
+    # and a search of the word counts and facets them from the tally, the new grade with them
+    answers = answered_by_tallies(monkeypatch)
+    found = await search(sessionmaker, "科技", EnterpriseConditions())
+    assert answers == [True]
+    assert (found.total, found.total_exact) == (after[word], True)
+    assert ("D", 1) in found.facets["creditGrades"]
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+async def test_a_tally_takes_out_the_rows_whose_facts_changed_and_judges_them_live(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a blacklisted enterprise of 科技 whose listing ends three years from now, tallied
+    async with sessionmaker() as session, session.begin():
+        ending = await make_enterprise(session, name="天津科技有限公司", region_code="120000")
+        await make_entry(session, ending, date(2025, 1, 1), utcnow().date() + timedelta(days=1095))
+        await enqueue(session, Kind.ENTERPRISE, [ending.id])
+    await sync_once(sessionmaker, None)
+    await small_heads(sessionmaker, monkeypatch)
+    answers = answered_by_tallies(monkeypatch)
+
+    # when: four years have passed, and the relay has not rebuilt the row
+    later = datetime.now(UTC) + timedelta(days=4 * 365)
+    listed = await search(sessionmaker, "科技", EnterpriseConditions(blacklisted=True), now=later)
+    free = await search(sessionmaker, "科技", EnterpriseConditions(blacklisted=False), now=later)
+
+    # then: from the tally, the row counted as the tables say it is then: no longer listed
+    assert answers == [True, True]
+    for result, blacklisted in ((listed, True), (free, False)):
+        wanted = expected(records, "科技", EnterpriseConditions(blacklisted=blacklisted))
+        total = len(wanted) + (not blacklisted)
+        assert (result.total, result.total_exact) == (total, True)
+        assert dict(result.facets["blacklisted"]) == {blacklisted: total}
+    assert ending.id not in [hit.id for hit in listed.hits]
+
+
+def test_a_tally_answers_one_word_under_filters_of_tallied_terms_only() -> None:
+    def request(text: str, conditions: EnterpriseConditions) -> SearchRequest:
+        return SearchRequest(
+            kind=Kind.ENTERPRISE, query=parse(text), conditions=conditions, first=3
+        )
+
+    def key(text: str, conditions: EnterpriseConditions) -> str | None:
+        made = request(text, conditions)
+        return embedded_tally.answers(made, plan(made))
+
+    word = "0:科技 1:科技 2:科技"
+    assert key("科技", EnterpriseConditions()) == word
+    assert key("科技", EnterpriseConditions(region_code="440000", has_valid_licence=True)) == word
+    # a city, two words, a phrase its terms cannot say: the rows are counted
+    assert key("科技", EnterpriseConditions(region_code="440300")) is None
+    assert key("科技 北京", EnterpriseConditions()) is None
+    assert key("华鑫科技", EnterpriseConditions()) is None
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+async def test_the_reindex_chooses_the_tallies_and_the_relay_builds_them(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: words frequent enough at this size
+    heads_of_four(monkeypatch)
+    answers = answered_by_tallies(monkeypatch)
+    wanted = expected(records, "科技", EnterpriseConditions())
+
+    # when: a reindex, which does not wait for the tallies
+    await reindex(sessionmaker, EMBEDDED)
+    async with sessionmaker() as session:
+        states = (await session.execute(select(SearchTallyWord.built_at))).scalars().all()
+    before = await search(sessionmaker, "科技", EnterpriseConditions())
+
+    # and: the relay's next pass
+    await sync_once(sessionmaker, None)
+    after = await search(sessionmaker, "科技", EnterpriseConditions())
+
+    # then: chosen, none built, and the rows counted; then built, and the tally read
+    assert states and all(state is None for state in states)
+    assert "0:科技 1:科技 2:科技" in await tallied_words(sessionmaker)
+    assert answers == [False, True]
+    for result in (before, after):
+        assert (result.total, result.total_exact) == (len(wanted), True)

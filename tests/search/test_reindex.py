@@ -97,11 +97,12 @@ async def test_a_reindex_under_live_writes_loses_none_of_them(
     monkeypatch.setattr(indexer, "document_batches", paused)
     try:
         report = await reindex(own, target, elastic if target == ELASTICSEARCH else None)
-        await asyncio.gather(*writers)
+        await asyncio.wait_for(asyncio.gather(*writers), 60)
         assert await until(lambda: none_pending(own, EMBEDDED, ELASTICSEARCH), 30)
     finally:
         relay.cancel()
-        await asyncio.gather(relay, return_exceptions=True)
+        done, _ = await asyncio.wait([relay], timeout=30)
+        assert done == {relay}, "the relay did not stop when cancelled"
 
     # then: every renamed record is found by its new name, and no longer by its old one, in
     # both backends
