@@ -154,7 +154,7 @@ class CompiledReads:
         try:
             answers = await searching.search(service, session, searches, plan.sees_unpublished)
             # The session's instant (SQLite binds it; PostgreSQL reads the transaction's).
-            moment = session._opened_at
+            moment = session.opened_at
             sql, params = plan.bind(variables, searching.given(searches, answers), moment)
             fetch = _fetch_sqlite if self.sqlite else _fetch
             try:
