@@ -85,6 +85,11 @@ class HubSession(AsyncSession):
         self._instant: Instant | None = None
 
     @property
+    def opened_at(self) -> datetime:
+        """When the session opened: the instant SQLite's statements bind (``Instant``)."""
+        return self._opened_at
+
+    @property
     def instant(self) -> Instant:
         """The moment every read of this session is about: one operation, one instant.
 

@@ -6,11 +6,13 @@ Every answer is JSON with ``errors[].extensions.code``, refusals included (schem
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import orjson
 from cross_web import HTTPException, StarletteRequestAdapter
 from graphql import GraphQLError, Lexer, Source, TokenKind
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -49,6 +51,7 @@ from schema.transport import (
     remember,
     request_of,
 )
+from search.service import SearchService
 
 log = logging.getLogger("hub.auth")
 failures = logging.getLogger("hub.graphql")
@@ -264,6 +267,7 @@ class GraphQLEndpoint:
                 concurrency=settings.database_concurrency or settings.database_pool_size,
                 acquire_timeout=settings.database_acquire_timeout,
                 routed_limits=settings.limits.router if subgraph is not None else None,
+                sessionmaker=sessionmaker,
             )
             if settings.compile_queries
             else None
@@ -327,16 +331,23 @@ class GraphQLEndpoint:
         remember(scope, read)
         note(scope).operation = operation_name(read)
         if self.compiled is not None and isinstance(read, GraphQLRequest):
+            closing: list[Callable[[], Awaitable[None]]] = []
             body = await self.compiled.answer(
                 principal.tier,
                 read.query,
                 read.variables or {},
                 read.operation_name,
                 routed=routed,
+                search=_search_service(request),
+                closing=closing,
             )
             if body is not None:
                 note(scope).plan = COMPILED
-                await Response(body, media_type=read.media_type)(scope, receive, send)
+                # A search's session is closed once the answer is out, as TierGraphQL closes
+                # the resolvers'.
+                after = BackgroundTask(_close_all, closing) if closing else None
+                response = Response(body, media_type=read.media_type, background=after)
+                await response(scope, receive, send)
                 return
         note(scope).plan = RESOLVERS if isinstance(read, GraphQLRequest) else NO_PLAN
         await view(scope, receive, send)
@@ -359,6 +370,13 @@ def operation_name(read: GraphQLRequest | PageRequest) -> str | None:
     return None
 
 
+def _search_service(request: Request) -> SearchService | None:
+    """The process's search service (``hub.app``), which compiled searches ask as the
+    resolvers do (``schema.search.queries``)."""
+    found = getattr(request.app.state, "search", None)
+    return found if isinstance(found, SearchService) else None
+
+
 def _internal() -> Response:
     body = {
         "errors": [
@@ -374,6 +392,17 @@ def _internal() -> Response:
 # Where TierGraphQL keeps a request's Context in the request's state, from get_context to
 # the end of __call__.
 _CONTEXT = "hub.graphql.context"
+
+
+async def _close_all(closing: list[Callable[[], Awaitable[None]]]) -> None:
+    """Close what a compiled search left open, once its answer is out (as ``_close``)."""
+    for close in closing:
+        try:
+            await close()
+        except DatabaseUnavailableError:
+            pass
+        except Exception:
+            failures.exception("could not close the session of an answered request")
 
 
 async def _close(context: Context) -> None:

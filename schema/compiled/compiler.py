@@ -2,8 +2,10 @@
 
 The compiler walks the operation against the tier's schema and the SQL forms of its types
 (``relations``). Every field must be one it knows: a plain column, a node ID, a computed value,
-a link to one object, a connection (nodes, edges with cursors, page info, total count). Any
-other field (personal data, anything behind a scope, search, lists without pages): the
+a link to one object, a connection (nodes, edges with cursors, page info, total count), a
+search field (its hits' records, the rest read from the search's answer:
+``schema.compiled.search``). Any other field (personal data, anything behind a scope, lists
+without pages): the
 operation is not compilable, and the resolvers answer it
 as before. ``@include`` and ``@skip`` are decided as graphql-core decides them, from the
 document or from the values of the request's variables (``shape_variables``), as is a list's
@@ -41,6 +43,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
@@ -68,7 +71,17 @@ from hub.kit import pagination
 from hub.kit.codes import parse_region_code
 from hub.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_cursor, decode_cursor
 from schema.access import PUBLIC, access_of
-from schema.compiled.relations import LISTS, LOOKUPS, RELATIONS, Filtering, ListLink, Relation
+from schema.compiled.relations import (
+    FACET_NAMES,
+    LISTS,
+    LOOKUPS,
+    RELATIONS,
+    SEARCHES,
+    Filtering,
+    ListLink,
+    Relation,
+    Search,
+)
 from schema.federation.plan import ID_KEY, key_of
 from schema.node import MAX_NODES, decode_id, fetchable
 
@@ -209,6 +222,48 @@ def _grades(value: Any) -> list[str] | None:
     if not isinstance(value, list):
         value = [value]  # a single value where a list is expected is a list of one (GraphQL)
     return [_enum(CreditGrade)(v) for v in value]
+
+
+def _key_of(node: FieldNode) -> str:
+    """A field's response key."""
+    return node.alias.value if node.alias else node.name.value
+
+
+def _given(value: Any) -> Any:
+    return value
+
+
+def _search_first(value: Any) -> int | None:
+    """A search's ``first`` as the resolver receives it (the search service checks its
+    range, and refuses it as the resolvers report)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise FallbackError("first is not a whole number")
+
+
+def _mentions(
+    selection_set: SelectionSetNode | None,
+    path: tuple[str, ...],
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> bool:
+    """Whether ``selection_set`` names the field at ``path`` (names, not aliases), through
+    fragments and whatever their directives: as ``schema.search.queries._selects`` reads
+    Strawberry's ``selected_fields``, which decide whether the search counts facets."""
+    head, *rest = path
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            if selection.name.value == head and (
+                not rest or _mentions(selection.selection_set, tuple(rest), fragments)
+            ):
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _mentions(selection.selection_set, path, fragments):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and _mentions(fragment.selection_set, path, fragments):
+                return True
+    return False
 
 
 def _refuse(value: Any) -> Any:
@@ -535,9 +590,67 @@ class NodeRoot:
 Out = Const | NodeId | Column | Computed | Link | Listing | Conn
 
 
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A field of a search's answer (``schema.search.types``) holding a value, or a list of
+    values, of a scalar or enum type: the attribute ``name``, as its type serializes it."""
+
+    name: str
+    serialize: Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Plain:
+    """The selection of an object of a search's answer, whose fields are the attributes of
+    the object that ``schema.search.queries`` builds: (key, ``Const`` | ``Leaf`` | ``Nested``
+    | ``Hit``)."""
+
+    fields: list[tuple[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """A field holding an object, or a list of objects, of the search's answer."""
+
+    name: str
+    selection: Plain
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A field holding a hit's record (``SearchEdge.node``) or the list of them (``nodes``):
+    the ``index``-th of the root's ``hits``, built by the statement."""
+
+    name: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRoot:
+    """A search field: the search backend answers ``query``, ``filter``, ``first`` and
+    ``after``; the statement builds each object of ``hits`` for the hits' ids (``ids``, a
+    value the search gives), in order, and the rows named by the facets' codes (``codes``, by
+    facet, of ``names``' relations); ``selection`` picks the rest from the search's answer."""
+
+    search: Search
+    field_name: str
+    query: Input
+    filter: Input
+    first: Input
+    after: Input
+    selection: Plain
+    hits: list[Obj]
+    ids: Input
+    names: Mapping[str, tuple[Obj, Input]]
+    with_facets: bool
+
+
+RootOut = Root | NodeRoot | EntitiesRoot | Conn | SearchRoot
+
+
 @dataclass
 class Operation:
-    roots: list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]]
+    roots: list[tuple[str, RootOut]]
     inputs: list[Input]
     defaults: dict[str, ValueNode] = field(default_factory=dict)
     first_variables: frozenset[str] = frozenset()
@@ -563,6 +676,7 @@ class Compiler:
         }
         self.inputs: list[Input] = []
         self.first_variables: set[str] = set()
+        self.firsts: dict[str, FieldNode] = {}
 
     def compile(self) -> Operation:
         if self.operation.operation is not OperationType.QUERY:
@@ -571,7 +685,12 @@ class Compiler:
             raise NotCompilableError("directives on the operation")
         query = self.schema.query_type
         assert query is not None
-        roots: list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]] = []
+        roots: list[tuple[str, RootOut]] = []
+        # The first field of each response key, before fields of one key are merged: what
+        # Strawberry's ``selected_fields[0]`` is to a resolver (``search``).
+        self.firsts = {}
+        for field_node in self._fields(self.operation.selection_set, query, set()):
+            self.firsts.setdefault(_key_of(field_node), field_node)
         for key, node in self.collect(self.operation.selection_set, query):
             roots.append((key, self.root(node, query)))
         return Operation(roots, self.inputs, self.defaults, frozenset(self.first_variables))
@@ -586,7 +705,7 @@ class Compiler:
         them (validation has made sure they are the same field with the same arguments)."""
         found: dict[str, FieldNode] = {}
         for node in self._fields(selection_set, parent, set()):
-            key = node.alias.value if node.alias else node.name.value
+            key = _key_of(node)
             seen = found.get(key)
             found[key] = node if seen is None else _merged(seen, node)
         return list(found.items())
@@ -710,10 +829,10 @@ class Compiler:
 
     # -- fields -----------------------------------------------------------------------------
 
-    def root(
-        self, node: FieldNode, query: GraphQLObjectType
-    ) -> Root | NodeRoot | EntitiesRoot | Conn:
+    def root(self, node: FieldNode, query: GraphQLObjectType) -> RootOut:
         name = node.name.value
+        if name in SEARCHES:
+            return self.search(node, query)
         if name == "node":
             return self.node(node, query)
         if name == "_entities":
@@ -753,6 +872,78 @@ class Compiler:
             keys,
             descending,
         )
+
+    def search(self, node: FieldNode, query: GraphQLObjectType) -> SearchRoot:
+        """A search field: its arguments go to the search backend as the resolver's would
+        (read at request time, ``schema.compiled.search``), its hits' records and its facets'
+        names are the statement's, the rest is read from the search's answer."""
+        name = node.name.value
+        self._check_access(query, name)
+        arguments = self._arguments(node, {"query", "filter", "first", "after"})
+        self.first_variables.update(_variables_in(arguments.get("first")))
+        search = SEARCHES[name]
+        type_ = self._object_type(query, node)
+        hits: list[Obj] = []
+        assert node.selection_set is not None
+        selection = self.plain(node, type_, search, hits)
+        if not hits:  # the resolvers drop the hits the caller may not see, selected or not
+            hits.append(Obj(RELATIONS[search.target], []))
+        # Whether the search counts facets, and names their values, is decided as the resolver
+        # decides it: by the names in the first field of the key, whatever their directives.
+        first = self.firsts.get(_key_of(node), node).selection_set
+        names = {
+            facet: (
+                Obj(RELATIONS[target], [("name", Column("name", datetime=False))]),
+                self._input(None, _given),
+            )
+            for facet, target in FACET_NAMES.items()
+            if _mentions(first, ("facets", facet, "name"), self.fragments)
+        }
+        return SearchRoot(
+            search,
+            name,
+            Input(-1, arguments.get("query"), _string),
+            Input(-1, arguments.get("filter"), _given),
+            Input(-1, arguments.get("first"), _search_first),
+            Input(-1, arguments.get("after"), _optional(_string)),
+            selection,
+            hits,
+            self._input(None, _given),
+            names,
+            _mentions(first, ("facets",), self.fragments),
+        )
+
+    def plain(
+        self, node: FieldNode, type_: GraphQLObjectType, search: Search, hits: list[Obj]
+    ) -> Plain:
+        """The selection of an object of a search's answer: plain attributes (no resolver)
+        of the objects ``schema.search.queries`` builds, and the hits' records."""
+        if node.selection_set is None:
+            raise NotCompilableError(f"type {type_.name} without a selection")
+        fields: list[tuple[str, Any]] = []
+        for key, child in self.collect(node.selection_set, type_):
+            name = child.name.value
+            if name == "__typename":
+                fields.append((key, Const(type_.name)))
+                continue
+            definition = self._check_access(type_, name)
+            if definition.base_resolver is not None:
+                raise NotCompilableError(f"{type_.name}.{name}")
+            self._arguments(child, set())
+            named = get_named_type(type_.fields[name].type)
+            python_name = definition.python_name
+            if isinstance(named, GraphQLObjectType):
+                if named.name == search.target:
+                    fields.append((key, Hit(python_name, len(hits))))
+                    hits.append(self.object(child, named))
+                else:
+                    inner = self.plain(child, named, search, hits)
+                    fields.append((key, Nested(python_name, inner)))
+            elif isinstance(named, GraphQLScalarType | GraphQLEnumType):
+                fields.append((key, Leaf(python_name, named.serialize)))
+            else:
+                raise NotCompilableError(f"{type_.name}.{name}")
+        return Plain(fields)
 
     def node(self, node: FieldNode, query: GraphQLObjectType) -> NodeRoot:
         """``node(id:)``: the object the ID names, for every type it may name that has a SQL

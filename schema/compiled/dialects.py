@@ -189,6 +189,10 @@ class SqlDialect(ABC):
         """Rows ``alias(t, k, n)`` of two lists of one length, item by item: ``n`` is the
         position, from 1."""
 
+    @abstractmethod
+    def each(self, values: str, alias: str) -> str:
+        """Rows ``alias(v, n)`` of a list, item by item: ``n`` is the position, from 1."""
+
 
 class PostgreSQL(SqlDialect):
     name = "postgresql"
@@ -277,6 +281,9 @@ class PostgreSQL(SqlDialect):
 
     def unnest(self, first: str, second: str, alias: str) -> str:
         return f"unnest({first}, {second}) WITH ORDINALITY AS {alias}(t, k, n)"
+
+    def each(self, values: str, alias: str) -> str:
+        return f"unnest({values}) WITH ORDINALITY AS {alias}(v, n)"
 
 
 _SQLITE_LIMITS = ("parser stack overflow", "Expression tree is too large")
@@ -422,6 +429,11 @@ class SQLite(SqlDialect):
         return (
             f"(SELECT hub_u.value AS t, json_extract({second}, '$[' || hub_u.key || ']') AS k, "
             f"hub_u.key + 1 AS n FROM json_each({first}) hub_u) {alias}"
+        )
+
+    def each(self, values: str, alias: str) -> str:
+        return (
+            f"(SELECT hub_e.value AS v, hub_e.key + 1 AS n FROM json_each({values}) hub_e) {alias}"
         )
 
 

@@ -4,7 +4,9 @@
 read it, to ``CompiledReads.answer`` first.
 If the document compiles for the caller's tier and the request's variables bind, the answer
 is the database's JSON text inside ``{"data": ...}``; otherwise the request goes on to
-Strawberry, exactly as if this path did not exist. PostgreSQL and SQLite both have it (the
+Strawberry, exactly as if this path did not exist. A document with search fields is answered
+in two steps on a session of its own, the searches then the statement
+(``schema.compiled.search``). PostgreSQL and SQLite both have it (the
 statement in each one's SQL, ``schema.compiled.dialects``), and ``HUB_COMPILE_QUERIES=false``
 turns it off. A federation
 subgraph has it too, for its own schemas: a router's ``_entities`` and root fields are
@@ -15,17 +17,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from hub.auth.principal import Tier
-from hub.db import DatabaseUnavailableError, Outage, OutageKind, driver_call, health_of
+from hub.db import (
+    DatabaseUnavailableError,
+    HubSession,
+    Outage,
+    OutageKind,
+    driver_call,
+    health_of,
+)
 from hub.limits import Limits, TierLimits
 from hub.observability.tracing import statement_span
-from schema.compiled.compiler import FallbackError
+from schema.compiled import search as searching
+from schema.compiled.compiler import FallbackError, Operation, SearchRoot
 from schema.compiled.dialects import DIALECTS, POSTGRESQL_DIALECT, SQLITE_DIALECT
-from schema.compiled.plan import CompiledQueries
+from schema.compiled.plan import CompiledQueries, Plan
+from search.service import SearchService
 
 log = logging.getLogger("hub.compiled")
 
@@ -40,8 +52,12 @@ class CompiledReads:
         concurrency: int = 20,
         acquire_timeout: float | None = None,
         routed_limits: TierLimits | None = None,
+        sessionmaker: async_sessionmaker[HubSession] | None = None,
     ) -> None:
         self.bind = bind
+        # Searches run on a session of their own, as the resolvers' do (``answer``): without
+        # one, a document with a search goes to the resolvers.
+        self.sessionmaker = sessionmaker
         self.acquire_timeout = acquire_timeout
         # Requests beyond ``concurrency`` queue here, first come first served. Left to the
         # pool's queue instead, a waiting request can be overtaken again and again by newer
@@ -84,11 +100,17 @@ class CompiledReads:
         operation_name: Any = None,
         *,
         routed: bool = False,
+        search: SearchService | None = None,
+        closing: list[Callable[[], Awaitable[None]]] | None = None,
     ) -> bytes | None:
         """The response body of a compiled read, or None if the resolvers must answer.
 
         DatabaseUnavailableError when the database cannot serve it: the resolvers could not
-        either, and trying them would only double the wait.
+        either, and trying them would only double the wait. ``search``: the service that
+        answers search fields (without it, a document with one goes to the resolvers);
+        ``closing``: where the session of an answered search is left for the caller to close
+        once the response is sent (its ROLLBACK then costs the client no round trip, as for
+        the resolvers: ``schema.http.TierGraphQL``); without it, it is closed at once.
         """
         if not isinstance(query, str) or not isinstance(variables, dict):
             return None
@@ -98,6 +120,9 @@ class CompiledReads:
         if plan is None:
             return None
         try:
+            _, operation = plan.admitted(variables)
+            if any(isinstance(root, SearchRoot) for _, root in operation.roots):
+                return await self._search(plan, operation, variables, search, closing)
             sql, params = plan.bind(variables)
         except FallbackError:
             return None
@@ -106,11 +131,48 @@ class CompiledReads:
         except DatabaseUnavailableError:
             raise  # not the statement's fault: /graphql answers 503, as the resolvers would
         except Exception:
-            # A statement the compiler made failed: a bug (the test suite fails on this
-            # record). The resolvers still answer the request, as they would without this path.
-            log.error("compiled read failed; the resolvers answer", exc_info=True)
+            _failed()
             return None
         return b'{"data":' + text.encode() + b"}"
+
+    async def _search(
+        self,
+        plan: Plan,
+        operation: Operation,
+        variables: dict[str, Any],
+        service: SearchService | None,
+        closing: list[Callable[[], Awaitable[None]]] | None,
+    ) -> bytes | None:
+        """A document with search fields (``schema.compiled.search``): the searches, then the
+        statement, on one session, so one transaction and one instant, as the resolvers'.
+        FallbackError: the resolvers answer it."""
+        if service is None or self.sessionmaker is None:
+            return None
+        searches = searching.asked(plan.schema, operation, variables)
+        session = self.sessionmaker()
+        answered = False
+        try:
+            answers = await searching.search(service, session, searches, plan.sees_unpublished)
+            # The session's instant (SQLite binds it; PostgreSQL reads the transaction's).
+            moment = session.opened_at
+            sql, params = plan.bind(variables, searching.given(searches, answers), moment)
+            fetch = _fetch_sqlite if self.sqlite else _fetch
+            try:
+                async with session.held_connection() as connection:
+                    text = await fetch(connection, sql, params)
+            except DatabaseUnavailableError:
+                raise
+            except Exception:
+                _failed()
+                return None
+            body = searching.body(operation, text, searches, answers)
+            answered = True
+            return body
+        finally:
+            if answered and closing is not None:
+                closing.append(session.close)
+            else:
+                await session.close()
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
         bind = self.bind
@@ -137,6 +199,12 @@ class CompiledReads:
             if health is not None:
                 health.failed(outage)
             raise DatabaseUnavailableError(outage) from None
+
+
+def _failed() -> None:
+    # A statement the compiler made failed: a bug (the test suite fails on this record). The
+    # resolvers still answer the request, as they would without this path.
+    log.error("compiled read failed; the resolvers answer", exc_info=True)
 
 
 async def _fetch(connection: AsyncConnection, sql: str, params: list[Any]) -> str:

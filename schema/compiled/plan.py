@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from cachetools import LRUCache
@@ -121,15 +122,32 @@ class Plan:
             return str(error)
         return operation
 
-    def bind(self, variables: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        """The statement and parameters of a request; FallbackError: the resolvers answer it."""
+    def admitted(self, variables: Mapping[str, Any]) -> tuple[Shape, Operation]:
+        """The request's shape and compiled operation, within the tier's limits;
+        FallbackError: the resolvers answer it."""
         try:
             key, operation = self._compiled(variables)
         except NotCompilableError as error:
             raise FallbackError(str(error)) from None
         if operation.first_variables and self._over_limits(variables, key, operation):
             raise FallbackError("over the tier's limits")
+        return key, operation
+
+    def bind(
+        self,
+        variables: Mapping[str, Any],
+        given: Mapping[int, Any] | None = None,
+        moment: datetime | None = None,
+    ) -> tuple[str, list[Any]]:
+        """The statement and parameters of a request; FallbackError: the resolvers answer it.
+
+        ``given``: values of inputs that are not the request's (a search's hits, by the
+        input's index); ``moment``: the request's instant where the statement binds it (SQLite),
+        by default now."""
+        key, operation = self.admitted(variables)
         values = [i.value(variables, operation.defaults) for i in operation.inputs]
+        for index, value in (given or {}).items():
+            values[index] = value
         shape = tuple(signature(v) for v in values)
         found = self.statements.get((key, shape))
         if found is None:
@@ -152,9 +170,9 @@ class Plan:
             raise FallbackError(found)
         sql, getters = found
         # The request's instant, where the statement reads it (SQLite: ``Renderer.instant``).
-        given = request_values(values, utcnow())
+        bound = request_values(values, moment or utcnow())
         adapt = self.dialect.adapt
-        return sql, [adapt(getter(given)) for getter in getters]
+        return sql, [adapt(getter(bound)) for getter in getters]
 
     def _over_limits(
         self, variables: Mapping[str, Any], shape: Shape, operation: Operation

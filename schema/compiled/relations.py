@@ -70,6 +70,7 @@ from hub.recall.repository import conditions as recall_conditions
 from hub.warning.models import ConsumerWarning, warning_product, warning_recall
 from hub.warning.repository import WarningFilter, WarningRepository
 from hub.warning.repository import conditions as warning_conditions
+from search.documents import Kind
 
 Rule = Callable[[Any, Instant], ColumnElement[Any]]
 """An expression over a row's columns (an alias's ``c``) at an instant."""
@@ -338,7 +339,28 @@ LISTS: Mapping[str, str] = {
 """Root connections and the relation they list; ``filter`` sets the relation's
 ``Filtering``, ``first`` and ``after`` page it (and ``order`` sorts ``enterprises``)."""
 
-_SEARCH = "search: the search backend answers it (Elasticsearch, or the embedded index)"
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A root field of search: the search backend (``search.service``) finds its hits, of
+    ``kind``, and the compiled statement builds each hit's ``target`` object by its id, under
+    the relation's row rule (``schema.compiled.search``)."""
+
+    kind: Kind
+    target: str
+
+
+SEARCHES: Mapping[str, Search] = {
+    "searchEnterprises": Search(Kind.ENTERPRISE, "Enterprise"),
+    "searchRecalls": Search(Kind.RECALL, "Recall"),
+    "searchConsumerWarnings": Search(Kind.WARNING, "ConsumerWarning"),
+}
+
+FACET_NAMES: Mapping[str, str] = {"regions": "Region", "industries": "Industry"}
+"""Facets whose values are codes of a relation's rows, and that relation: a facet's ``name``
+is its row's, read by the code (as ``EnterpriseRepository.regions`` and ``industries`` read
+them for the resolvers)."""
+
 _SUPPRESSED = (
     "aggregates whose small cells are withheld with complementary cells, an iterative rule "
     "written once in hub.kit.suppression"
@@ -348,9 +370,6 @@ _PERSONAL = (
 )
 
 RESOLVER_ONLY: Mapping[str, str] = {
-    "Query.searchEnterprises": _SEARCH,
-    "Query.searchRecalls": _SEARCH,
-    "Query.searchConsumerWarnings": _SEARCH,
     "Query.statistics": _SUPPRESSED,
     "Query.complaintStatistics": _SUPPRESSED,
     "Query.complaintCounts": "complaint counts behind a scope (complaints:read), exact for "

@@ -51,6 +51,8 @@ from schema.compiled.compiler import (
     Operation,
     Out,
     Root,
+    RootOut,
+    SearchRoot,
     cursor_kind,
 )
 from schema.compiled.dialects import (
@@ -249,7 +251,9 @@ class Renderer:
 
     # -- the tree ---------------------------------------------------------------------------
 
-    def root(self, root: Root | NodeRoot | EntitiesRoot | Conn) -> str:
+    def root(self, root: RootOut) -> str:
+        if isinstance(root, SearchRoot):
+            return self.search(root)
         if isinstance(root, Conn):
             return self.connection(root, None)
         if isinstance(root, EntitiesRoot):
@@ -283,6 +287,28 @@ class Renderer:
             f"FROM {self.dialect.unnest(types, keys, given)}",
             f"{given}.n",
         )
+
+    def search(self, root: SearchRoot) -> str:
+        """What a search's answer takes from the database: each hit's object of every ``hits``
+        selection (``h0``, ``h1``...), null where the row rule hides it, and the row of each
+        named facet's code (by the facet's name), all in the order of the search's lists."""
+        pairs = [
+            (f"h{n}", self.keyed(obj, "id", root.ids, "::bigint[]"))
+            for n, obj in enumerate(root.hits)
+        ]
+        for facet, (obj, codes) in root.names.items():
+            pairs.append((facet, self.keyed(obj, "code", codes, "::text[]")))
+        return self.json_object(pairs)
+
+    def keyed(self, obj: Obj, column: str, keys: Input, cast: str) -> str:
+        """The JSON array of the objects of the rows whose ``column`` is each of ``keys`` (a
+        list the request gives, always a parameter), in its order: null for a key without
+        a row the caller may see."""
+        index = keys.index
+        values = self.param(lambda given: given[index], cast)
+        given, alias = self.alias(), self.alias()
+        found = self.one(obj, alias, f"{alias}.{column} = {given}.v")
+        return self.dialect.ordered(found, f"FROM {self.dialect.each(values, given)}", f"{given}.n")
 
     def one(self, obj: Obj, alias: str, condition: str) -> str:
         """The object of the one row ``alias`` meeting ``condition`` that the caller may see."""
@@ -484,7 +510,7 @@ def _reads_rows(item: Any) -> bool:
     return bool(kind in ("nodes", "edges"))
 
 
-Roots = list[tuple[str, Root | NodeRoot | EntitiesRoot | Conn]]
+Roots = list[tuple[str, RootOut]]
 
 _CASTS: dict[str, TypeEngine[Any]] = {
     "date": Date(),

@@ -13,14 +13,31 @@ from search.service import Answer
 _REPORTS: ContextVar[list[dict[str, str]] | None] = ContextVar("hub_search_reports", default=None)
 
 
+def entry(field: str, answer: Answer) -> dict[str, str]:
+    """How a search field was answered, as ``extensions.search.fields`` lists it."""
+    found = {"field": field, "backend": answer.backend}
+    if answer.reason:
+        found["reason"] = answer.reason
+    return found
+
+
 def report(field: str, answer: Answer) -> None:
     """Note how a search field was answered, for this operation's ``extensions.search``."""
     reports = _REPORTS.get()
     if reports is not None:
-        entry = {"field": field, "backend": answer.backend}
-        if answer.reason:
-            entry["reason"] = answer.reason
-        reports.append(entry)
+        reports.append(entry(field, answer))
+
+
+def summary(reports: list[dict[str, str]]) -> dict[str, Any]:
+    """``extensions.search`` of an operation whose searches were answered as ``reports`` say:
+    ``backend`` is the embedded one as soon as any search fell back to it."""
+    degraded = next((r for r in reports if "reason" in r and r["backend"] == "embedded"), None)
+    first = degraded or reports[0]
+    found: dict[str, Any] = {"backend": first["backend"]}
+    if "reason" in first:
+        found["reason"] = first["reason"]
+    found["fields"] = reports
+    return found
 
 
 class SearchBackendReport(SchemaExtension):
@@ -42,10 +59,4 @@ class SearchBackendReport(SchemaExtension):
         reports = getattr(self, "_reports", [])
         if not reports:
             return {}
-        degraded = next((r for r in reports if "reason" in r and r["backend"] == "embedded"), None)
-        first = degraded or reports[0]
-        summary: dict[str, Any] = {"backend": first["backend"]}
-        if "reason" in first:
-            summary["reason"] = first["reason"]
-        summary["fields"] = reports
-        return {"search": summary}
+        return {"search": summary(reports)}

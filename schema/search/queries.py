@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -262,6 +262,102 @@ async def _names(
     return {code: row.name for code, row in zip(codes, await load(codes), strict=True) if row}
 
 
+Names = Mapping[str, Mapping[str, str]]
+"""Names of facet values by facet (``regions``, ``industries``) and code."""
+
+
+def enterprise_connection(
+    answer: Answer, rows: Sequence[Any], make: Callable[[Any], Any], names: Names
+) -> EnterpriseSearchConnection:
+    """The answer of ``searchEnterprises``: the hits whose ``rows`` the caller may see (None:
+    hidden), each node made by ``make``, and the facets, named by ``names``. The resolvers and
+    the compiled path (``schema.compiled.search``) both build it here."""
+    edges, page_info = _edges(answer, rows, make)
+    facets = answer.result.facets
+    region_names = names.get("regions", {})
+    industry_names = names.get("industries", {})
+    return EnterpriseSearchConnection(
+        edges=edges,
+        nodes=[edge.node for edge in edges],
+        page_info=page_info,
+        total_count=answer.result.total,
+        total_count_exact=answer.result.total_exact,
+        facets_sampled=answer.result.facets_sampled,
+        facets=EnterpriseSearchFacets(
+            regions=[
+                RegionFacet(code=v, count=n, name=region_names.get(v))
+                for v, n in facets.get("regions", [])
+            ],
+            credit_grades=[
+                CreditGradeFacet(grade=CreditGradeEnum(v) if v else None, count=n)
+                for v, n in facets.get("creditGrades", [])
+            ],
+            industries=[
+                IndustryFacet(code=v, count=n, name=industry_names.get(v))
+                for v, n in facets.get("industries", [])
+            ],
+            blacklisted=[BooleanFacet(value=v, count=n) for v, n in facets.get("blacklisted", [])],
+        ),
+    )
+
+
+def recall_connection(
+    answer: Answer, rows: Sequence[Any], make: Callable[[Any], Any], names: Names
+) -> RecallSearchConnection:
+    """The answer of ``searchRecalls`` (as ``enterprise_connection``)."""
+    edges, page_info = _edges(answer, rows, make)
+    facets = answer.result.facets
+    return RecallSearchConnection(
+        edges=edges,
+        nodes=[edge.node for edge in edges],
+        page_info=page_info,
+        total_count=answer.result.total,
+        total_count_exact=answer.result.total_exact,
+        facets_sampled=answer.result.facets_sampled,
+        facets=RecallSearchFacets(
+            categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
+            statuses=[
+                RecallStatusFacet(status=RecallStatusEnum(v), count=n)
+                for v, n in facets.get("statuses", [])
+            ],
+            kinds=[
+                RecallKindFacet(kind=RecallKindEnum(v), count=n) for v, n in facets.get("kinds", [])
+            ],
+        ),
+    )
+
+
+def warning_connection(
+    answer: Answer, rows: Sequence[Any], make: Callable[[Any], Any], names: Names
+) -> ConsumerWarningSearchConnection:
+    """The answer of ``searchConsumerWarnings`` (as ``enterprise_connection``)."""
+    edges, page_info = _edges(answer, rows, make)
+    facets = answer.result.facets
+    return ConsumerWarningSearchConnection(
+        edges=edges,
+        nodes=[edge.node for edge in edges],
+        page_info=page_info,
+        total_count=answer.result.total,
+        total_count_exact=answer.result.total_exact,
+        facets_sampled=answer.result.facets_sampled,
+        facets=ConsumerWarningSearchFacets(
+            severities=[
+                SeverityFacet(severity=SeverityEnum(v), count=n)
+                for v, n in facets.get("severities", [])
+            ],
+            categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
+        ),
+    )
+
+
+CONNECTIONS: dict[Kind, Callable[[Answer, Sequence[Any], Callable[[Any], Any], Names], Any]] = {
+    Kind.ENTERPRISE: enterprise_connection,
+    Kind.RECALL: recall_connection,
+    Kind.WARNING: warning_connection,
+}
+"""How each kind's search answer is made, from its hits' rows and its facets' names."""
+
+
 @strawberry.type
 class SearchQuery:
     @resolver(
@@ -290,32 +386,8 @@ class SearchQuery:
             _names(info, credit_loaders.region_by_code, facets, "regions"),
             _names(info, credit_loaders.industry_by_code, facets, "industries"),
         )
-        edges, page_info = _edges(answer, rows, Enterprise.from_row)
-        return EnterpriseSearchConnection(
-            edges=edges,
-            nodes=[edge.node for edge in edges],
-            page_info=page_info,
-            total_count=answer.result.total,
-            total_count_exact=answer.result.total_exact,
-            facets_sampled=answer.result.facets_sampled,
-            facets=EnterpriseSearchFacets(
-                regions=[
-                    RegionFacet(code=v, count=n, name=region_names.get(v))
-                    for v, n in facets.get("regions", [])
-                ],
-                credit_grades=[
-                    CreditGradeFacet(grade=CreditGradeEnum(v) if v else None, count=n)
-                    for v, n in facets.get("creditGrades", [])
-                ],
-                industries=[
-                    IndustryFacet(code=v, count=n, name=industry_names.get(v))
-                    for v, n in facets.get("industries", [])
-                ],
-                blacklisted=[
-                    BooleanFacet(value=v, count=n) for v, n in facets.get("blacklisted", [])
-                ],
-            ),
-        )
+        names = {"regions": region_names, "industries": industry_names}
+        return enterprise_connection(answer, rows, Enterprise.from_row, names)
 
     @resolver(
         description="Recall notices by free text (title, product, producer, hazard), most "
@@ -335,27 +407,7 @@ class SearchQuery:
         conditions = (filter or RecallSearchFilterInput()).conditions()
         answer = await _answer(info, Kind.RECALL, query, conditions, first, after)
         rows = await _rows(info.context.loader(recall_loaders.recall_by_id), answer)
-        edges, page_info = _edges(answer, rows, Recall.from_row)
-        facets = answer.result.facets
-        return RecallSearchConnection(
-            edges=edges,
-            nodes=[edge.node for edge in edges],
-            page_info=page_info,
-            total_count=answer.result.total,
-            total_count_exact=answer.result.total_exact,
-            facets_sampled=answer.result.facets_sampled,
-            facets=RecallSearchFacets(
-                categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
-                statuses=[
-                    RecallStatusFacet(status=RecallStatusEnum(v), count=n)
-                    for v, n in facets.get("statuses", [])
-                ],
-                kinds=[
-                    RecallKindFacet(kind=RecallKindEnum(v), count=n)
-                    for v, n in facets.get("kinds", [])
-                ],
-            ),
-        )
+        return recall_connection(answer, rows, Recall.from_row, {})
 
     @resolver(
         description="Consumer warnings by free text (title, category, hazard, advice), most "
@@ -374,20 +426,4 @@ class SearchQuery:
         conditions = (filter or ConsumerWarningSearchFilterInput()).conditions()
         answer = await _answer(info, Kind.WARNING, query, conditions, first, after)
         rows = await _rows(info.context.loader(warning_loaders.warning_by_id), answer)
-        edges, page_info = _edges(answer, rows, ConsumerWarning.from_row)
-        facets = answer.result.facets
-        return ConsumerWarningSearchConnection(
-            edges=edges,
-            nodes=[edge.node for edge in edges],
-            page_info=page_info,
-            total_count=answer.result.total,
-            total_count_exact=answer.result.total_exact,
-            facets_sampled=answer.result.facets_sampled,
-            facets=ConsumerWarningSearchFacets(
-                severities=[
-                    SeverityFacet(severity=SeverityEnum(v), count=n)
-                    for v, n in facets.get("severities", [])
-                ],
-                categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
-            ),
-        )
+        return warning_connection(answer, rows, ConsumerWarning.from_row, {})

@@ -570,7 +570,8 @@ async def test_a_statement_too_deep_for_sqlite_goes_to_the_resolvers(
 
 NOT_COMPILED = {
     "personal data": "{ enterprise(uscc: $u) { legalRepresentativeIdNumber } }",
-    "a search": '{ searchEnterprises(query: "华为") { totalCount } }',
+    "a search beside a field without a SQL form": '{ searchEnterprises(query: "华为") '
+    "{ totalCount } statistics { recallsByMonth { month count } } }",
     "suppressed statistics": "{ statistics { recallsByMonth { month count } } }",
     "an invalid document": "{ enterprise(uscc: $u) { nope } }",
 }

@@ -74,9 +74,6 @@ from the embedded index, the same backend for both apps, so they are compared to
 NOT_COMPILED: dict[str, str] = {
     "arguments the resolvers refuse": "the resolvers write BAD_USER_INPUT, with paths",
     "does not validate": "a GraphQL validation error, no plan at all",
-    "Query.searchEnterprises": "a search backend answers it",
-    "Query.searchRecalls": "a search backend answers it",
-    "Query.searchConsumerWarnings": "a search backend answers it",
     "Query.statistics": "kept figures and suppression, computed in Python",
     "Query.complaintStatistics": "small counts suppressed in Python",
     "Query.complaintCounts": "small counts suppressed in Python",
