@@ -37,7 +37,7 @@ from search.building import prepared
 from search.documents import Document, Kind, document_batches
 from search.elastic import ElasticBackend, bulk_bodies
 from search.embedded import MODELS, EmbeddedBackend, copy_records
-from search.embedded_heads import heads_built_at
+from search.embedded_heads import REINDEX_HEAD_WORDS, heads_built_at
 from search.lock import exclusive, is_free, reindex_lock, relay_lock
 from search.outbox import (
     ELASTICSEARCH,
@@ -220,8 +220,9 @@ async def _reindex(
     if elastic is None:
         async with transaction(sessionmaker) as session:
             await EmbeddedBackend(session).analyze()
-        # From the statistics just made: which words are frequent.
-        await _refresh_heads(sessionmaker, ranked=True)
+        # From the statistics just made: which words are frequent. The heads of the most
+        # frequent; the relay's next pass builds the others (``REINDEX_HEAD_WORDS``).
+        await _refresh_heads(sessionmaker, ranked=True, words=REINDEX_HEAD_WORDS)
     async with transaction(sessionmaker) as session:
         await mark_done(session, target, covered)
     report.seconds = time.perf_counter() - started
@@ -249,14 +250,17 @@ HEADS = _Schedule(600.0)
 
 
 async def _refresh_heads(
-    sessionmaker: async_sessionmaker[HubSession], *, ranked: bool = False
+    sessionmaker: async_sessionmaker[HubSession],
+    *,
+    ranked: bool = False,
+    words: int | None = None,
 ) -> None:
-    """Build the heads of the words now most frequent (``EmbeddedBackend.refresh_heads``),
+    """Build the heads of the ``words`` now most frequent (``EmbeddedBackend.refresh_heads``),
     under the embedded relay's lock, and say how long that took: a reindex waits for it.
     ``ranked``: a reindex's build of every head (``search.embedded_heads._ranked``)."""
     started = time.perf_counter()
     async with transaction(sessionmaker) as session:
-        built = await EmbeddedBackend(session).refresh_heads(ranked=ranked)
+        built = await EmbeddedBackend(session).refresh_heads(words, ranked=ranked)
     if built:
         log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
 

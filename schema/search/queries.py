@@ -262,6 +262,19 @@ async def _names(
     return {code: row.name for code, row in zip(codes, await load(codes), strict=True) if row}
 
 
+def _page(answer: Answer, rows: Sequence[Any], make: Callable[[Any], Any]) -> dict[str, Any]:
+    """What every search's connection holds besides its facets: the page and the counts."""
+    edges, page_info = _edges(answer, rows, make)
+    return {
+        "edges": edges,
+        "nodes": [edge.node for edge in edges],
+        "page_info": page_info,
+        "total_count": answer.result.total,
+        "total_count_exact": answer.result.total_exact,
+        "facets_sampled": answer.result.facets_sampled,
+    }
+
+
 Names = Mapping[str, Mapping[str, str]]
 """Names of facet values by facet (``regions``, ``industries``) and code."""
 
@@ -272,17 +285,11 @@ def enterprise_connection(
     """The answer of ``searchEnterprises``: the hits whose ``rows`` the caller may see (None:
     hidden), each node made by ``make``, and the facets, named by ``names``. The resolvers and
     the compiled path (``schema.compiled.search``) both build it here."""
-    edges, page_info = _edges(answer, rows, make)
     facets = answer.result.facets
     region_names = names.get("regions", {})
     industry_names = names.get("industries", {})
     return EnterpriseSearchConnection(
-        edges=edges,
-        nodes=[edge.node for edge in edges],
-        page_info=page_info,
-        total_count=answer.result.total,
-        total_count_exact=answer.result.total_exact,
-        facets_sampled=answer.result.facets_sampled,
+        **_page(answer, rows, make),
         facets=EnterpriseSearchFacets(
             regions=[
                 RegionFacet(code=v, count=n, name=region_names.get(v))
@@ -305,15 +312,9 @@ def recall_connection(
     answer: Answer, rows: Sequence[Any], make: Callable[[Any], Any], names: Names
 ) -> RecallSearchConnection:
     """The answer of ``searchRecalls`` (as ``enterprise_connection``)."""
-    edges, page_info = _edges(answer, rows, make)
     facets = answer.result.facets
     return RecallSearchConnection(
-        edges=edges,
-        nodes=[edge.node for edge in edges],
-        page_info=page_info,
-        total_count=answer.result.total,
-        total_count_exact=answer.result.total_exact,
-        facets_sampled=answer.result.facets_sampled,
+        **_page(answer, rows, make),
         facets=RecallSearchFacets(
             categories=[ValueFacet(value=v, count=n) for v, n in facets.get("categories", [])],
             statuses=[
@@ -331,15 +332,9 @@ def warning_connection(
     answer: Answer, rows: Sequence[Any], make: Callable[[Any], Any], names: Names
 ) -> ConsumerWarningSearchConnection:
     """The answer of ``searchConsumerWarnings`` (as ``enterprise_connection``)."""
-    edges, page_info = _edges(answer, rows, make)
     facets = answer.result.facets
     return ConsumerWarningSearchConnection(
-        edges=edges,
-        nodes=[edge.node for edge in edges],
-        page_info=page_info,
-        total_count=answer.result.total,
-        total_count_exact=answer.result.total_exact,
-        facets_sampled=answer.result.facets_sampled,
+        **_page(answer, rows, make),
         facets=ConsumerWarningSearchFacets(
             severities=[
                 SeverityFacet(severity=SeverityEnum(v), count=n)

@@ -34,7 +34,7 @@ from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import EmbeddedBackend
 from search.embedded_match import pg_text
 from search.embedded_statistics import Frequencies, frequent_words
-from search.indexer import _Schedule, build_tallies, reindex, sync_once
+from search.indexer import HEADS, _Schedule, build_tallies, reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
 from search.models import (
     SearchDocument,
@@ -839,6 +839,44 @@ async def test_the_workers_share_when_the_heads_were_last_built(
         0,
         True,
     )
+
+
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no heads
+async def test_a_reindex_builds_the_heads_of_the_most_frequent_words_and_the_relay_the_rest(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reindex does not wait for every head (``REINDEX_HEAD_WORDS``): it leaves them due,
+    and the relay's next pass builds the others."""
+    # given: heads of four rows, and a reindex that builds those of one word of each kind
+    heads_of_four(monkeypatch)
+    monkeypatch.setattr("search.indexer.REINDEX_HEAD_WORDS", 1)
+
+    # when: a reindex, then the relay's next pass
+    await reindex(sessionmaker, EMBEDDED)
+    by_reindex, due = await head_keys(sessionmaker), await heads_due(sessionmaker)
+    await sync_once(sessionmaker, None)
+    by_relay, due_after = await head_keys(sessionmaker), await heads_due(sessionmaker)
+
+    # then: the reindex built some of them and left them due; the relay built the rest, the
+    # same heads as a build of all of them at once
+    await drop_heads(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        await EmbeddedBackend(session).refresh_heads()
+    assert set() < by_reindex < by_relay == await head_keys(sessionmaker)
+    assert (due, due_after) == (True, False)
+
+
+async def head_keys(sessionmaker: async_sessionmaker[HubSession]) -> set[tuple[str, str]]:
+    async with sessionmaker() as session:
+        found = await session.execute(select(SearchHeadBound.kind, SearchHeadBound.key))
+        return {(kind, key) for kind, key in found.all()}
+
+
+async def heads_due(sessionmaker: async_sessionmaker[HubSession]) -> bool:
+    async with sessionmaker() as session:
+        return await HEADS.due(session)
 
 
 # Tallies (search.embedded_tally) ------------------------------------------------------------
