@@ -319,10 +319,10 @@ async def _build_head(
     ``ranked``: under ``_ranked``; ``within``: look for its rows among the first ``within``
     of the kind in ranking order first.
     """
-    written = 0
+    written, last = 0, None
     if within is not None:
         await _set(session, _WALK)
-        written = await _write_first(session, kind, head, within)
+        written, last = await _write_first(session, kind, head, within)
         if written <= embedded_search.HEAD_SIZE:
             # The class may have rows further along: these are not known to be its first.
             await session.execute(
@@ -331,18 +331,8 @@ async def _build_head(
     if written <= embedded_search.HEAD_SIZE:
         if ranked:
             await _set(session, _NO_WALK)
-        written = await _write_first(session, kind, head, None)
-    bound: tuple[int, int] | None = None
-    if written > embedded_search.HEAD_SIZE:
-        last = (
-            await session.execute(
-                select(SearchHead.rank, SearchHead.ref_id)
-                .where(SearchHead.kind == kind.value, SearchHead.key == head.key)
-                .order_by(SearchHead.rank.desc(), SearchHead.ref_id.desc())
-                .limit(1)
-            )
-        ).one()
-        bound = (last.rank, last.ref_id)
+        written, last = await _write_first(session, kind, head, None)
+    bound = last if written > embedded_search.HEAD_SIZE else None
     await session.execute(
         insert(SearchHeadBound).values(
             kind=kind.value,
@@ -357,10 +347,17 @@ async def _build_head(
     return True, bound
 
 
-async def _write_first(session: AsyncSession, kind: Kind, head: Head, within: int | None) -> int:
+async def _write_first(
+    session: AsyncSession, kind: Kind, head: Head, within: int | None
+) -> tuple[int, tuple[int, int] | None]:
     """Write the first rows of ``head``'s class, and one more to tell whether more exist (the
-    head then ends at that row: every row up to it is in); how many. ``within``: among the
-    first ``within`` rows of the kind in ranking order only."""
+    head then ends at that row: every row up to it is in); how many, and the last one's
+    (rank, ref_id). ``within``: among the first ``within`` rows of the kind in ranking order
+    only.
+
+    The last row comes back from the insert itself: read from ``search_head`` afterwards, it
+    took 235 ms a head at 1M after a reindex, whose emptying of the heads leaves the index
+    entries of the same keys dead until a vacuum, and a backward scan visits each of them."""
     conditions = [pg_match(AllOf(head.required))]
     if head.excluded:
         conditions.append(pg_match(NoneOf(head.excluded)))
@@ -384,7 +381,20 @@ async def _write_first(session: AsyncSession, kind: Kind, head: Head, within: in
         .order_by(rows.c.rank, rows.c.ref_id)
         .limit(embedded_search.HEAD_SIZE + 1)
     )
-    written = await session.execute(
-        insert(SearchHead).from_select(["kind", "key", "rank", "ref_id"], first)
+    written = (
+        insert(SearchHead)
+        .from_select(["kind", "key", "rank", "ref_id"], first)
+        .returning(SearchHead.rank, SearchHead.ref_id)
+        .cte("written")
     )
-    return int(written.rowcount)  # type: ignore[attr-defined]
+    found = (
+        await session.execute(
+            select(written.c.rank, written.c.ref_id, func.count().over())
+            .order_by(written.c.rank.desc(), written.c.ref_id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    if found is None:
+        return 0, None
+    rank, ref_id, count = found
+    return int(count), (int(rank), int(ref_id))

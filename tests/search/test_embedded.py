@@ -781,10 +781,12 @@ async def test_a_reindex_builds_the_heads_in_ranking_order_as_the_relay_does(
     walks: list[tuple[int | None, int]] = []
     write = embedded_heads._write_first
 
-    async def counted(session: Any, kind: Kind, head: Any, within: int | None) -> int:
-        written = await write(session, kind, head, within)
+    async def counted(
+        session: Any, kind: Kind, head: Any, within: int | None
+    ) -> tuple[int, tuple[int, int] | None]:
+        written, last = await write(session, kind, head, within)
         walks.append((within, written))
-        return written
+        return written, last
 
     monkeypatch.setattr("search.embedded_heads._write_first", counted)
     await drop_heads(sessionmaker)
