@@ -30,6 +30,7 @@ from schema.compiled.endpoint import CompiledReads
 from search.elastic import ElasticBackend
 from search.service import SearchService
 from tests.fixtures.principals import INTERNAL, PUBLIC, run_as
+from tests.search.client import hub_client
 from tests.search.conftest import dead_url
 from tests.search.corpus import Corpus
 
@@ -119,25 +120,13 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-async def _app(
-    sessionmaker: async_sessionmaker[HubSession], settings: Settings
-) -> AsyncIterator[httpx.AsyncClient]:
-    from hub.app import create_app
-
-    app = create_app(settings, sessionmaker=sessionmaker)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        yield client
-    await app.state.search.close()
-
-
 @pytest.fixture
 async def both(
     sessionmaker: async_sessionmaker[HubSession], tmp_path: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """The hub, compiled reads on and off, with the embedded index."""
-    async for compiled in _app(sessionmaker, _settings(tmp_path)):
-        async for resolvers in _app(sessionmaker, _settings(tmp_path, compile_queries=False)):
+    async for compiled in hub_client(sessionmaker, _settings(tmp_path)):
+        async for resolvers in hub_client(sessionmaker, _settings(tmp_path, compile_queries=False)):
             yield compiled, resolvers
 
 
@@ -281,9 +270,9 @@ async def test_a_hit_whose_record_is_hidden_now_is_dropped_as_the_resolvers_drop
         tmp_path, search_url=elastic.url, search_index_prefix=prefix, search_query_timeout=30
     )
     document = DOCUMENTS["searchEnterprises"]["facets"]
-    async for compiled in _app(sessionmaker, settings):
+    async for compiled in hub_client(sessionmaker, settings):
         off = settings.model_copy(update={"compile_queries": False})
-        async for resolvers in _app(sessionmaker, off):
+        async for resolvers in hub_client(sessionmaker, off):
             # when: Elasticsearch finds it
             answer = await _same((compiled, resolvers), document, {"query": "华为"})
     # then: its hit is left out of the page, not its count
@@ -302,9 +291,9 @@ async def test_elasticsearch_down_falls_back_as_the_resolvers_do(
 ) -> None:
     settings = _settings(tmp_path, search_url=dead_url(), search_timeout=2)
     document = DOCUMENTS["searchEnterprises"]["facets"]
-    async for compiled in _app(sessionmaker, settings):
+    async for compiled in hub_client(sessionmaker, settings):
         off = settings.model_copy(update={"compile_queries": False})
-        async for resolvers in _app(sessionmaker, off):
+        async for resolvers in hub_client(sessionmaker, off):
             answer = await _same((compiled, resolvers), document, {"query": "华为"})
     assert answer["extensions"]["search"]["backend"] == "embedded"
     assert answer["extensions"]["search"]["reason"].startswith("elasticsearch unavailable: ")

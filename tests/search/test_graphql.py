@@ -18,6 +18,7 @@ from search.indexer import reindex
 from search.outbox import ELASTICSEARCH, EMBEDDED
 from tests.fixtures.enterprise import make_enterprise
 from tests.fixtures.graphql import data, error, post
+from tests.search.client import hub_client
 from tests.search.conftest import dead_url
 from tests.search.corpus import Corpus, make_corpus
 
@@ -44,26 +45,12 @@ HUAWEI = [
 ]
 
 
-async def _client(
-    sessionmaker: async_sessionmaker[HubSession], settings: Settings, count_limit: int | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    from hub.app import create_app
-
-    app = create_app(settings, sessionmaker=sessionmaker)
-    if count_limit is not None:
-        app.state.search.count_limit = count_limit
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        yield client
-    await app.state.search.close()
-
-
 @pytest.fixture
 async def elastic_client(
     sessionmaker: async_sessionmaker[HubSession], elastic: ElasticBackend, prefix: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(search_url=elastic.url, search_index_prefix=prefix)
-    async for client in _client(sessionmaker, settings):
+    async for client in hub_client(sessionmaker, settings):
         yield client
 
 
@@ -72,7 +59,7 @@ async def down_client(
     sessionmaker: async_sessionmaker[HubSession],
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(search_url=dead_url(), search_timeout=2)
-    async for client in _client(sessionmaker, settings):
+    async for client in hub_client(sessionmaker, settings):
         yield client
 
 
@@ -124,7 +111,7 @@ async def test_a_capped_count_says_it_is_a_lower_bound_and_sampled_facets_say_so
         facetsSampled facets { creditGrades { count } } nodes { name } } }"""
 
     # when: facets counted over all matches up to the default sample, then up to 10
-    async for client in _client(sessionmaker, Settings(), count_limit=5):
+    async for client in hub_client(sessionmaker, Settings(), count_limit=5):
         every = (await post(client, document))["data"]["searchEnterprises"]
         monkeypatch.setattr("search.embedded_search.FACET_SAMPLE", 10)
         sampled = (await post(client, document))["data"]["searchEnterprises"]
@@ -288,7 +275,7 @@ async def test_searches_beside_other_fields_share_the_operations_session(
     settings = Settings(signing_key_path=tmp_path / "signing-key.pem")
 
     # when: eight such operations at once
-    async for client in _client(own, settings):
+    async for client in hub_client(own, settings):
         answers = await asyncio.gather(*(post(client, document) for _ in range(8)))
 
     # then: every one answered in full, and all alike
