@@ -157,15 +157,16 @@ class CompiledReads:
             moment = session.opened_at
             sql, params = plan.bind(variables, searching.given(searches, answers), moment)
             fetch = _fetch_sqlite if self.sqlite else _fetch
-            try:
-                async with session.held_connection() as connection:
-                    text = await fetch(connection, sql, params)
-            except DatabaseUnavailableError:
-                raise
-            except Exception:
-                _failed()
-                return None
+            async with session.held_connection() as connection:
+                text = await fetch(connection, sql, params)
             body = searching.body(operation, text, searches, answers)
+        except (FallbackError, DatabaseUnavailableError):
+            raise
+        except Exception:
+            # The statement, or the answer built from it: the resolvers answer, as above.
+            _failed()
+            return None
+        else:
             answered = True
             return body
         finally:

@@ -10,6 +10,7 @@ refuses go to the resolvers, which answer them as before.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,28 @@ async def test_a_search_beside_a_field_without_a_sql_form_goes_whole_to_the_reso
         statistics { recallsByMonth(fromMonth: "2025-01") { month count } } }"""
     answer = await _same(both, document, plan="resolvers")
     assert answer["data"]["searchEnterprises"] == {"totalCount": 4}
+
+
+async def test_a_bug_in_building_a_compiled_search_answer_leaves_it_to_the_resolvers(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    corpus: Corpus,
+    monkeypatch: pytest.MonkeyPatch,
+    compiled_errors: list[logging.LogRecord],
+) -> None:
+    # given: the answer of a compiled search cannot be built (a bug)
+    def broken(*_: object) -> bytes:
+        raise RuntimeError("a bug in building the answer")
+
+    monkeypatch.setattr("schema.compiled.search.body", broken)
+
+    # when / then: the resolvers answer, the same as ever; the failure is an ERROR
+    document = DOCUMENTS["searchEnterprises"]["facets"]
+    answer = await _same(both, document, {"query": "华为"}, plan="resolvers")
+    assert answer["data"]["searchEnterprises"]["totalCount"] == 4
+    assert [(r.levelno, r.getMessage()) for r in compiled_errors] == [
+        (logging.ERROR, "compiled read failed; the resolvers answer")
+    ]
+    compiled_errors.clear()
 
 
 async def test_a_hit_whose_record_is_hidden_now_is_dropped_as_the_resolvers_drop_it(
