@@ -41,6 +41,17 @@ class WarningConditions:
 
 Conditions = EnterpriseConditions | RecallConditions | WarningConditions
 
+
+def day_range(given: Conditions) -> tuple[date | None, date | None]:
+    """The conditions' range of days (a recall's start, a warning's issue), each end None
+    when open: (None, None) for no range."""
+    if isinstance(given, RecallConditions):
+        return given.started_after, given.started_before
+    if isinstance(given, WarningConditions):
+        return given.issued_after, given.issued_before
+    return None, None
+
+
 # Position of a hit in a result list: (score, rank, id), best first.
 Position = tuple[float, int, int]
 

@@ -41,6 +41,7 @@ from search.backend import (
     SearchRequest,
     SearchResult,
     WarningConditions,
+    day_range,
     sort_facet,
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Document, Kind
@@ -285,12 +286,12 @@ def condition_clauses(request: SearchRequest, now: datetime) -> tuple[list[Any],
         ):
             if value is not None:
                 filters.append({"term": {field: value}})
-        filters += _dates("started_on", given.started_after, given.started_before)
+        filters += _dates("started_on", *day_range(given))
     elif isinstance(given, WarningConditions):
         for field, value in (("severity", given.severity), ("category", given.category)):
             if value is not None:
                 filters.append({"term": {field: value}})
-        filters += _dates("issued_on", given.issued_after, given.issued_before)
+        filters += _dates("issued_on", *day_range(given))
     return filters, must_not
 
 

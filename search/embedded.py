@@ -55,11 +55,10 @@ from search import embedded_heads, embedded_tally
 from search.backend import (
     BackendStatus,
     Hit,
-    RecallConditions,
     SearchRequest,
     SearchResult,
-    WarningConditions,
     bounded,
+    day_range,
 )
 from search.documents import (
     CODE_SCORE,
@@ -157,12 +156,7 @@ class EmbeddedBackend:
         where = [_DOC.kind == request.kind.value]
         if match is not None:
             where.append(self._match(match))
-        given = request.conditions
-        low = high = None
-        if isinstance(given, RecallConditions):
-            low, high = given.started_after, given.started_before
-        elif isinstance(given, WarningConditions):
-            low, high = given.issued_after, given.issued_before
+        low, high = day_range(request.conditions)
         if low is not None:
             where.append(_DOC.day >= low)
         if high is not None:
@@ -611,21 +605,9 @@ class EmbeddedBackend:
 
 
 _JSON = frozenset({"source", "facets"})
-# The columns of ``document_row``, in its order: those of ``copy_records``.
-COPY_COLUMNS = (
-    "kind",
-    "ref_id",
-    "tokens",
-    "text_0",
-    "text_1",
-    "text_2",
-    "text_3",
-    "rank",
-    "source",
-    "version",
-    "facets",
-    "flags_until",
-    "day",
+# The columns ``copy_records`` writes, from ``document_row``: every one but the key.
+COPY_COLUMNS = tuple(
+    column.name for column in SearchDocument.__table__.columns if not column.primary_key
 )
 # The outbox's name of this backend (search.outbox imports this module: no import back).
 EMBEDDED_TARGET = "embedded"

@@ -41,7 +41,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.kit.time import utcnow
-from search.backend import RecallConditions, SearchRequest, WarningConditions
+from search.backend import SearchRequest, day_range
 from search.documents import Kind
 from search.embedded_match import pg_match
 from search.matching import AllOf, AnyOf, Both, Either, Match, NoneOf, Plan
@@ -92,10 +92,7 @@ def answers(request: SearchRequest, plan: Plan) -> str | None:
     """The key of the tally that can answer ``request``'s total and facets, if one could:
     its text is one word (``word_terms``) and its filters ask only for tallied terms, with no
     date range (a tally holds no days)."""
-    given = request.conditions
-    if isinstance(given, RecallConditions) and (given.started_after or given.started_before):
-        return None
-    if isinstance(given, WarningConditions) and (given.issued_after or given.issued_before):
+    if day_range(request.conditions) != (None, None):
         return None
     terms = word_terms(plan.text) if plan.exact_terms else None
     if terms is None or not all(tallied(term) for term in _terms_of(plan.filters.fresh)):
