@@ -33,7 +33,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     or_,
     select,
     text,
@@ -108,12 +107,21 @@ log = logging.getLogger("hub.search")
 _DOC = SearchDocument.__table__.c
 _HEAD = SearchHead.__table__.c
 _TEXT_COLUMNS = (_DOC.text_0, _DOC.text_1, _DOC.text_2, _DOC.text_3)
-# Settings of a count on PostgreSQL (``_count_rows``), for its statement only. The bitmap of a
-# frequent word's matches (科技 at 1M: 116,000 rows on 81,000 pages) does not fit the default
-# 4 MB, and its pages go lossy: every row of a lossy page is checked again, its terms read
-# (the count of 10,001 took 209 ms, 68 ms in 16 MB). The count is planned for all the matches,
-# not the few it reads, and that estimate passes jit_above_cost: compiling took 10 to 60 ms.
-_COUNT_SETTINGS = {"work_mem": "16MB", "jit": "off"}
+# Settings of a search's transaction on PostgreSQL (``EmbeddedBackend.search``), set for the
+# rest of it (the records of its hits are read in it too) and gone with it:
+# - a custom plan for every statement: the planner must see the parameters (the moment, a
+#   LIMIT), or after five runs of a prepared statement PostgreSQL may plan it once for any
+#   parameters, and that generic plan read a frequent word's rows ten times slower (at 1M,
+#   科技 went from 76 to 778 ms at the median). With it, a statement's text is the same from
+#   one search to the next: SQLAlchemy compiles it once and asyncpg prepares it once per
+#   connection (at 1M, in process: 70.7 ms a search on average over the query set when the
+#   moment was written into the text, 52.6 with it bound);
+# - for a count (``_count_rows``): the bitmap of a frequent word's matches (科技 at 1M: 116,000
+#   rows on 81,000 pages) does not fit the default 4 MB, and its pages go lossy: every row of a
+#   lossy page is checked again, its terms read (the count of 10,001 took 209 ms, 68 ms in
+#   16 MB). The count is planned for all the matches, not the few it reads, and that estimate
+#   passes jit_above_cost: compiling took 10 to 60 ms.
+SEARCH_SETTINGS = {"plan_cache_mode": "force_custom_plan", "work_mem": "16MB", "jit": "off"}
 
 
 class EmbeddedBackend:
@@ -140,13 +148,7 @@ class EmbeddedBackend:
         return _DOC.id.in_(fts_rows(match))
 
     def _moment(self, now: datetime) -> ColumnElement[Any]:
-        # Written into the text on PostgreSQL, so that no two searches send the same statement.
-        # The same text five times over lets PostgreSQL plan its prepared statement once for
-        # any parameters, LIMIT's included, and that generic plan read a frequent word's rows
-        # ten times slower (at 1M, 科技 went from 76 to 778 ms at the median with the moment as
-        # a parameter). The cost: every statement is compiled anew (a sixth of the hub's time).
-        if self.dialect == "postgresql":
-            return literal_column(f"'{now.isoformat()}'::timestamptz")
+        # A parameter: the statement's text does not change with it (``SEARCH_SETTINGS``).
         return literal(now, _DOC.flags_until.type)
 
     def _where(
@@ -296,22 +298,15 @@ class EmbeddedBackend:
         planned as a scan of the table that stops early, and at 1M the rows of a frequent word
         (科技) sat far enough apart for it to read 88,000 rows in 460 ms, each row's terms
         uncompressed. There is no count from the index alone: PostgreSQL reads each row's
-        page for its visibility (15.13 and later no longer skip a page all visible).
+        page for its visibility (15.13 and later no longer skip a page all visible). Its
+        memory and no JIT: ``SEARCH_SETTINGS``, set by the search.
         """
         if self.dialect != "postgresql":
             found = statement.limit(limit).subquery()
             return int((await self._core(select(func.count()).select_from(found))).scalar_one())
         rows = statement.cte("found").prefix_with("MATERIALIZED")
         counted = select(func.count()).select_from(select(rows.c[0]).limit(limit).subquery())
-        names = list(_COUNT_SETTINGS)
-        settings = ", ".join(f"current_setting('{name}')" for name in names)
-        before = (await self._core(text(f"SELECT {settings}"))).one()
-        # Set back after the count; a count that fails aborts the transaction, which sets
-        # them back itself.
-        await self._set(_COUNT_SETTINGS)
-        total = int((await self._core(counted)).scalar_one())
-        await self._set(dict(zip(names, before, strict=True)))
-        return total
+        return int((await self._core(counted)).scalar_one())
 
     async def _set(self, settings: dict[str, str]) -> None:
         """Settings for the rest of the transaction (PostgreSQL)."""
@@ -345,7 +340,10 @@ class EmbeddedBackend:
     # Searching -----------------------------------------------------------------------------
 
     async def search(self, request: SearchRequest) -> SearchResult:
-        frequency = await FREQUENCIES.get(self.session) if self.dialect == "postgresql" else None
+        frequency = None
+        if self.dialect == "postgresql":
+            await self._set(SEARCH_SETTINGS)
+            frequency = await FREQUENCIES.get(self.session)
         search = Search(self, request, request.now or utcnow(), plan(request, frequency))
         found, total, exact, facets = await search.run()
         return await self._result(request, found, total, exact, facets, search.facets_sampled)
@@ -423,6 +421,7 @@ class EmbeddedBackend:
         """``search.embedded_heads.refresh_heads`` (PostgreSQL only): how many were built."""
         if self.dialect != "postgresql":
             return 0
+        await self._set(SEARCH_SETTINGS)  # it probes words as a search does
         return await embedded_heads.refresh_heads(self, words, ranked=ranked)
 
     # Live judgement of stale rows ------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from hub.db import HubSession
 from hub.enterprise.models import CreditGrade, Enterprise
@@ -31,7 +31,7 @@ from search.backend import (
     sort_facet,
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
-from search.embedded import EmbeddedBackend
+from search.embedded import SEARCH_SETTINGS, EmbeddedBackend
 from search.embedded_match import pg_text
 from search.embedded_statistics import Frequencies, frequent_words
 from search.indexer import HEADS, _Schedule, build_tallies, reindex, sync_once
@@ -458,33 +458,33 @@ async def test_past_the_facet_sample_the_facets_are_a_uniform_sample_scaled_and_
         assert result.facets == _scaled(_facets(sample), 1 << level)
 
 
-@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # counted with settings there
-async def test_the_count_sets_its_settings_back_for_the_rest_of_the_transaction(
-    sessionmaker: async_sessionmaker[HubSession],
-    records: list[Record],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # given: a probe of one record in four, so that the matches are counted apart
-    monkeypatch.setattr("search.embedded_search._EXACT_READ", 1)
-    monkeypatch.setattr("search.embedded_search.LEVELS", 2)
-    settings = text("SELECT current_setting('work_mem'), current_setting('jit')")
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # settings there only
+async def test_a_search_s_settings_last_as_long_as_its_transaction(engine: AsyncEngine) -> None:
+    # given: a connection of its own (the test's transaction would outlast the search's)
+    names = list(SEARCH_SETTINGS)
+    settings = text("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))
+    request = SearchRequest(
+        kind=Kind.ENTERPRISE, query=parse("科技"), conditions=EnterpriseConditions(), first=3
+    )
 
-    # when
-    async with sessionmaker() as session, session.begin():
-        before = tuple((await session.execute(settings)).one())
-        result = await EmbeddedBackend(session).search(
-            SearchRequest(
-                kind=Kind.ENTERPRISE,
-                query=parse("科"),
-                conditions=EnterpriseConditions(),
-                first=3,
-                count_limit=5,
-            )
-        )
-        after = tuple((await session.execute(settings)).one())
+    # when: a search in a transaction, then another transaction on the same connection
+    async with engine.connect() as connection:
+        # (asyncpg looks up the types of a statement's results the first time it meets them,
+        # and turns JIT off for the connection's session to do it, taking it for the setting
+        # when the search has turned it off: a first search, so that its types are known)
+        async with connection.begin(), HubSession(bind=connection) as session:
+            await EmbeddedBackend(session).search(request)
+        async with connection.begin():
+            before = tuple((await connection.execute(settings)).one())
+            async with HubSession(bind=connection) as session:
+                await EmbeddedBackend(session).search(request)
+            during = tuple((await connection.execute(settings)).one())
+        async with connection.begin():
+            after = tuple((await connection.execute(settings)).one())
 
-    # then: counted, and the transaction's settings are what they were
-    assert (result.total, result.total_exact) == (5, False)
+    # then: the search ran under its settings, which the next transaction no longer has
+    assert dict(zip(names, during, strict=True)) == SEARCH_SETTINGS
+    assert before != during
     assert after == before
 
 
