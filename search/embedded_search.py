@@ -51,6 +51,7 @@ from search.matching import filters as request_filters
 from search.models import SearchDocument
 from search.terms import (
     BLACKLISTED,
+    FACETS,
     LEVELS,
     in_level,
     level_term,
@@ -62,11 +63,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.search")
 
 _DOC = SearchDocument.__table__.c
-FACETS: dict[Kind, tuple[str, ...]] = {
-    Kind.ENTERPRISE: ("regions", "creditGrades", "industries", "blacklisted"),
-    Kind.RECALL: ("categories", "statuses", "kinds"),
-    Kind.WARNING: ("severities", "categories"),
-}
 # Rows read at most per round when a class's first rows are not its members (a long phrase
 # whose tokens are there but apart).
 _CHUNK_LIMIT = 4000

@@ -31,9 +31,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
-    true,
+    tuple_,
+    type_coerce,
     union_all,
     update,
 )
@@ -46,7 +48,7 @@ from search.documents import Kind
 from search.embedded_match import pg_match
 from search.matching import AllOf, AnyOf, Both, Either, Match, NoneOf, Plan
 from search.models import SearchDocument, SearchTally, SearchTallyWord
-from search.terms import tallied, tallied_sql
+from search.terms import FACETS, tallied, tallied_sql
 
 if TYPE_CHECKING:
     from search.embedded import EmbeddedBackend
@@ -56,8 +58,15 @@ _TALLY = SearchTally.__table__.c
 _WORD = SearchTallyWord.__table__.c
 # A row's tallied terms, sorted: what it is counted by.
 _CELL = f"ARRAY(SELECT t FROM unnest(d.tokens) AS t WHERE {tallied_sql('t')} ORDER BY t)"
-_TERMS = bindparam("terms", type_=postgresql.ARRAY(postgresql.TEXT))
+_TEXTS = postgresql.ARRAY(postgresql.TEXT)
+_TERMS = bindparam("terms", type_=_TEXTS)
 _IDS = bindparam("ids", type_=postgresql.ARRAY(postgresql.INTEGER))
+
+
+def _values(kind: Kind, facets: str = "d.facets") -> str:
+    """A row's facet values as a tally keeps them: from its JSON ``facets``, as text, in the
+    order of ``FACETS[kind]`` (the names are the code's own, not input)."""
+    return "ARRAY[" + ", ".join(f"{facets}->>'{name}'" for name in FACETS[kind]) + "]"
 
 
 def word_terms(match: Match) -> tuple[str, ...] | None:
@@ -117,15 +126,16 @@ async def read(
         return None
     kind = request.kind.value
     parts = [
-        select(_TALLY.facets, _TALLY.rows.label("n")).where(
+        select(_TALLY.facet_values.label("facets"), _TALLY.rows.label("n")).where(
             _TALLY.kind == kind,
             _TALLY.key == key,
             *_conditions(plan.filters.fresh),
         )
     ]
     if stale:
+        live = literal_column(_values(request.kind, "search_document.facets"), _TEXTS)
         parts.append(
-            select(_DOC.facets, literal(-1).label("n")).where(
+            select(live.label("facets"), literal(-1).label("n")).where(
                 *backend._where(request, plan.matching, now, stale=True)
             )
         )
@@ -135,21 +145,34 @@ async def read(
         .where(_WORD.kind == kind, _WORD.key == key, _WORD.built_at.is_not(None))
         .scalar_subquery()
     )
-    total = select(literal(""), built, func.coalesce(func.sum(cells.c.n), 0)).select_from(cells)
-    statement: Any = total
-    if request.with_facets:
-        values = backend._facet_values(cells.c.facets)
-        statement = (
-            select(values.c.key, values.c.value, func.sum(cells.c.n))
-            .select_from(cells)
-            .join(values, true())
-            .group_by(values.c.key, values.c.value)
-            .union_all(total)
-        )
-    rows = [(name, value, int(n)) for name, value, n in (await backend._core(statement)).all()]
-    if any(name == "" and value is None for name, value, _ in rows):
-        return None  # the word has no tally
-    return [(name, None if name == "" else value, n) for name, value, n in rows]
+    total = func.coalesce(func.sum(cells.c.n), 0)
+    if not request.with_facets:
+        statement = select(built, total).select_from(cells)
+        found, n = (await backend._core(statement)).one()
+        return None if found is None else [("", None, int(n))]
+    # Each facet's values and the total in one pass over the cells: a grouping set each, and
+    # the empty one; ``grouping`` says which set a row is of (a bit per facet, set where the
+    # row is not grouped by it). At 1M, 股份's 9,910 cells: 61.7 ms when the cells kept their
+    # facets as JSON, each cell's read apart (json_each_text), about 18 ms so.
+    names = FACETS[request.kind]
+    values = type_coerce(cells.c.facets, _TEXTS)
+    items = [values[i + 1] for i in range(len(names))]
+    statement = (
+        select(built, func.grouping(*items), total, *items)
+        .select_from(cells)
+        .group_by(func.grouping_sets(*(tuple_(item) for item in items), tuple_()))
+    )
+    every = (1 << len(names)) - 1
+    rows: list[tuple[str, Any, int]] = []
+    for found, grouped, n, *by in (await backend._core(statement)).all():
+        if found is None:
+            return None  # the word has no tally
+        if grouped == every:
+            rows.append(("", None, int(n)))
+            continue
+        position = next(i for i in range(len(names)) if not grouped >> (len(names) - 1 - i) & 1)
+        rows.append((names[position], by[position], int(n)))
+    return rows
 
 
 def _conditions(match: Match | None) -> list[ColumnElement[bool]]:
@@ -195,8 +218,8 @@ async def build_next(session: AsyncSession) -> bool:
     kind, key, terms = found
     await session.execute(
         text(
-            "INSERT INTO search_tally (kind, key, terms, facets, rows) "
-            f"SELECT d.kind, :key, {_CELL}, min(d.facets::text)::json, count(*) "
+            "INSERT INTO search_tally (kind, key, terms, facet_values, rows) "
+            f"SELECT d.kind, :key, {_CELL}, min({_values(Kind(kind))}), count(*) "
             "FROM search_document AS d WHERE d.kind = :kind AND d.tokens && :terms "
             "GROUP BY d.kind, 3"
         ).bindparams(_TERMS, key=key, kind=kind, terms=list(terms))
@@ -230,8 +253,8 @@ async def _count(session: AsyncSession, kind: Kind, ids: Sequence[int], sign: in
         return
     await session.execute(
         text(
-            "INSERT INTO search_tally (kind, key, terms, facets, rows) "
-            f"SELECT d.kind, w.key, {_CELL}, min(d.facets::text)::json, "
+            "INSERT INTO search_tally (kind, key, terms, facet_values, rows) "
+            f"SELECT d.kind, w.key, {_CELL}, min({_values(kind)}), "
             "CAST(:sign AS integer) * count(*) "
             "FROM search_document AS d "
             "JOIN search_tally_word AS w "

@@ -184,8 +184,9 @@ class SearchTally(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     # The rows' tallied terms, sorted.
     terms: Mapped[list[str]] = mapped_column(TokenList(), primary_key=True)
-    # Facet name -> value, the same for every row of these terms.
-    facets: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The facet values of every row of these terms, as text, in the order of
+    # ``search.terms.FACETS[kind]``: a search groups them by position, with no JSON to read.
+    facet_values: Mapped[list[str]] = mapped_column(TokenList())
     rows: Mapped[int]
 
 

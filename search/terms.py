@@ -143,6 +143,14 @@ def _is_cjk_unit(unit: str) -> bool:
     return len(unit) == 1 and is_cjk(unit)
 
 
+# The facets of each kind's searches, by name: a document's ``Terms.facets`` has these keys.
+FACETS: dict[Kind, tuple[str, ...]] = {
+    Kind.ENTERPRISE: ("regions", "creditGrades", "industries", "blacklisted"),
+    Kind.RECALL: ("categories", "statuses", "kinds"),
+    Kind.WARNING: ("severities", "categories"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Terms:
     """What the embedded index stores for a document besides its texts."""
