@@ -346,8 +346,9 @@ def flag_match(flags: dict[str, bool]) -> Match | None:
     return AllOf(tuple(flag_term(name, value) for name, value in flags.items()))
 
 
-# A query of several phrases matches when each is in some field: as one index condition, the
-# union of every way to place them (fields ** phrases of them), up to this many.
+# A query of several phrases matches when each is in some field: when a phrase needs more than
+# one term in a field, as one condition, the union of every way to place them (fields **
+# phrases of them), up to this many.
 _PLACEMENTS = 64
 # Terms of one phrase in one field that an index condition asks for: the rarest. More add
 # nothing but work (a long name's bigrams include 有限, 公司... of every record): the units
@@ -406,10 +407,22 @@ def _plan(
         return AllOf(tuple(dict.fromkeys(t for p in phrases for t in asked(p, position))))
 
     def somewhere(phrase: PhraseTerms) -> Match:
-        return Either(tuple(AllOf(tuple(asked(phrase, i))) for i in range(count)))
+        fields = [asked(phrase, i) for i in range(count)]
+        if all(len(terms) == 1 for terms in fields):
+            # One term a field (a word): any of them, one condition the index answers in one
+            # pass over their lists, not one scan a field.
+            return AnyOf(tuple(terms[0] for terms in fields))
+        return Either(tuple(AllOf(tuple(terms)) for terms in fields))
 
-    if len(phrases) == 1 or count ** len(phrases) > _PLACEMENTS:
-        text = both(*(somewhere(phrase) for phrase in phrases))
+    placed = [somewhere(phrase) for phrase in phrases]
+    if (
+        len(phrases) == 1
+        or all(isinstance(part, AnyOf) for part in placed)
+        or count ** len(phrases) > _PLACEMENTS
+    ):
+        # Words: each one's condition, together one pass of the index (at 1M, 广东 食品 with
+        # two grades: 68-93 ms against 104-110 for its nine placements, each a scan).
+        text = both(*placed)
     else:
         placements = product(range(count), repeat=len(phrases))
         text = Either(
