@@ -107,6 +107,8 @@ log = logging.getLogger("hub.search")
 _DOC = SearchDocument.__table__.c
 _HEAD = SearchHead.__table__.c
 _TEXT_COLUMNS = (_DOC.text_0, _DOC.text_1, _DOC.text_2, _DOC.text_3)
+# The row is of a kind: the same expression in every statement (``EmbeddedBackend._where``).
+_OF_KIND = {kind: _DOC.kind == kind.value for kind in Kind}
 # Settings of a search's transaction on PostgreSQL (``EmbeddedBackend.search``), set for the
 # rest of it (the records of its hits are read in it too) and gone with it:
 # - a custom plan for every statement: the planner must see the parameters (the moment, a
@@ -132,6 +134,9 @@ class EmbeddedBackend:
     def __init__(self, session: HubSession) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        # The conditions on ``flags_until`` at one moment, by stale or not (``_freshness``).
+        self._fresh_at: datetime | None = None
+        self._fresh: dict[bool, ColumnElement[bool]] = {}
 
     # Reading rows --------------------------------------------------------------------------
 
@@ -147,15 +152,30 @@ class EmbeddedBackend:
             return _DOC.id.not_in(fts_rows(AnyOf(absent)))
         return _DOC.id.in_(fts_rows(match))
 
-    def _moment(self, now: datetime) -> ColumnElement[Any]:
-        # A parameter: the statement's text does not change with it (``SEARCH_SETTINGS``).
-        return literal(now, _DOC.flags_until.type)
+    def _freshness(self, now: datetime, stale: bool) -> ColumnElement[bool]:
+        """The row's facts hold at ``now`` (or no longer do: ``stale``). The moment is a
+        parameter: the statement's text does not change with it (``SEARCH_SETTINGS``).
+
+        Made once per moment and reused by every statement of the search: building these
+        expressions anew for each part of each statement was an eighth of the hub's time on
+        an embedded search at 1M (科技, py-spy)."""
+        if self._fresh_at != now:
+            self._fresh_at, self._fresh = now, {}
+        found = self._fresh.get(stale)
+        if found is None:
+            moment = literal(now, _DOC.flags_until.type)
+            found = self._fresh[stale] = (
+                _DOC.flags_until <= moment
+                if stale
+                else or_(_DOC.flags_until.is_(None), _DOC.flags_until > moment)
+            )
+        return found
 
     def _where(
         self, request: SearchRequest, match: Match | None, now: datetime, *, stale: bool = False
     ) -> list[ColumnElement[bool]]:
         """The row is of the request's kind, in its date range, fresh (or stale), matches."""
-        where = [_DOC.kind == request.kind.value]
+        where = [_OF_KIND[request.kind]]
         if match is not None:
             where.append(self._match(match))
         low, high = day_range(request.conditions)
@@ -163,11 +183,7 @@ class EmbeddedBackend:
             where.append(_DOC.day >= low)
         if high is not None:
             where.append(_DOC.day <= high)
-        moment = self._moment(now)
-        if stale:
-            where.append(_DOC.flags_until <= moment)
-        else:
-            where.append(or_(_DOC.flags_until.is_(None), _DOC.flags_until > moment))
+        where.append(self._freshness(now, stale))
         return where
 
     def _holding(self, kind: Kind, patterns: Sequence[str]) -> ColumnElement[bool]:

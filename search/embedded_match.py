@@ -66,7 +66,9 @@ def pg_text(match: Match, column: str = _TOKENS) -> str:
     return "(" + joiner.join(f"({pg_text(part, column)})" for part in match.parts) + ")"
 
 
+@lru_cache(maxsize=4096)
 def pg_match(match: Match, column: str = _TOKENS) -> ColumnElement[bool]:
+    """``pg_text`` as a clause, kept too: one object for every statement that names it."""
     return text(pg_text(match, column))  # type: ignore[return-value]
 
 
