@@ -247,12 +247,12 @@ def document_terms(document: Document, now: datetime) -> Terms:
                 flag_term(VALID_LICENCE, valid),
             )
         )
-        facets = {
-            "regions": attributes["province_code"],
-            "creditGrades": attributes["credit_grade"],
-            "industries": attributes["industry_code"],
-            "blacklisted": blacklisted,
-        }
+        values: tuple[Any, ...] = (
+            attributes["province_code"],
+            attributes["credit_grade"],
+            attributes["industry_code"],
+            blacklisted,
+        )
     elif document.kind is Kind.RECALL:
         tokens.update(region_terms(attributes["region_code"]))
         tokens.update(
@@ -262,14 +262,12 @@ def document_terms(document: Document, now: datetime) -> Terms:
                 f"k:{attributes['recall_kind']}",
             )
         )
-        facets = {
-            "categories": attributes["category"],
-            "statuses": attributes["status"],
-            "kinds": attributes["recall_kind"],
-        }
+        values = (attributes["category"], attributes["status"], attributes["recall_kind"])
     else:
         tokens.update((category_term(attributes["category"]), f"v:{attributes['severity']}"))
-        facets = {"severities": attributes["severity"], "categories": attributes["category"]}
+        values = (attributes["severity"], attributes["category"])
+    # Named by ``FACETS``, in its order: the tallies keep them by position.
+    facets = dict(zip(FACETS[document.kind], values, strict=True))
     return Terms(tokens=sorted(tokens), facets=facets, flags_until=clock.until)
 
 
