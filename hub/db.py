@@ -397,6 +397,10 @@ class DatabaseHealth:
             log.warning("database reachable again after %.1f s", down_for)
 
 
+# Seconds a CLI transaction on SQLite waits for the write lock before it is refused.
+SQLITE_CLI_BUSY_WAIT = 60.0
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseTimeouts:
     """How long a request waits for the database, in seconds (``HUB_DATABASE_*``).
@@ -552,7 +556,12 @@ def create_engine(
         if timeouts is not None:
             pool_args["pool_timeout"] = timeouts.acquire
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, **pool_args)
+        # How long a write waits for SQLite's one write lock: a request, no longer than its
+        # statement may take; the CLI (a reindex, an import beside the relay), as long as a
+        # PostgreSQL row lock would keep it waiting, within reason. sqlite3's own default
+        # (5 s) failed a reindex whose next kind began while an import and the relay wrote.
+        busy = timeouts.statement if timeouts is not None else SQLITE_CLI_BUSY_WAIT
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy}, **pool_args)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     else:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.db import (
     DatabaseTimeouts,
@@ -69,6 +72,48 @@ async def test_an_error_of_the_statement_is_no_outage(tmp_path: Path) -> None:
         finally:
             await engine.dispose()
     assert not isinstance(raised.value, DatabaseUnavailableError)
+
+
+async def _insert(engine: AsyncEngine, n: int, hold: float = 0.0) -> None:
+    async with create_sessionmaker(engine)() as session, session.begin():
+        await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        await asyncio.sleep(hold)
+
+
+async def test_a_cli_write_on_sqlite_waits_for_the_write_lock_and_a_request_does_not(
+    tmp_path: Path,
+) -> None:
+    # given: a SQLite file, and a writer that holds its one write lock for 7.5 s, longer than
+    # sqlite3 waits by default (5 s)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    holder, cli = create_engine(url), create_engine(url)
+    request = create_engine(url, timeouts=DatabaseTimeouts(statement=0.5))
+    try:
+        async with holder.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        held = asyncio.create_task(_insert(holder, 1, hold=7.5))
+        await asyncio.sleep(0.5)
+
+        # when: a request writes meanwhile, then the CLI (an import, a reindex)
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailableError) as raised:
+            await _insert(request, 2)
+        refused_after = time.monotonic() - started
+        await _insert(cli, 3)
+        waited = time.monotonic() - started
+        await held
+
+        # then: the request is refused as busy within its statement timeout; the CLI's write
+        # waited for the lock and landed after the holder's
+        assert raised.value.outage.kind is OutageKind.BUSY
+        assert refused_after < 2.0
+        assert waited > 6.0
+        async with holder.connect() as connection:
+            rows = (await connection.execute(text("SELECT n FROM t ORDER BY rowid"))).all()
+        assert [n for (n,) in rows] == [1, 3]
+    finally:
+        for engine in (holder, cli, request):
+            await engine.dispose()
 
 
 async def test_no_pooled_connection_in_time_is_a_busy_database(
