@@ -159,11 +159,11 @@ class Search:
         stale = await self.stale_matches() if probe.stale else []
         if probe.seen < HEAD_FROM:
             # Few matches, most likely: read them all at once, and count them exactly.
-            rows, complete = await self._matching(
-                self.plan.matching, facets=True, texts=True, limit=self._exact_read + 1
+            matched, complete = await self._matching(
+                self.plan.matching, facets=self.request.with_facets, limit=self._exact_read + 1
             )
             if complete:
-                every = self._judged(rows) + stale
+                every = matched + stale
                 found = [Found(judged.score, row.rank, row.ref_id) for row, judged in every]
                 total, exact = bounded(len(every), self.request.count_limit)
                 return (
@@ -530,16 +530,17 @@ class Search:
         return _counted(request.kind, (await backend._core(statement)).all())
 
     async def _matching(
-        self, match: Match, *, facets: bool, texts: bool = False, limit: int | None = None
-    ) -> tuple[list[Row], bool]:
-        """Fresh matching rows (up to ``limit``), and whether they are all of them."""
+        self, match: Match, *, facets: bool, limit: int | None = None
+    ) -> tuple[list[tuple[Row, Judged]], bool]:
+        """Fresh matching rows (up to ``limit``), as the query judges them, and whether
+        they are all of them."""
         assert self.plan is not None
         size = limit
         while True:
             rows = await self.backend._rows(
                 self.request, match, self.now, facets=facets, texts=True, limit=size
             )
-            kept = [row for row, _ in self._judged(rows)]
+            kept = self._judged(rows)
             if size is None or len(rows) < size:
                 return kept, True
             if limit is not None and len(kept) >= limit:
