@@ -599,7 +599,8 @@ class EmbeddedBackend:
         """Refresh PostgreSQL's statistics of the index after a rebuild.
 
         A search's plan depends on how common each of its terms is (``Frequencies``, and the
-        planner's estimate of each term condition), which the statistics of ``tokens`` say;
+        planner's estimate of each term condition), which the statistics of the terms and of
+        ``tokens`` say;
         autovacuum would see a million new rows only minutes later, and plan from an empty
         table meanwhile.
         """

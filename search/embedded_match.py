@@ -1,10 +1,10 @@
 """Conditions on the terms of ``search_document`` (``search.matching``) as SQL.
 
 On PostgreSQL the term arrays are written into the statement as literals: the planner
-estimates an array condition from the column's statistics of its elements (raised by migration
-0009) only when it sees the values, and that estimate decides between reading a class in
-(rank, id) order and collecting it through the GIN index. On SQLite a condition is an FTS5
-query over ``search_document_fts``.
+estimates an array condition from the column's statistics of its elements (a thousand most
+common, migration 0013) only when it sees the values, and that estimate decides between
+reading a class in (rank, id) order and collecting it through the GIN index. On SQLite a
+condition is an FTS5 query over ``search_document_fts``.
 """
 
 from __future__ import annotations

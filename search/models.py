@@ -27,6 +27,9 @@ from hub.kit.time import UTCDateTime, utcnow
 
 FTS_TABLE = "search_document_fts"
 GIN_INDEX = "ix_search_document_tokens"
+# The statistics of an expression equal to ``tokens`` (migration 0013): its most common
+# elements say how common each term is (``search.embedded_statistics``).
+TERM_STATISTICS = "search_document_terms"
 # Made by migration 0004 with dialect-specific DDL (FTS5 and its shadow tables on SQLite,
 # a GIN index on PostgreSQL); the models cannot declare them.
 MIGRATION_ONLY = frozenset(
