@@ -84,6 +84,17 @@ HEAD_SIZE = 2000
 HEAD_FROM = 2
 
 
+def next_walk(entries: int, walked: int, members: int, wanted: int) -> int:
+    """How many head entries to read next, having read ``walked`` of them for ``members``
+    of the ``wanted`` rows: as many as the share of members seen so far says the rest will
+    take, and half again (at least twice the last read, at most ``HEAD_SIZE``). Under a
+    filter that keeps one row in twenty (科技 in 330000 with a valid licence, at 1M) the
+    walk of 100, 400 and 1,600 entries became one of 100 and one of about 500."""
+    share = max(members, 1) / walked
+    needed = math.ceil((wanted - members) / share * 1.5)
+    return min(max(2 * entries, needed), HEAD_SIZE)
+
+
 def dense_rows() -> int:
     """Rows a class has (as the probe estimates them) from which it is read from a head."""
     return HEAD_FROM << LEVELS
@@ -395,17 +406,18 @@ class Search:
             readable = await self.backend.readable_head(self.request.kind, head, frequency)
         if readable is not None:
             key, bound = readable
-            entries, last = max(4 * wanted, 100), start
+            entries, last, walked = max(4 * wanted, 100), start, 0
             while True:
                 rows, last, read = await self.backend._head_rows(
                     self.request, match, self.now, key, last, entries
                 )
                 take(rows)
+                walked += read
                 if len(members) >= wanted:
                     return members[:wanted]
                 if read < entries:
                     break  # the head is read
-                entries = min(4 * entries, HEAD_SIZE)
+                entries = next_walk(entries, walked, len(members), wanted)
             if bound is None:
                 return members  # the head holds every row of the class
             # Past the head's bound only the index finds the rows.

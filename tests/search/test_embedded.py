@@ -33,6 +33,7 @@ from search.backend import (
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import SEARCH_SETTINGS, EmbeddedBackend
 from search.embedded_match import pg_text
+from search.embedded_search import HEAD_SIZE, next_walk
 from search.embedded_statistics import Frequencies, frequent_words, read_frequencies
 from search.indexer import HEADS, _Schedule, build_tallies, reindex, sync_once
 from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
@@ -235,6 +236,15 @@ async def way(
     if request.param == "heads":
         await small_heads(sessionmaker, monkeypatch)
     return str(request.param)
+
+
+def test_a_head_walk_reads_next_what_the_share_of_members_so_far_says_the_rest_takes() -> None:
+    # one member in twenty entries: the 16 rows still wanted take about 320 more, read with
+    # half again to spare; none seen: as many as a head holds; never less than twice the last
+    assert next_walk(100, 100, 5, 21) == math.ceil(16 / 0.05 * 1.5)
+    assert next_walk(100, 100, 0, 21) == HEAD_SIZE
+    assert next_walk(400, 500, 20, 21) == 800
+    assert next_walk(1600, 2100, 1, 21) == HEAD_SIZE
 
 
 @pytest.mark.parametrize(("text", "conditions"), QUERIES)
