@@ -219,7 +219,10 @@ class EmbeddedBackend:
         count = len(PROFILES[request.kind].fields)
         columns: list[Any] = [_DOC.ref_id, _DOC.rank]
         columns += list(_TEXT_COLUMNS[:count]) if texts else []
-        columns += [_DOC.facets] if facets else []
+        if facets:
+            # For Python: on PostgreSQL the values as text in ``FACETS`` order (``facets_of``).
+            pg = self.dialect == "postgresql"
+            columns.append(embedded_tally.facet_values(request.kind) if pg else _DOC.facets)
         statement = select(*columns).where(*self._where(request, match, now, stale=stale))
         if ids is not None:
             statement = statement.where(_DOC.ref_id.in_(list(ids)))
@@ -255,7 +258,7 @@ class EmbeddedBackend:
                     ref_id=row[0],
                     rank=row[1],
                     texts=tuple(row[2 : 2 + count]),
-                    facets=facets_of(row[2 + count]) if facets else None,
+                    facets=facets_of(request.kind, row[2 + count]) if facets else None,
                 ),
                 row[width] if len(row) > width else None,
             )

@@ -518,9 +518,9 @@ class Search:
         """The fresh matching rows (at most ``limit``) and their facet values, counted."""
         assert self.plan is not None
         request, backend = self.request, self.backend
-        rows = backend._select(
-            request, match, self.now, texts=False, facets=request.with_facets, limit=limit
-        )
+        rows = backend._select(request, match, self.now, texts=False, limit=limit)
+        if request.with_facets:
+            rows = rows.add_columns(_DOC.facets)
         if not self.plan.exact_terms:
             # Long phrases: only their units tell which rows match, checked by the database.
             rows = rows.where(backend._holding(request.kind, self.plan.scorer.patterns))
@@ -609,7 +609,11 @@ def _classes(rows: list[tuple[Row, Judged]]) -> Counter[RowClass | None]:
     return Counter(class_of(judged) for _, judged in rows)
 
 
-def facets_of(value: Any) -> dict[str, Any]:
+def facets_of(kind: Kind, value: Any) -> dict[str, Any]:
+    """A row's facets as read: on PostgreSQL its values as text in the order of
+    ``FACETS[kind]`` (``embedded_tally.facet_values``), on SQLite its JSON."""
+    if isinstance(value, list):
+        return {name: _facet_value(name, v) for name, v in zip(FACETS[kind], value, strict=True)}
     if isinstance(value, str):
         found: dict[str, Any] = json.loads(value)
         return found
@@ -621,10 +625,9 @@ def no_facets(request: SearchRequest) -> dict[str, list[tuple[Any, int]]]:
 
 
 def count_facets(request: SearchRequest, rows: Sequence[Row]) -> dict[str, list[tuple[Any, int]]]:
-    names = FACETS[request.kind]
-    counts: dict[str, Counter[Any]] = {name: Counter() for name in names}
-    for row in rows:
-        assert row.facets is not None
-        for name in names:
-            counts[name][row.facets.get(name)] += 1
-    return {name: sort_facet(dict(counter)) for name, counter in counts.items()}
+    facets = [row.facets for row in rows if row.facets is not None]
+    assert len(facets) == len(rows), "rows read without their facets"
+    return {
+        name: sort_facet(dict(Counter(values.get(name) for values in facets)))
+        for name in FACETS[request.kind]
+    }

@@ -69,6 +69,14 @@ def _values(kind: Kind, facets: str = "d.facets") -> str:
     return "ARRAY[" + ", ".join(f"{facets}->>'{name}'" for name in FACETS[kind]) + "]"
 
 
+def facet_values(kind: Kind) -> ColumnElement[Any]:
+    """A document's facet values as a tally keeps them, as a column of ``search_document``:
+    read so, a search's rows come back as text arrays that the driver decodes, not JSON that
+    Python parses (``search.embedded_search.facets_of``). Untyped: SQLAlchemy would look at
+    each value of each row again."""
+    return literal_column(_values(kind, "search_document.facets"))
+
+
 def word_terms(match: Match) -> tuple[str, ...] | None:
     """The terms of a text condition that is one word, in any field (a row has the word when
     it has any of them); None for any other condition."""
@@ -133,9 +141,8 @@ async def read(
         )
     ]
     if stale:
-        live = literal_column(_values(request.kind, "search_document.facets"), _TEXTS)
         parts.append(
-            select(live.label("facets"), literal(-1).label("n")).where(
+            select(facet_values(request.kind).label("facets"), literal(-1).label("n")).where(
                 *backend._where(request, plan.matching, now, stale=True)
             )
         )

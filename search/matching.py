@@ -191,25 +191,39 @@ class Scorer:
         self.patterns = [query.pattern(phrase) for phrase in query.phrases]
         self.key = f" {query.key} "
         self.weights = list(weights)
+        # Judged by (fields holding every phrase as bits, prefix, exact, matches): a few
+        # kinds of row at most, each judged once (a search judges up to tens of thousands).
+        self._judged: dict[tuple[int, bool, bool, bool], Judged] = {}
 
     def judge(self, texts: Sequence[str]) -> Judged:
-        patterns, weights = self.patterns, self.weights
-        fields = texts[: len(weights)]
+        patterns = self.patterns
+        fields = texts[: len(self.weights)]
+        holders, bit = 0, 1
         if len(patterns) == 1:  # most queries: one phrase, one substring test per field
             pattern = patterns[0]
-            found = frozenset(i for i, text in enumerate(fields) if pattern in text)
-            matches = bool(found)
+            for text in fields:
+                if pattern in text:
+                    holders |= bit
+                bit <<= 1
+            matches = holders != 0
         else:
-            found = frozenset(
-                i for i, text in enumerate(fields) if all(p in text for p in patterns)
-            )
-            matches = holding(patterns, fields, _contains, all, any)
+            for text in fields:
+                if all(p in text for p in patterns):
+                    holders |= bit
+                bit <<= 1
+            # A field holding every phrase is a match; else the phrases may be spread.
+            matches = holders != 0 or holding(patterns, fields, _contains, all, any)
         primary = fields[0]
         prefix = primary.startswith(patterns[0])
         exact = primary == self.key
-        score = sum(weights[i] for i in found)
-        score += PREFIX_BONUS * prefix + EXACT_BONUS * exact
-        return Judged(matches, float(score), found, prefix, exact)
+        key = (holders, prefix, exact, matches)
+        judged = self._judged.get(key)
+        if judged is None:
+            found = frozenset(i for i in range(len(fields)) if holders >> i & 1)
+            score = sum(self.weights[i] for i in found)
+            score += PREFIX_BONUS * prefix + EXACT_BONUS * exact
+            judged = self._judged[key] = Judged(matches, float(score), found, prefix, exact)
+        return judged
 
 
 # The plan of a search ----------------------------------------------------------------------
