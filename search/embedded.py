@@ -99,6 +99,7 @@ from search.terms import (
     PUBLISHED,
     VALID_LICENCE,
     document_terms,
+    marks_of,
 )
 from search.tokenize import field_units
 
@@ -644,6 +645,7 @@ def document_row(document: Document, now: datetime) -> dict[str, Any]:
         "kind": document.kind.value,
         "ref_id": document.id,
         "tokens": terms.tokens,
+        "marks": marks_of(terms.tokens),
         **{f"text_{i}": value for i, value in enumerate(texts)},
         "rank": document.rank,
         "source": document.texts,

@@ -365,9 +365,15 @@ async def _write_first(
     if within is None:
         conditions.append(SearchDocument.kind == kind.value)
     else:
-        # Named as the table: the conditions are SQL text on ``search_document.tokens``.
+        # Named as the table: the conditions are SQL text on ``search_document.tokens`` and
+        # ``marks``.
         rows = (
-            select(SearchDocument.rank, SearchDocument.ref_id, SearchDocument.tokens)
+            select(
+                SearchDocument.rank,
+                SearchDocument.ref_id,
+                SearchDocument.tokens,
+                SearchDocument.marks,
+            )
             .where(SearchDocument.kind == kind.value)
             .order_by(SearchDocument.rank, SearchDocument.ref_id)
             .limit(within)

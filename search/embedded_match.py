@@ -32,6 +32,7 @@ from search.matching import (
     NoneOf,
 )
 from search.models import FTS_TABLE
+from search.terms import MARKS, without_marks
 
 # What a term is made of (``search.terms``): letters, digits and CJK characters of tokens, the
 # ``:`` of its prefix, the ``-`` of a missing grade. Nothing else is written into SQL text.
@@ -53,7 +54,8 @@ _TOKENS = "search_document.tokens"
 @lru_cache(maxsize=4096)
 def pg_text(match: Match, column: str = _TOKENS) -> str:
     """A condition on a term array, ``search_document.tokens`` unless ``column`` names
-    another (a tally's terms), as SQL text. Written once per condition and kept: as
+    another (a tally's terms), as SQL text; the absence of a ``MARKS`` term from a row, as its
+    ``marks``. Written once per condition and kept: as
     SQLAlchemy expressions, the many term conditions of a search took longer to build and
     compile than the database took to run them."""
     if isinstance(match, AllOf):
@@ -61,7 +63,15 @@ def pg_text(match: Match, column: str = _TOKENS) -> str:
     if isinstance(match, AnyOf):
         return f"{column} && {_pg_array(match.terms)}"
     if isinstance(match, NoneOf):
-        return f"NOT ({column} && {_pg_array(match.terms)})"
+        marked = [term for term in match.terms if term in MARKS]
+        if column != _TOKENS or not marked:
+            return f"NOT ({column} && {_pg_array(match.terms)})"
+        # The ``MARKS`` terms as the values of ``marks`` without their bits: the planner
+        # estimates that from the column's common values.
+        values = ", ".join(str(value) for value in without_marks(marked))
+        rest = [term for term in match.terms if term not in MARKS]
+        absent = f"search_document.marks IN ({values})"
+        return f"({absent} AND NOT ({column} && {_pg_array(rest)}))" if rest else absent
     joiner = " AND " if isinstance(match, Both) else " OR "
     return "(" + joiner.join(f"({pg_text(part, column)})" for part in match.parts) + ")"
 

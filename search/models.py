@@ -16,7 +16,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
@@ -83,6 +92,8 @@ class SearchDocument(Base):
     kind: Mapped[str] = mapped_column(String(16))
     ref_id: Mapped[int]
     tokens: Mapped[list[str]] = mapped_column(TokenList())
+    # The bits of the ``search.terms.MARKS`` terms among ``tokens`` (``marks_of``).
+    marks: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     text_0: Mapped[str] = mapped_column(Text)
     text_1: Mapped[str] = mapped_column(Text)
     text_2: Mapped[str] = mapped_column(Text)

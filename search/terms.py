@@ -30,6 +30,7 @@ a frequent word counts its rows by (``search.embedded_tally``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -115,6 +116,24 @@ def flag_term(name: str, value: bool) -> str:
 PUBLISHED = "p"
 BLACKLISTED = "b"
 VALID_LICENCE = "l"
+
+# Terms a row also carries as a bit of ``search_document.marks``: the absence asked by almost
+# every search (not unpublished, not blacklisted) is a test of a small integer there, where
+# the terms took a scan of the row's whole term array (at 1M, 20 ms of 45 for 广东 食品's
+# 3,445 rows). Rare terms each: most rows have no bit set.
+MARKS: dict[str, int] = {flag_term(PUBLISHED, False): 1, flag_term(BLACKLISTED, True): 2}
+
+
+def marks_of(tokens: Sequence[str]) -> int:
+    """A row's ``marks``: the bits of the ``MARKS`` terms among its ``tokens``."""
+    return sum(bit for term, bit in MARKS.items() if term in tokens)
+
+
+def without_marks(terms: Sequence[str]) -> list[int]:
+    """The values of ``marks`` of the rows that have none of ``terms`` (``MARKS`` terms)."""
+    mask = sum(MARKS[term] for term in terms)
+    return [value for value in range(1 << len(MARKS)) if not value & mask]
+
 
 # The terms a tally counts a frequent word's rows by (``search.models.SearchTally``): every
 # attribute and fact a filter asks for, the region at its first level only (a tally by county

@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.dialects.postgresql.base import PGInspector
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +21,7 @@ from hub.db import create_engine
 from hub.migrate import current, downgrade, upgrade
 from hub.models import Base
 from search.models import MIGRATION_ONLY
+from search.terms import marks_of
 from tests.fixtures.databases import empty_database
 
 
@@ -114,6 +115,35 @@ async def test_models_match_migrations(empty_engine: AsyncEngine) -> None:
     async with empty_engine.connect() as connection:
         differences = await connection.run_sync(_schema_differences)
     assert differences == []
+
+
+async def test_the_marks_of_documents_indexed_before_them_are_filled_in(
+    empty_engine: AsyncEngine,
+) -> None:
+    # given: documents indexed before revision 0014, unpublished, blacklisted, both, neither
+    await upgrade(empty_engine, "0013")
+    postgres = empty_engine.dialect.name == "postgresql"
+    written = {1: ["p:0", "x:a"], 2: ["b:1", "x:a"], 3: ["b:1", "p:0"], 4: ["b:0", "p:1"]}
+    async with empty_engine.begin() as connection:
+        for ref_id, tokens in written.items():
+            await connection.execute(
+                text(
+                    "INSERT INTO search_document (kind, ref_id, tokens, text_0, text_1, "
+                    "text_2, text_3, rank, source) "
+                    "VALUES ('enterprise', :ref_id, :tokens, '', '', '', '', 1, '{}')"
+                ),
+                {"ref_id": ref_id, "tokens": tokens if postgres else " ".join(tokens)},
+            )
+
+    # when
+    await upgrade(empty_engine)
+
+    # then: each has the bits of its terms, as a document written now would
+    async with empty_engine.connect() as connection:
+        rows = await connection.execute(text("SELECT ref_id, marks FROM search_document"))
+        marks = dict(rows.all())
+    assert marks == {ref_id: marks_of(tokens) for ref_id, tokens in written.items()}
+    assert marks == {1: 1, 2: 2, 3: 3, 4: 0}
 
 
 @pytest.fixture
