@@ -141,7 +141,7 @@ async def test_the_marks_of_documents_indexed_before_them_are_filled_in(
     # then: each has the bits of its terms, as a document written now would
     async with empty_engine.connect() as connection:
         rows = await connection.execute(text("SELECT ref_id, marks FROM search_document"))
-        marks = dict(rows.all())
+        marks: dict[int, int] = {ref_id: value for ref_id, value in rows.all()}
     assert marks == {ref_id: marks_of(tokens) for ref_id, tokens in written.items()}
     assert marks == {1: 1, 2: 2, 3: 3, 4: 0}
 
