@@ -144,7 +144,14 @@ def create_app(
         # set), p95 128 and 132 ms against 136 and 148 in two pairs of runs.
         gc.set_threshold(*GC_THRESHOLDS)
         relay = (
-            asyncio.create_task(sync_forever(maker, search.elastic, settings.search_sync_interval))
+            asyncio.create_task(
+                sync_forever(
+                    maker,
+                    search.elastic,
+                    settings.search_sync_interval,
+                    settings.search_heads_interval,
+                )
+            )
             if relays
             else None
         )

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     search_sync_interval: float = Field(
         default=1.0, gt=0, description="Seconds between outbox relays in `hub serve`"
     )
+    search_heads_interval: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds between rebuilds of the embedded index's heads (the first rows "
+        "of the words now most frequent) by the relay of `hub serve` (PostgreSQL)",
+    )
     env: Environment = Environment.DEVELOPMENT
     issuer: str = "http://127.0.0.1:8000"
     public_url: str | None = Field(

@@ -350,15 +350,17 @@ async def relay_target(
     *,
     wait: float = 0.0,
     prune_elasticsearch: bool,
+    schedule: _Schedule | None = None,
 ) -> int | None:
     """One relay pass over ``target`` under its lock: how many entries were applied, or None
     when another process's relay holds the lock (it is doing this work).
 
     ``prune_elasticsearch``: Elasticsearch is configured, so an entry is forgotten only once
-    both backends applied it.
+    both backends applied it. ``schedule``: when the heads are built again (``HEADS``).
     """
+    schedule = schedule or HEADS
     async with sessionmaker() as session:
-        heads = target == EMBEDDED and await HEADS.due(session)
+        heads = target == EMBEDDED and await schedule.due(session)
         idle = not heads and not await has_pending(session, target)
         if idle and target == EMBEDDED:
             embedded = EmbeddedBackend(session)
@@ -377,7 +379,7 @@ async def relay_target(
         if heads:
             async with sessionmaker() as session:
                 # Under the lock: another process's relay may have built them meanwhile.
-                heads = await HEADS.due(session)
+                heads = await schedule.due(session)
         if heads:
             await _refresh_heads(sessionmaker)
         if target == EMBEDDED:
@@ -434,13 +436,18 @@ async def _relay_forever(
     elastic: ElasticBackend | None,
     interval: float,
     prune_elasticsearch: bool,
+    schedule: _Schedule,
 ) -> None:
     # An outage is logged when the relay stops and when it works again, not at every pass.
     failing = False
     while True:
         try:
             await relay_target(
-                sessionmaker, target, elastic, prune_elasticsearch=prune_elasticsearch
+                sessionmaker,
+                target,
+                elastic,
+                prune_elasticsearch=prune_elasticsearch,
+                schedule=schedule,
             )
             if failing:
                 log.warning("search outbox relay to %s works again", target)
@@ -460,13 +467,16 @@ async def sync_forever(
     sessionmaker: async_sessionmaker[HubSession],
     elastic: ElasticBackend | None,
     interval: float,
+    heads_interval: float = HEADS.every,
 ) -> None:
     """The app's background relay: one loop per backend, each at its own pace; never stops
-    for an error, only when cancelled."""
+    for an error, only when cancelled. The embedded one builds the heads again every
+    ``heads_interval`` seconds (``HUB_SEARCH_HEADS_INTERVAL``)."""
     both = elastic is not None
-    loops = [_relay_forever(sessionmaker, EMBEDDED, None, interval, both)]
+    schedule = _Schedule(heads_interval)
+    loops = [_relay_forever(sessionmaker, EMBEDDED, None, interval, both, schedule)]
     if elastic is not None:
-        loops.append(_relay_forever(sessionmaker, ELASTICSEARCH, elastic, interval, both))
+        loops.append(_relay_forever(sessionmaker, ELASTICSEARCH, elastic, interval, both, schedule))
     async with asyncio.TaskGroup() as group:
         for loop in loops:
             group.create_task(loop)
