@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    case,
     exists,
     func,
     literal,
@@ -46,6 +47,8 @@ from search.matching import (
     RowClass,
     both,
     class_of,
+    holds,
+    terms_of,
 )
 from search.matching import filters as request_filters
 from search.models import SearchDocument
@@ -199,31 +202,65 @@ class Search:
     async def probe(self) -> Probe:
         """The fresh matches in the finest sample level, about one in ``2 ** LEVELS``, counted
         in all and by class: how many matches there are, and of which class, within a factor
-        of a few. In the same statement: whether any stale row might match."""
+        of a few. In the same statement: whether any stale row might match.
+
+        The rows are counted by which of the classes' terms they have (a bit each), and the
+        classes here from those counts (``holds``): a count per class in SQL tested every
+        class's terms on every row, two dozen conditions on its whole term array (at 1M,
+        8 of 16 ms for 科技 graded A or B).
+        """
         plan = self.plan
         assert plan is not None
         backend, request = self.backend, self.request
         classes = [c for c in plan.classes if c in plan.heads]
-        counts = [
-            func.count().filter(backend._match(terms or plan.text))
+        asked = {
+            c: (plan.class_terms[c] or plan.text, plan.class_positive[c] or plan.text)
             for c in classes
-            for terms in (plan.class_terms[c], plan.class_positive[c])
+        }
+        terms = sorted({t for pair in asked.values() for m in pair for t in terms_of(m)})
+        has = [
+            case((backend._match(AllOf((term,))), 1 << bit), else_=0)
+            for bit, term in enumerate(terms)
         ]
+        held: Any = sum(has[1:], has[0]) if has else None
         stale = exists(
             select(_DOC.id).where(
                 *backend._where(request, plan.stale_matching, self.now, stale=True)
             )
         )
-        statement = select(func.count(), *counts, stale.label("stale")).where(
-            *backend._where(request, both(plan.matching, AllOf((level_term(LEVELS),))), self.now)
+        sampled = backend._where(
+            request, both(plan.matching, AllOf((level_term(LEVELS),))), self.now
         )
-        row = (await backend._core(statement)).one()
+        if held is None:  # no class asked: one count
+            grouped = select(literal(0).label("held"), func.count().label("n")).where(*sampled)
+        else:
+            grouped = select(held.label("held"), func.count().label("n")).where(*sampled)
+            grouped = grouped.group_by(held)
+        counted = grouped.subquery("counted")
+        flag = select(stale.label("stale")).subquery("flag")
+        # A row for each set of terms seen, the flag beside each; the flag alone, none seen.
+        statement = select(flag.c.stale, counted.c.held, counted.c.n).select_from(
+            flag.outerjoin(counted, true())
+        )
+        rows = (await backend._core(statement)).all()
+        counts: dict[RowClass, int] = dict.fromkeys(classes, 0)
+        read: dict[RowClass, int] = dict.fromkeys(classes, 0)
+        seen = 0
+        for _, mask, n in rows:
+            if mask is None:
+                continue
+            seen += int(n)
+            present = {term for bit, term in enumerate(terms) if int(mask) >> bit & 1}
+            for c, (of_class, positive) in asked.items():
+                counts[c] += int(n) if holds(of_class, present) else 0
+                read[c] += int(n) if holds(positive, present) else 0
+        stale_found = bool(rows[0][0])
         return Probe(
-            matches=int(row[0]) << LEVELS,
-            seen=int(row[0]),
-            classes={c: int(row[2 * i + 1]) << LEVELS for i, c in enumerate(classes)},
-            read={c: int(row[2 * i + 2]) << LEVELS for i, c in enumerate(classes)},
-            stale=bool(row[-1]),
+            matches=seen << LEVELS,
+            seen=seen,
+            classes={c: n << LEVELS for c, n in counts.items()},
+            read={c: n << LEVELS for c, n in read.items()},
+            stale=stale_found,
         )
 
     async def stale_matches(self) -> list[tuple[Row, Judged]]:

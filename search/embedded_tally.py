@@ -20,7 +20,7 @@ by one in its next passes (``build_next``), then keeps each in step with every r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,7 @@ from hub.kit.time import utcnow
 from search.backend import SearchRequest, day_range
 from search.documents import Kind
 from search.embedded_match import pg_match
-from search.matching import AllOf, AnyOf, Both, Either, Match, NoneOf, Plan
+from search.matching import AllOf, AnyOf, Either, Match, Plan, terms_of
 from search.models import SearchDocument, SearchTally, SearchTallyWord
 from search.terms import FACETS, tallied, tallied_sql
 
@@ -95,16 +95,6 @@ def word_key(terms: Sequence[str]) -> str:
     return " ".join(sorted(terms))
 
 
-def _terms_of(match: Match | None) -> Iterator[str]:
-    if match is None:
-        return
-    if isinstance(match, AllOf | AnyOf | NoneOf):
-        yield from match.terms
-    elif isinstance(match, Both | Either):
-        for part in match.parts:
-            yield from _terms_of(part)
-
-
 def answers(request: SearchRequest, plan: Plan) -> str | None:
     """The key of the tally that can answer ``request``'s total and facets, if one could:
     its text is one word (``word_terms``) and its filters ask only for tallied terms, with no
@@ -112,7 +102,7 @@ def answers(request: SearchRequest, plan: Plan) -> str | None:
     if day_range(request.conditions) != (None, None):
         return None
     terms = word_terms(plan.text) if plan.exact_terms else None
-    if terms is None or not all(tallied(term) for term in _terms_of(plan.filters.fresh)):
+    if terms is None or not all(tallied(term) for term in terms_of(plan.filters.fresh)):
         return None
     return word_key(terms)
 

@@ -20,7 +20,8 @@ fields must not hold it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations, product
@@ -110,6 +111,32 @@ def both(*parts: Match | None) -> Match:
     if len(rest) == 1:
         return rest[0]
     return Both(tuple(rest))
+
+
+def terms_of(match: Match | None) -> Iterator[str]:
+    """The terms ``match`` names, in order, each as often as it is named."""
+    if match is None:
+        return
+    if isinstance(match, AllOf | AnyOf | NoneOf):
+        yield from match.terms
+    else:
+        for part in match.parts:
+            yield from terms_of(part)
+
+
+def holds(match: Match, present: AbstractSet[str]) -> bool:
+    """Whether a row whose terms among those ``match`` names are ``present`` meets it: the
+    conditions read in Python, as ``search.embedded_match`` writes them in SQL (a search's
+    probe counts rows by which of its terms they have, then its classes here)."""
+    if isinstance(match, AllOf):
+        return all(term in present for term in match.terms)
+    if isinstance(match, AnyOf):
+        return any(term in present for term in match.terms)
+    if isinstance(match, NoneOf):
+        return not any(term in present for term in match.terms)
+    if isinstance(match, Both):
+        return all(holds(part, present) for part in match.parts)
+    return any(holds(part, present) for part in match.parts)
 
 
 def both_or_none(*parts: Match | None) -> Match | None:

@@ -36,7 +36,7 @@ from search.embedded_match import pg_text
 from search.embedded_search import HEAD_SIZE, next_walk
 from search.embedded_statistics import Frequencies, frequent_words, read_frequencies
 from search.indexer import HEADS, _Schedule, build_tallies, reindex, sync_once
-from search.matching import AllOf, AnyOf, Both, Match, NoneOf, _plan, plan
+from search.matching import AllOf, AnyOf, Both, Either, Match, NoneOf, _plan, holds, plan
 from search.models import (
     SearchDocument,
     SearchHead,
@@ -728,6 +728,23 @@ def test_only_terms_are_written_into_the_sql_text() -> None:
     )
     with pytest.raises(ValueError, match="not a search term"):
         pg_text(AnyOf(("0:a'); DROP TABLE enterprise; --",)))
+
+
+def test_a_condition_holds_of_a_set_of_terms_as_the_database_reads_it() -> None:
+    # a class of 科技: in field 1, not in field 2, the record's name not exactly the query;
+    # and either of two grades
+    of_class = Both((AllOf(("1:科技",)), NoneOf(("2:科技", "e:x"))))
+    graded = Either((AllOf(("g:A",)), AnyOf(("g:B", "g:C"))))
+    assert holds(of_class, {"1:科技"}) is True
+    assert holds(of_class, {"1:科技", "2:科技"}) is False
+    assert holds(of_class, {"1:科技", "e:x"}) is False
+    assert holds(of_class, {"2:科技"}) is False
+    assert [holds(graded, {grade}) for grade in ("g:A", "g:B", "g:C", "g:D")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 async def test_the_reindex_and_the_relay_build_the_heads(
