@@ -397,7 +397,9 @@ class DatabaseHealth:
             log.warning("database reachable again after %.1f s", down_for)
 
 
-# Seconds a CLI transaction on SQLite waits for the write lock before it is refused.
+# Seconds a transaction on SQLite waits for the write lock before it is refused: a request's
+# (sqlite3's default), the CLI's.
+SQLITE_REQUEST_BUSY_WAIT = 5.0
 SQLITE_CLI_BUSY_WAIT = 60.0
 
 
@@ -556,11 +558,11 @@ def create_engine(
         if timeouts is not None:
             pool_args["pool_timeout"] = timeouts.acquire
     if url.startswith("sqlite"):
-        # How long a write waits for SQLite's one write lock: a request, no longer than its
-        # statement may take; the CLI (a reindex, an import beside the relay), as long as a
-        # PostgreSQL row lock would keep it waiting, within reason. sqlite3's own default
-        # (5 s) failed a reindex whose next kind began while an import and the relay wrote.
-        busy = timeouts.statement if timeouts is not None else SQLITE_CLI_BUSY_WAIT
+        # How long a write waits for SQLite's one write lock: a request, sqlite3's own 5 s;
+        # the CLI (a reindex, an import beside the relay), as long as a PostgreSQL row lock
+        # would keep it waiting, within reason: 5 s failed a reindex whose next kind began
+        # while an import and the relay wrote.
+        busy = SQLITE_REQUEST_BUSY_WAIT if timeouts is not None else SQLITE_CLI_BUSY_WAIT
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy}, **pool_args)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
