@@ -19,23 +19,42 @@ class Highlight:
     fragments: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Units:
+    """A value's units, their texts, and where each text occurs (a phrase is looked for only
+    where its first unit is)."""
+
+    units: tuple[Unit, ...]
+    texts: tuple[str, ...]
+    starts: dict[str, tuple[int, ...]]
+
+
 @lru_cache(maxsize=4096)
-def _units(value: str) -> tuple[Unit, ...]:
+def _units(value: str) -> _Units:
     """The units of a value, kept for the values shown again (brands, products, categories):
     a page's highlights split about a hundred values."""
-    return tuple(units(value))
+    found = tuple(units(value))
+    starts: dict[str, list[int]] = {}
+    for position, unit in enumerate(found):
+        starts.setdefault(unit.text, []).append(position)
+    return _Units(
+        found,
+        tuple(unit.text for unit in found),
+        {text: tuple(positions) for text, positions in starts.items()},
+    )
 
 
 def _spans(value: str, query: ParsedQuery) -> list[tuple[int, int]]:
     """Character spans of ``value`` covered by an occurrence of a phrase, merged."""
     found = _units(value)
-    texts = [unit.text for unit in found]
     spans: list[tuple[int, int]] = []
     for phrase in query.phrases:
         size = len(phrase)
-        for start in range(len(texts) - size + 1):
-            if tuple(texts[start : start + size]) == phrase:
-                spans.append((found[start].start, found[start + size - 1].end))
+        for start in found.starts.get(phrase[0], ()):
+            if found.texts[start : start + size] == phrase:
+                spans.append((found.units[start].start, found.units[start + size - 1].end))
+    if len(spans) < 2:
+        return spans
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -203,7 +203,16 @@ class SearchService:
         after: str | None,
         sees_unpublished: bool,
         with_facets: bool = True,
+        open_session: bool = True,
     ) -> Answer:
+        """The answer of one search: Elasticsearch's when it is configured and answers, else
+        the embedded index's, on ``session``.
+
+        ``open_session``: whether the session's connection and transaction are had while
+        Elasticsearch searches, for a caller that reads the hits' rows on that session next
+        (the resolvers). A caller that reads them on a connection of its own when the session
+        was not needed (``schema.compiled.endpoint``) passes False.
+        """
         size = page_request(first, None, 3).first
         position = decode_position(after)
         embedded = EmbeddedBackend(session)
@@ -237,11 +246,12 @@ class SearchService:
         if self.elastic is not None:
             # The hits are read from the database next (their rows, visible now): the
             # connection and its BEGIN are had while Elasticsearch searches, not after.
-            opening = asyncio.ensure_future(session.open_now())
+            opening = asyncio.ensure_future(session.open_now()) if open_session else None
             try:
                 found = await self._from_elastic(request)
             finally:
-                await opening
+                if opening is not None:
+                    await opening
             if found is not None:
                 return Answer(kind, found, self.elastic.name, query=request.query)
             reason = f"elasticsearch unavailable: {self.breaker.reason}"

@@ -144,8 +144,10 @@ class CompiledReads:
         closing: list[Callable[[], Awaitable[None]]] | None,
     ) -> bytes | None:
         """A document with search fields (``schema.compiled.search``): the searches, then the
-        statement, on one session, so one transaction and one instant, as the resolvers'.
-        FallbackError: the resolvers answer it."""
+        statement. When the embedded index answered one, on its session, so one transaction
+        and one instant, as the resolvers'; when Elasticsearch answered them all, on a pooled
+        connection as any compiled read (the session was never opened). FallbackError: the
+        resolvers answer it."""
         if service is None or self.sessionmaker is None:
             return None
         searches = searching.asked(plan.schema, operation, variables)
@@ -156,9 +158,17 @@ class CompiledReads:
             # The session's instant (SQLite binds it; PostgreSQL reads the transaction's).
             moment = session.opened_at
             sql, params = plan.bind(variables, searching.given(searches, answers), moment)
-            fetch = _fetch_sqlite if self.sqlite else _fetch
-            async with session.held_connection() as connection:
-                text = await fetch(connection, sql, params)
+            if session.in_transaction():
+                # The embedded index judged the hits in this transaction: their rows are
+                # read in it too, at the same instant.
+                fetch = _fetch_sqlite if self.sqlite else _fetch
+                async with session.held_connection() as connection:
+                    text = await fetch(connection, sql, params)
+            else:
+                # Elasticsearch answered every search: one statement, one snapshot, on a
+                # pooled connection as any compiled read, without the session's BEGIN and
+                # ROLLBACK (what is visible when it runs, as the resolvers read it).
+                text = await self.fetch(sql, params)
             body = searching.body(operation, text, searches, answers)
         except (FallbackError, DatabaseUnavailableError):
             raise

@@ -8,11 +8,13 @@ A document whose roots are search fields (``searchEnterprises``, ``searchRecalls
    (``schema.search.queries.filter_conditions``), on the request's own session: Elasticsearch,
    or the embedded index, and the fallback from one to the other, are the service's as
    before;
-2. one compiled statement, on that session's transaction (so at the instant the embedded
-   search judged its matches), builds each hit's record from its id, as the compiler builds an
-   ``Enterprise``, ``Recall`` or ``ConsumerWarning`` anywhere else, under the relation's row
-   rule (a hit the caller may not see is null, and dropped, as the resolvers drop it), and the
-   names of the facets' regions and industries, beside the document's other roots;
+2. one compiled statement, on that session's transaction when the embedded index answered
+   (so at the instant the embedded search judged its matches), on a pooled connection of its
+   own when Elasticsearch answered every search, builds each hit's record from its id, as
+   the compiler builds an ``Enterprise``, ``Recall`` or ``ConsumerWarning`` anywhere else,
+   under the relation's row rule (a hit the caller may not see is null, and dropped, as the
+   resolvers drop it), and the names of the facets' regions and industries, beside the
+   document's other roots;
 3. the search's answer is built by ``schema.search.queries.CONNECTIONS``, the resolvers' own
    code, with the statement's records as its nodes, and the document's selection of it is read
    as graphql-core would complete it (``Plain``: attributes, serialized by their GraphQL type).
@@ -108,6 +110,9 @@ async def search(
                 after=one.after,
                 sees_unpublished=sees_unpublished,
                 with_facets=one.root.with_facets,
+                # The statement reads the hits on a connection of its own when no search
+                # needed the session (``schema.compiled.endpoint``).
+                open_session=False,
             )
         except BadUserInputError as error:
             raise FallbackError(error.message) from None

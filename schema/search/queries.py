@@ -219,9 +219,10 @@ def _edges(
     answer: Answer, rows: Sequence[Any], make: Callable[[Any], T]
 ) -> tuple[list[SearchEdge[T]], PageInfo]:
     """Edges of the hits whose records the caller may load (in the hits' order)."""
+    cursors = [cursor_of(hit) for hit in answer.result.hits]
     edges = [
         SearchEdge(
-            cursor=cursor_of(hit),
+            cursor=cursor,
             score=hit.score,
             highlights=[
                 SearchHighlight(field_name=h.field, fragments=h.fragments)
@@ -229,10 +230,9 @@ def _edges(
             ],
             node=make(row),
         )
-        for hit, row in zip(answer.result.hits, rows, strict=True)
+        for hit, cursor, row in zip(answer.result.hits, cursors, rows, strict=True)
         if row is not None
     ]
-    cursors = [cursor_of(hit) for hit in answer.result.hits]
     page_info = PageInfo(
         has_next_page=answer.result.has_next,
         has_previous_page=False,

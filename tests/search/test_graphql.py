@@ -304,11 +304,18 @@ async def test_facet_values_that_tie_are_ordered_by_value(
     }
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["resolvers", "compiled"])
 async def test_a_search_ends_its_transaction_after_the_answer_is_sent(
-    own: async_sessionmaker[HubSession], elastic: ElasticBackend, prefix: str, tmp_path: Path
+    own: async_sessionmaker[HubSession],
+    elastic: ElasticBackend,
+    prefix: str,
+    tmp_path: Path,
+    compiled: bool,
 ) -> None:
-    """The ROLLBACK that ends a read goes out after the answer (schema.http), so the caller
-    does not wait for it; the connection still goes back to the pool when the request ends."""
+    """The resolvers: the ROLLBACK that ends a read goes out after the answer (schema.http),
+    so the caller does not wait for it; the connection still goes back to the pool when the
+    request ends. The compiled path: Elasticsearch answered, so the hits' statement ran on a
+    pooled connection without a transaction, given back before the answer: nothing to end."""
     from hub.app import create_app
 
     # given: the corpus in a database with a pool of its own, indexed in Elasticsearch
@@ -320,6 +327,7 @@ async def test_a_search_ends_its_transaction_after_the_answer_is_sent(
         search_url=elastic.url,
         search_index_prefix=prefix,
         signing_key_path=tmp_path / "signing-key.pem",
+        compile_queries=compiled,
     )
     app = create_app(settings, sessionmaker=own)
     held_when_answered: list[int] = []
@@ -335,11 +343,14 @@ async def test_a_search_ends_its_transaction_after_the_answer_is_sent(
     # when: a search through Elasticsearch
     transport = httpx.ASGITransport(app=watched)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        result = await post(client, PLAIN, {"q": "华为"})
+        response = await client.post("/graphql", json={"query": PLAIN, "variables": {"q": "华为"}})
     await app.state.search.close()
 
-    # then: the answer was sent while the session still held its connection, given back after
+    # then: the resolvers sent the answer while the session still held its connection, given
+    # back after; the compiled statement had given its connection back before
+    result = response.json()
     assert [e["node"]["name"] for e in result["data"]["searchEnterprises"]["edges"]] == HUAWEI
     assert result["extensions"]["search"]["backend"] == "elasticsearch"
-    assert held_when_answered == [1]
+    assert response.headers["x-hub-plan"] == ("compiled" if compiled else "resolvers")
+    assert held_when_answered == [0 if compiled else 1]
     assert pool.checkedout() == 0
