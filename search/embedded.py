@@ -69,7 +69,7 @@ from search.documents import (
     among,
     build_documents,
 )
-from search.embedded_match import absent_only, fts_rows, pg_match
+from search.embedded_match import absent_only, fts_rows, pg_deferred, pg_match
 from search.embedded_search import (
     Found,
     Row,
@@ -175,8 +175,12 @@ class EmbeddedBackend:
     def _where(
         self, request: SearchRequest, match: Match | None, now: datetime, *, stale: bool = False
     ) -> list[ColumnElement[bool]]:
-        """The row is of the request's kind, in its date range, fresh (or stale), matches."""
+        """The row is of the request's kind, in its date range, fresh (or stale), matches.
+        On PostgreSQL the terms a match excludes come last (``pg_deferred``)."""
         where = [_OF_KIND[request.kind]]
+        last = None
+        if match is not None and self.dialect == "postgresql":
+            match, last = pg_deferred(match)
         if match is not None:
             where.append(self._match(match))
         low, high = day_range(request.conditions)
@@ -185,6 +189,8 @@ class EmbeddedBackend:
         if high is not None:
             where.append(_DOC.day <= high)
         where.append(self._freshness(now, stale))
+        if last is not None:
+            where.append(last)
         return where
 
     def _holding(self, kind: Kind, patterns: Sequence[str]) -> ColumnElement[bool]:
@@ -337,12 +343,6 @@ class EmbeddedBackend:
         self, request: SearchRequest, statement: Any, *, texts: bool, facets: bool = False
     ) -> list[Row]:
         return [row for row, _ in await self._fetch(request, statement, texts=texts, facets=facets)]
-
-    def _facet_values(self, column: Any) -> Any:
-        """The (key, value) pairs of a JSON object column, as a table to join."""
-        if self.dialect == "postgresql":
-            return func.json_each_text(column).table_valued("key", "value").alias("facet")
-        return func.json_each(column).table_valued("key", "value").alias("facet")
 
     async def _rows(
         self,

@@ -562,9 +562,11 @@ class Search:
         """The fresh matching rows (at most ``limit``) and their facet values, counted."""
         assert self.plan is not None
         request, backend = self.request, self.backend
+        postgres = backend.dialect == "postgresql"
         rows = backend._select(request, match, self.now, texts=False, limit=limit)
         if request.with_facets:
-            rows = rows.add_columns(_DOC.facets)
+            values = embedded_tally.facet_values(request.kind) if postgres else _DOC.facets
+            rows = rows.add_columns(values.label("facets"))
         if not self.plan.exact_terms:
             # Long phrases: only their units tell which rows match, checked by the database.
             rows = rows.where(backend._holding(request.kind, self.plan.scorer.patterns))
@@ -574,13 +576,20 @@ class Search:
         statement: Any
         if not request.with_facets:
             statement = select(literal(""), literal(None), func.count()).select_from(found)
+        elif postgres:
+            # Each facet's values and the total in one pass (at 1M, 广东 食品's 3,445 matches:
+            # 51 ms with each row's facets read apart, json_each_text, 28 ms so).
+            columns, grouping = embedded_tally.by_facet(request.kind, found.c.facets)
+            statement = select(func.count(), *columns).select_from(found).group_by(grouping)
+            counted = (await backend._core(statement)).all()
+            return _counted(request.kind, embedded_tally.facet_counts(request.kind, counted))
         else:
-            values = backend._facet_values(found.c.facets)
+            pairs = func.json_each(found.c.facets).table_valued("key", "value").alias("facet")
             statement = (
-                select(values.c.key, values.c.value, func.count())
+                select(pairs.c.key, pairs.c.value, func.count())
                 .select_from(found)
-                .join(values, true())
-                .group_by(values.c.key, values.c.value)
+                .join(pairs, true())
+                .group_by(pairs.c.key, pairs.c.value)
                 .union_all(select(literal(""), literal(None), func.count()).select_from(found))
             )
         return _counted(request.kind, (await backend._core(statement)).all())

@@ -32,7 +32,7 @@ from search.backend import (
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import SEARCH_SETTINGS, EmbeddedBackend
-from search.embedded_match import pg_text
+from search.embedded_match import pg_deferred, pg_text
 from search.embedded_search import HEAD_SIZE, next_walk
 from search.embedded_statistics import Frequencies, frequent_words, read_frequencies
 from search.indexer import HEADS, _Schedule, build_tallies, reindex, sync_once
@@ -728,6 +728,24 @@ def test_only_terms_are_written_into_the_sql_text() -> None:
     )
     with pytest.raises(ValueError, match="not a search term"):
         pg_text(AnyOf(("0:a'); DROP TABLE enterprise; --",)))
+
+
+def test_the_terms_a_condition_excludes_are_checked_after_the_rest() -> None:
+    """An arm's exclusions scan the row's whole term array: PostgreSQL checks them last
+    (``pg_deferred``), the marks of the same ``NoneOf`` where they were, an ``Either`` as it
+    is."""
+    graded = Either((AllOf(("g:A",)), Both((AllOf(("g:B",)), NoneOf(("r:44",))))))
+    arm = Both((AllOf(("1:科技",)), NoneOf(("2:科技", "p:0", "e:x")), graded, NoneOf(("b:1",))))
+
+    rest, last = pg_deferred(arm)
+
+    assert rest == Both((AllOf(("1:科技",)), NoneOf(("p:0",)), graded, NoneOf(("b:1",))))
+    assert last is not None
+    assert str(last) == "NOT (search_document.tokens && ARRAY['2:科技','e:x']::text[])"
+    assert pg_deferred(Both((AllOf(("1:科技",)), NoneOf(("p:0",))))) == (
+        Both((AllOf(("1:科技",)), NoneOf(("p:0",)))),
+        None,
+    )
 
 
 def test_a_condition_holds_of_a_set_of_terms_as_the_database_reads_it() -> None:
