@@ -1,12 +1,14 @@
-"""Two hubs answering the same Elasticsearch searches in turn, one client: main against a branch.
+"""Two hubs answering the same searches in turn, one client: main against a branch.
 
 ``search_latency.py`` replays one hub after the other; on a shared machine the load moves
 between the two replays by more than a change of a millisecond or two does. Here two
 ``hub serve`` processes, each from its own checkout (its own ``PYTHONPATH``), answer every
 random draw of the query set one after the other, in a random order per draw, so that the load
-falls on both alike; then the same text queries go to Elasticsearch directly, as in
-``search_latency.py``. It prints, and writes as JSON, each hub's p50 and p95 and its own cost
-(its p50 of the text queries minus the direct p50).
+falls on both alike. With ``--search-url`` they search Elasticsearch, and then the same text
+queries go to Elasticsearch directly, as in ``search_latency.py``: it prints, and writes as
+JSON, each hub's p50 and p95 and its own cost (its p50 of the text queries minus the direct
+p50). Without it they search the embedded index of the one database (two checkouts whose
+migrations differ cannot share one): each hub's p50 and p95, and per query.
 
     python -m benchmarks.search_paired --database-url postgresql+asyncpg://... \\
         --search-url http://127.0.0.1:9241 --search-prefix s1m \\
@@ -38,14 +40,25 @@ from benchmarks.search_latency import (
     summary,
 )
 from search.elastic import ElasticBackend
-from search.outbox import ELASTICSEARCH
+from search.outbox import ELASTICSEARCH, EMBEDDED
 
 
 async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     queries = load_queries(arguments.queries)
     trees: dict[str, str] = dict(arguments.tree)
-    elastic = ElasticBackend(arguments.search_url, prefix=arguments.search_prefix, timeout=300)
-    result: dict[str, Any] = {"load_before": load(), "trees": trees, "repeat": arguments.repeat}
+    elastic = (
+        ElasticBackend(arguments.search_url, prefix=arguments.search_prefix, timeout=300)
+        if arguments.search_url
+        else None
+    )
+    backend = EMBEDDED if elastic is None else ELASTICSEARCH
+    result: dict[str, Any] = {
+        "load_before": load(),
+        "backend": backend,
+        "trees": trees,
+        "repeat": arguments.repeat,
+    }
+    direct: dict[str, list[float]] | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="search-paired-") as logs, ExitStack() as stack:
             replays: dict[str, Replay] = {}
@@ -55,7 +68,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                 url = stack.enter_context(
                     hub_server(arguments.database_url, arguments.port + number, Path(logs), elastic)
                 )
-                replays[label] = Replay(url, queries, ELASTICSEARCH)
+                replays[label] = Replay(url, queries, backend)
             timings: dict[str, dict[str, list[float]]] = {
                 label: {q.id: [] for q in queries.queries} for label in trees
             }
@@ -71,19 +84,27 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                     for label in order:
                         timings[label][query.id].append(await replays[label].send(client, query))
         text = [q for q in queries.queries if not q.is_code]
-        direct = await direct_latencies(
-            elastic, text, arguments.repeat * len(text), arguments.draw_seed
-        )
+        if elastic is not None:
+            direct = await direct_latencies(
+                elastic, text, arguments.repeat * len(text), arguments.draw_seed
+            )
     finally:
-        await elastic.close()
-    result["direct"] = summary(direct)
+        if elastic is not None:
+            await elastic.close()
     ids = {q.id for q in text}
+    own: dict[str, float] = {}
+    if direct is not None:
+        result["direct"] = summary(direct)
     for label in trees:
-        hub_text = summary(timings[label], ids)["p50_ms"]
+        if direct is not None:
+            hub_text = summary(timings[label], ids)["p50_ms"]
+            own = {
+                "hub_p50_ms_text_queries": hub_text,
+                "hub_cost_ms": round(hub_text - result["direct"]["p50_ms"], 2),
+            }
         result[label] = {
             **summary(timings[label]),
-            "hub_p50_ms_text_queries": hub_text,
-            "hub_cost_ms": round(hub_text - result["direct"]["p50_ms"], 2),
+            **own,
             "errors": sum(len(found) for found in replays[label].errors.values()),
             "per_query_p50_ms": {
                 key: round(percentile(values, 0.5), 2)
@@ -103,8 +124,8 @@ def _tree(value: str) -> tuple[str, str]:
 def parser() -> argparse.ArgumentParser:
     made = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     made.add_argument("--database-url", required=True)
-    made.add_argument("--search-url", required=True)
-    made.add_argument("--search-prefix", required=True, help="of indices already built")
+    made.add_argument("--search-url", help="Elasticsearch; without it the embedded index")
+    made.add_argument("--search-prefix", help="of indices already built (with --search-url)")
     made.add_argument(
         "--tree",
         action="append",
@@ -121,7 +142,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    options = parser().parse_args()
+    made = parser()
+    options = made.parse_args()
+    if options.search_url and not options.search_prefix:
+        made.error("--search-url needs --search-prefix (the indices to search)")
     found = asyncio.run(main(options))
     shown = {
         key: {k: v for k, v in value.items() if k != "per_query_p50_ms"}
