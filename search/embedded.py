@@ -69,7 +69,14 @@ from search.documents import (
     among,
     build_documents,
 )
-from search.embedded_match import absent_only, fts_rows, pg_deferred, pg_match
+from search.embedded_match import (
+    absent_only,
+    fts_rows,
+    pg_deferred,
+    pg_excluded,
+    pg_match,
+    required_terms,
+)
 from search.embedded_search import (
     Found,
     Row,
@@ -110,6 +117,13 @@ _HEAD = SearchHead.__table__.c
 _TEXT_COLUMNS = (_DOC.text_0, _DOC.text_1, _DOC.text_2, _DOC.text_3)
 # The row is of a kind: the same expression in every statement (``EmbeddedBackend._where``).
 _OF_KIND = {kind: _DOC.kind == kind.value for kind in Kind}
+# A condition's excluded terms are checked as the rows the index finds with them (a hashed
+# set of ids, ``pg_excluded``) when they are together at most this many times as common as the
+# rarest term the row must have, and on at most ``EXCLUDED_ROWS_AT_MOST`` of the rows (the
+# ids' hash stays well within the search's ``work_mem``); else each row's terms are scanned
+# for them. Neither without the terms' statistics (``Frequencies``).
+EXCLUDED_BY_ROWS = 2.0
+EXCLUDED_ROWS_AT_MOST = 0.01
 # Settings of a search's transaction on PostgreSQL (``EmbeddedBackend.search``), set for the
 # rest of it (the records of its hits are read in it too) and gone with it:
 # - a custom plan for every statement: the planner must see the parameters (the moment, a
@@ -138,6 +152,9 @@ class EmbeddedBackend:
         # The conditions on ``flags_until`` at one moment, by stale or not (``_freshness``).
         self._fresh_at: datetime | None = None
         self._fresh: dict[bool, ColumnElement[bool]] = {}
+        # How common each term is (``search`` reads it): how a condition's excluded terms
+        # are checked (``_where``).
+        self.frequency: Callable[[str], float] | None = None
 
     # Reading rows --------------------------------------------------------------------------
 
@@ -173,14 +190,26 @@ class EmbeddedBackend:
         return found
 
     def _where(
-        self, request: SearchRequest, match: Match | None, now: datetime, *, stale: bool = False
+        self,
+        request: SearchRequest,
+        match: Match | None,
+        now: datetime,
+        *,
+        stale: bool = False,
+        looked_up: bool = False,
     ) -> list[ColumnElement[bool]]:
         """The row is of the request's kind, in its date range, fresh (or stale), matches.
-        On PostgreSQL the terms a match excludes come last (``pg_deferred``)."""
+        On PostgreSQL the terms a match excludes come last (``pg_deferred``), as rows the
+        index finds with them or scanned for in the row's terms (``EXCLUDED_BY_ROWS``); only
+        scanned for when the rows are ``looked_up`` one by one (a head's entries, records
+        found by code): the ids' hash would be made again for each."""
         where = [_OF_KIND[request.kind]]
         last = None
         if match is not None and self.dialect == "postgresql":
-            match, last = pg_deferred(match)
+            match, excluded = pg_deferred(match)
+            if excluded:
+                by_rows = not looked_up and self._by_rows(match, excluded)
+                last = pg_excluded(excluded, by_rows=by_rows)
         if match is not None:
             where.append(self._match(match))
         low, high = day_range(request.conditions)
@@ -192,6 +221,15 @@ class EmbeddedBackend:
         if last is not None:
             where.append(last)
         return where
+
+    def _by_rows(self, match: Match | None, excluded: tuple[str, ...]) -> bool:
+        frequency = self.frequency
+        required = required_terms(match)
+        if frequency is None or not required:
+            return False
+        rarest = min(frequency(term) for term in required)
+        common = sum(frequency(term) for term in excluded)
+        return rarest > 0.0 and common <= min(EXCLUDED_BY_ROWS * rarest, EXCLUDED_ROWS_AT_MOST)
 
     def _holding(self, kind: Kind, patterns: Sequence[str]) -> ColumnElement[bool]:
         """``search.matching.holding`` checked by the database, so that a count of a phrase
@@ -221,8 +259,11 @@ class EmbeddedBackend:
         limit: int | None = None,
         stale: bool = False,
         head: str | None = None,
+        looked_up: bool = False,
     ) -> Select[Any]:
-        """Rows of ``request``'s kind (ref_id, rank, then units and facets if asked)."""
+        """Rows of ``request``'s kind (ref_id, rank, then units and facets if asked);
+        ``looked_up``: the statement finds them one by one (``_where``), as it does those of
+        ``ids`` and of a ``head``."""
         count = len(PROFILES[request.kind].fields)
         columns: list[Any] = [_DOC.ref_id, _DOC.rank]
         columns += list(_TEXT_COLUMNS[:count]) if texts else []
@@ -230,7 +271,10 @@ class EmbeddedBackend:
             # For Python: on PostgreSQL the values as text in ``FACETS`` order (``facets_of``).
             pg = self.dialect == "postgresql"
             columns.append(embedded_tally.facet_values(request.kind) if pg else _DOC.facets)
-        statement = select(*columns).where(*self._where(request, match, now, stale=stale))
+        looked_up = looked_up or head is not None or ids is not None
+        statement = select(*columns).where(
+            *self._where(request, match, now, stale=stale, looked_up=looked_up)
+        )
         if ids is not None:
             statement = statement.where(_DOC.ref_id.in_(list(ids)))
         order: tuple[Any, Any] = (_DOC.rank, _DOC.ref_id)
@@ -294,7 +338,7 @@ class EmbeddedBackend:
             entry = entry.where(tuple_(_HEAD.rank, _HEAD.ref_id) > tuple_(*after))
         walked = entry.order_by(_HEAD.rank, _HEAD.ref_id).limit(entries).subquery()
         found = (
-            self._select(request, match, now, texts=True)
+            self._select(request, match, now, texts=True, looked_up=True)
             .where(_DOC.ref_id == walked.c.ref_id)
             .limit(1)
             .lateral()
@@ -364,6 +408,7 @@ class EmbeddedBackend:
         if self.dialect == "postgresql":
             await self._set(SEARCH_SETTINGS)
             frequency = await FREQUENCIES.get(self.session)
+            self.frequency = frequency
         search = Search(self, request, request.now or utcnow(), plan(request, frequency))
         found, total, exact, facets = await search.run()
         return await self._result(request, found, total, exact, facets, search.facets_sampled)

@@ -32,7 +32,7 @@ from search.backend import (
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import SEARCH_SETTINGS, EmbeddedBackend
-from search.embedded_match import pg_deferred, pg_text
+from search.embedded_match import pg_deferred, pg_excluded, pg_text, required_terms
 from search.embedded_search import HEAD_SIZE, next_walk
 from search.embedded_statistics import Frequencies, frequent_words, read_frequencies
 from search.indexer import HEADS, _Schedule, build_tallies, reindex, sync_once
@@ -224,7 +224,7 @@ async def count_heads(sessionmaker: async_sessionmaker[HubSession]) -> int:
         return int(await session.scalar(select(func.count()).select_from(SearchHeadBound)))
 
 
-@pytest.fixture(params=["index", "heads"])
+@pytest.fixture(params=["index", "heads", "excluded rows"])
 async def way(
     request: pytest.FixtureRequest,
     sessionmaker: async_sessionmaker[HubSession],
@@ -232,9 +232,17 @@ async def way(
     monkeypatch: pytest.MonkeyPatch,
 ) -> str:
     """Reading each class through the index, or (PostgreSQL) from the heads of the frequent
-    words (``small_heads``)."""
+    words (``small_heads``), or through the index with every excluded term checked as the
+    rows that have it (``pg_excluded``), whatever the terms' frequencies."""
     if request.param == "heads":
         await small_heads(sessionmaker, monkeypatch)
+    if request.param == "excluded rows":
+        # The page read by class (as at scale), not all the matches at once, through the
+        # index alone, each class's exclusions as the rows that have them.
+        monkeypatch.setattr("search.embedded_search.LEVELS", 1)
+        monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
+        await drop_heads(sessionmaker)
+        monkeypatch.setattr(EmbeddedBackend, "_by_rows", lambda *_: True)
     return str(request.param)
 
 
@@ -733,19 +741,24 @@ def test_only_terms_are_written_into_the_sql_text() -> None:
 def test_the_terms_a_condition_excludes_are_checked_after_the_rest() -> None:
     """An arm's exclusions scan the row's whole term array: PostgreSQL checks them last
     (``pg_deferred``), the marks of the same ``NoneOf`` where they were, an ``Either`` as it
-    is."""
+    is; scanned for, or as the rows that have them (``pg_excluded``)."""
     graded = Either((AllOf(("g:A",)), Both((AllOf(("g:B",)), NoneOf(("r:44",))))))
     arm = Both((AllOf(("1:科技",)), NoneOf(("2:科技", "p:0", "e:x")), graded, NoneOf(("b:1",))))
 
-    rest, last = pg_deferred(arm)
+    rest, excluded = pg_deferred(arm)
 
     assert rest == Both((AllOf(("1:科技",)), NoneOf(("p:0",)), graded, NoneOf(("b:1",))))
-    assert last is not None
-    assert str(last) == "NOT (search_document.tokens && ARRAY['2:科技','e:x']::text[])"
-    assert pg_deferred(Both((AllOf(("1:科技",)), NoneOf(("p:0",))))) == (
-        Both((AllOf(("1:科技",)), NoneOf(("p:0",)))),
-        None,
+    assert excluded == ("2:科技", "e:x")
+    assert required_terms(rest) == ("1:科技",)
+    assert str(pg_excluded(excluded, by_rows=False)) == (
+        "NOT (search_document.tokens && ARRAY['2:科技','e:x']::text[])"
     )
+    assert str(pg_excluded(excluded, by_rows=True)) == (
+        "search_document.id NOT IN (SELECT search_document.id FROM search_document "
+        "WHERE search_document.tokens && ARRAY['2:科技','e:x']::text[])"
+    )
+    unmarked = Both((AllOf(("1:科技",)), NoneOf(("p:0",))))
+    assert pg_deferred(unmarked) == (unmarked, ())
 
 
 def test_a_condition_holds_of_a_set_of_terms_as_the_database_reads_it() -> None:
