@@ -92,10 +92,10 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
         if elastic is not None:
             await elastic.close()
     ids = {q.id for q in text}
-    own: dict[str, float] = {}
     if direct is not None:
         result["direct"] = summary(direct)
     for label in trees:
+        own: dict[str, float] = {}
         if direct is not None:
             hub_text = summary(timings[label], ids)["p50_ms"]
             own = {

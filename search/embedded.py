@@ -75,7 +75,6 @@ from search.embedded_match import (
     pg_deferred,
     pg_excluded,
     pg_match,
-    required_terms,
 )
 from search.embedded_search import (
     Found,
@@ -93,6 +92,7 @@ from search.matching import (
     Match,
     holding,
     plan,
+    required_terms,
 )
 from search.models import (
     SearchDocument,

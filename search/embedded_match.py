@@ -116,15 +116,6 @@ def pg_excluded(terms: tuple[str, ...], *, by_rows: bool) -> ColumnElement[bool]
     return text(f"NOT ({having})")  # type: ignore[return-value]
 
 
-def required_terms(match: Match | None) -> tuple[str, ...]:
-    """The terms every row that meets ``match`` has (its ``AllOf``, alone or in a ``Both``)."""
-    if isinstance(match, AllOf):
-        return match.terms
-    if isinstance(match, Both):
-        return tuple(t for part in match.parts for t in required_terms(part))
-    return ()
-
-
 @lru_cache(maxsize=4096)
 def pg_match(match: Match, column: str = _TOKENS) -> ColumnElement[bool]:
     """``pg_text`` as a clause, kept too: one object for every statement that names it."""

@@ -124,6 +124,15 @@ def terms_of(match: Match | None) -> Iterator[str]:
             yield from terms_of(part)
 
 
+def required_terms(match: Match | None) -> tuple[str, ...]:
+    """The terms every row that meets ``match`` has (its ``AllOf``, alone or in a ``Both``)."""
+    if isinstance(match, AllOf):
+        return match.terms
+    if isinstance(match, Both):
+        return tuple(t for part in match.parts for t in required_terms(part))
+    return ()
+
+
 def holds(match: Match, present: AbstractSet[str]) -> bool:
     """Whether a row whose terms among those ``match`` names are ``present`` meets it: the
     conditions read in Python, as ``search.embedded_match`` writes them in SQL (a search's

@@ -32,11 +32,22 @@ from search.backend import (
 )
 from search.documents import EXACT_BONUS, PREFIX_BONUS, PROFILES, Kind
 from search.embedded import SEARCH_SETTINGS, EmbeddedBackend
-from search.embedded_match import pg_deferred, pg_excluded, pg_text, required_terms
+from search.embedded_match import pg_deferred, pg_excluded, pg_text
 from search.embedded_search import HEAD_SIZE, next_walk
 from search.embedded_statistics import Frequencies, frequent_words, read_frequencies
 from search.indexer import HEADS, _Schedule, build_tallies, reindex, sync_once
-from search.matching import AllOf, AnyOf, Both, Either, Match, NoneOf, _plan, holds, plan
+from search.matching import (
+    AllOf,
+    AnyOf,
+    Both,
+    Either,
+    Match,
+    NoneOf,
+    _plan,
+    holds,
+    plan,
+    required_terms,
+)
 from search.models import (
     SearchDocument,
     SearchHead,
