@@ -1,4 +1,5 @@
-"""Tallies: the total and the facets of a search of a frequent word, without reading its rows.
+"""Tallies: the total and the facets of a search of a frequent word or phrase, without reading
+its rows.
 
 At 1M the count of 科技's matches up to the count limit read 10,001 rows on 7,000 pages, and
 its facets a sample of 2,000 more rows, together most of the search's time. Yet a frequent
@@ -8,19 +9,26 @@ holds how many rows have each, and their facet values. A search whose text is on
 and whose filters ask only for tallied terms sums the combinations its filters keep: exact,
 where the count stopped at the limit and the facets were a sample.
 
+A phrase its terms cannot say (USB插座: ``usb`` and ``插座`` apart, or the other way round, are
+not it) has a tally too when it is a frequent value of a field, as a product's name is: its
+rows are those whose units hold it (``held_sql``), as a search's count checks them. At 1M,
+USB插座's count of 10,001 read 9,400 pages, and its facets a sample of 2,341 rows more.
+
 Rows are tallied with their terms as built. A row whose time-dependent facts changed since
 (past ``flags_until``) is taken out again, as built, in the same statement, and judged by the
 live tables like every such row (``Search.stale_matches``).
 
-The relay writes them, on PostgreSQL: the words that get heads get tallies
-(``search.embedded_heads.refresh_heads`` chooses them, ``refresh``), the relay builds them one
-by one in its next passes (``build_next``), then keeps each in step with every row written
-(``join`` after a row is written, ``leave`` before it is deleted). Searches only read them.
+The relay writes them, on PostgreSQL: the words that get heads get tallies, and so do the
+frequent phrases (``search.embedded_heads.refresh_heads`` chooses them, ``refresh``), the relay
+builds them one by one in its next passes (``build_next``), then keeps each in step with every
+row written (``join`` after a row is written, ``leave`` before it is deleted). Searches only
+read them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +52,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.kit.time import utcnow
 from search.backend import SearchRequest, day_range
-from search.documents import Kind
+from search.documents import PROFILES, Kind
 from search.embedded_match import pg_match
-from search.matching import AllOf, AnyOf, Either, Match, Plan, terms_of
+from search.matching import AllOf, AnyOf, Either, Match, Plan, holding, terms_of
 from search.models import SearchDocument, SearchTally, SearchTallyWord
 from search.terms import FACETS, tallied, tallied_sql
 
@@ -101,16 +109,60 @@ def word_key(terms: Sequence[str]) -> str:
     return " ".join(sorted(terms))
 
 
-def answers(request: SearchRequest, plan: Plan) -> str | None:
-    """The key of the tally that can answer ``request``'s total and facets, if one could:
-    its text is one word (``word_terms``) and its filters ask only for tallied terms, with no
-    date range (a tally holds no days)."""
+def phrase_key(pattern: str) -> str:
+    """The key of a phrase's tally: its pattern (no word's key starts so)."""
+    return "~" + pattern.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a tally counts: the rows with any of ``terms`` and, for a phrase, whose units
+    hold ``pattern`` in some field (``held_sql``)."""
+
+    key: str
+    terms: tuple[str, ...]
+    pattern: str | None = None
+
+
+def subject(plan: Plan) -> Subject | None:
+    """What a tally of ``plan``'s text would count: one word (``word_terms``), or one phrase
+    its terms cannot say, whose rows have one of the terms its text asks of each field (the
+    rarest first: ``search.matching.plan``); None for any other text."""
+    if plan.exact_terms:
+        terms = word_terms(plan.text)
+        return None if terms is None else Subject(word_key(terms), terms)
+    patterns = plan.scorer.patterns
+    parts = plan.text.parts if isinstance(plan.text, Either) else (plan.text,)
+    if len(patterns) != 1 or not all(isinstance(part, AllOf) for part in parts):
+        return None
+    terms = tuple(dict.fromkeys(part.terms[0] for part in parts if isinstance(part, AllOf)))
+    return Subject(phrase_key(patterns[0]), terms, patterns[0])
+
+
+def held_sql(kind: Kind, pattern: str, row: str = "d") -> str:
+    """A phrase's pattern (an SQL text expression) in some text field of ``row`` (a
+    ``search_document`` of ``kind``): ``search.matching.holding`` in SQL text."""
+    fields = [f"{row}.text_{i}" for i in range(len(PROFILES[kind].fields))]
+    found: str = holding(
+        [pattern],
+        fields,
+        lambda field, p: f"strpos({field}, {p}) > 0",
+        lambda conditions: "(" + " AND ".join(conditions) + ")",
+        lambda conditions: "(" + " OR ".join(conditions) + ")",
+    )
+    return found
+
+
+def answers(request: SearchRequest, plan: Plan) -> Subject | None:
+    """What the tally that can answer ``request``'s total and facets counts, if one could:
+    its text is one word or phrase (``subject``) and its filters ask only for tallied terms,
+    with no date range (a tally holds no days)."""
     if day_range(request.conditions) != (None, None):
         return None
-    terms = word_terms(plan.text) if plan.exact_terms else None
-    if terms is None or not all(tallied(term) for term in terms_of(plan.filters.fresh)):
+    counted = subject(plan)
+    if counted is None or not all(tallied(term) for term in terms_of(plan.filters.fresh)):
         return None
-    return word_key(terms)
+    return counted
 
 
 async def read(
@@ -125,10 +177,10 @@ async def read(
     tally, as (facet name, value, count) rows and ("", None, total): None when no tally can
     answer (``answers``) or the word has none. ``stale``: rows of the word may be stale (the
     probe saw some), so those tallied as matching are taken out again."""
-    key = answers(request, plan) if backend.dialect == "postgresql" else None
-    if key is None:
+    counted = answers(request, plan) if backend.dialect == "postgresql" else None
+    if counted is None:
         return None
-    kind = request.kind.value
+    kind, key = request.kind.value, counted.key
     parts = [
         select(_TALLY.facet_values.label("facets"), _TALLY.rows.label("n")).where(
             _TALLY.kind == kind,
@@ -137,10 +189,11 @@ async def read(
         )
     ]
     if stale:
+        where = backend._where(request, plan.matching, now, stale=True)
+        if counted.pattern is not None:
+            where.append(backend._holding(request.kind, [counted.pattern]))
         parts.append(
-            select(facet_values(request.kind).label("facets"), literal(-1).label("n")).where(
-                *backend._where(request, plan.matching, now, stale=True)
-            )
+            select(facet_values(request.kind).label("facets"), literal(-1).label("n")).where(*where)
         )
     cells = (union_all(*parts) if len(parts) > 1 else parts[0]).cte("cells")
     built = (
@@ -204,17 +257,23 @@ def _conditions(match: Match | None) -> list[ColumnElement[bool]]:
     return [] if match is None else [pg_match(match, "search_tally.terms")]
 
 
-async def refresh(session: AsyncSession, wanted: Mapping[tuple[str, str], Sequence[str]]) -> int:
-    """Choose the words of ``wanted`` ((kind, key) -> the word's terms) that have no tally,
-    for the relay to build (``build_next``), and drop every other tally; how many were
-    chosen. Under the embedded relay's lock, as the heads."""
+async def refresh(session: AsyncSession, wanted: Mapping[tuple[str, str], Subject]) -> int:
+    """Choose the words and phrases of ``wanted`` ((kind, key) -> what its tally counts) that
+    have no tally, for the relay to build (``build_next``), and drop every other tally; how
+    many were chosen. Under the embedded relay's lock, as the heads."""
     existing = set((await session.execute(select(_WORD.kind, _WORD.key))).all())
     for kind, key in existing - set(wanted):
         for model in (SearchTally, SearchTallyWord):
             await session.execute(delete(model).where(model.kind == kind, model.key == key))
     chosen = [
-        {"kind": kind, "key": key, "terms": list(terms), "built_at": None}
-        for (kind, key), terms in wanted.items()
+        {
+            "kind": kind,
+            "key": key,
+            "terms": list(counted.terms),
+            "pattern": counted.pattern,
+            "built_at": None,
+        }
+        for (kind, key), counted in wanted.items()
         if (kind, key) not in existing
     ]
     if chosen:
@@ -232,7 +291,7 @@ async def build_next(session: AsyncSession) -> bool:
     """
     found = (
         await session.execute(
-            select(_WORD.kind, _WORD.key, _WORD.terms)
+            select(_WORD.kind, _WORD.key, _WORD.terms, _WORD.pattern)
             .where(_WORD.built_at.is_(None))
             .order_by(_WORD.kind, _WORD.key)
             .limit(1)
@@ -240,14 +299,17 @@ async def build_next(session: AsyncSession) -> bool:
     ).one_or_none()
     if found is None:
         return False
-    kind, key, terms = found
+    kind, key, terms, pattern = found
+    held, values = "", {"key": key, "kind": kind, "terms": list(terms)}
+    if pattern is not None:
+        held, values["pattern"] = f" AND {held_sql(Kind(kind), 'CAST(:pattern AS text)')}", pattern
     await session.execute(
         text(
             "INSERT INTO search_tally (kind, key, terms, facet_values, rows) "
             f"SELECT d.kind, :key, {_CELL}, min({_values(Kind(kind))}), count(*) "
-            "FROM search_document AS d WHERE d.kind = :kind AND d.tokens && :terms "
+            f"FROM search_document AS d WHERE d.kind = :kind AND d.tokens && :terms{held} "
             "GROUP BY d.kind, 3"
-        ).bindparams(_TERMS, key=key, kind=kind, terms=list(terms))
+        ).bindparams(_TERMS, **values)
     )
     await session.execute(
         update(SearchTallyWord)
@@ -284,6 +346,7 @@ async def _count(session: AsyncSession, kind: Kind, ids: Sequence[int], sign: in
             "FROM search_document AS d "
             "JOIN search_tally_word AS w "
             "ON w.kind = d.kind AND w.built_at IS NOT NULL AND d.tokens && w.terms "
+            f"AND (w.pattern IS NULL OR {held_sql(kind, 'w.pattern')}) "
             "WHERE d.kind = :kind AND d.ref_id = ANY(:ids) "
             "GROUP BY d.kind, w.key, 3 "
             "ON CONFLICT (kind, key, terms) DO UPDATE SET rows = search_tally.rows + excluded.rows"

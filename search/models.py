@@ -209,13 +209,17 @@ class SearchTally(Base):
 
 
 class SearchTallyWord(Base):
-    """A word that has a tally: a row has the word when it has any of ``terms`` (the word in
-    any field); ``key`` is those terms, sorted and joined. ``built_at`` None: chosen, its
-    tally not built yet (the relay builds it, ``search.embedded_tally.build_next``)."""
+    """A word or a phrase that has a tally. A word: a row has it when it has any of ``terms``
+    (the word in any field); ``key`` is those terms, sorted and joined. A phrase its terms
+    cannot say (``pattern``, as ``search.tokenize.ParsedQuery.pattern`` writes it): a row has
+    it when some text field holds the pattern, and every such row has one of ``terms``.
+    ``built_at`` None: chosen, its tally not built yet (the relay builds it,
+    ``search.embedded_tally.build_next``)."""
 
     __tablename__ = "search_tally_word"
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     terms: Mapped[list[str]] = mapped_column(TokenList())
+    pattern: Mapped[str | None] = mapped_column(Text)
     built_at: Mapped[datetime | None]

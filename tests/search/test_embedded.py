@@ -218,7 +218,9 @@ async def small_heads(
 
 
 def heads_of_four(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Heads of four rows for classes frequent at this corpus's size."""
+    """Heads of four rows for classes frequent at this corpus's size; the tallies of phrases
+    found among every row's values."""
+    monkeypatch.setattr("search.embedded_heads.PHRASE_SAMPLE_LEVEL", 0)
     monkeypatch.setattr("search.embedded_search.LEVELS", 1)
     monkeypatch.setattr("search.embedded_search.HEAD_FROM", 1)
     monkeypatch.setattr("search.embedded_search.HEAD_SIZE", 4)
@@ -958,15 +960,19 @@ async def heads_due(sessionmaker: async_sessionmaker[HubSession]) -> bool:
 
 
 async def tallied_words(sessionmaker: async_sessionmaker[HubSession]) -> dict[str, int]:
-    """Each tallied word's key and the rows its tally counts, beside the rows that have the
-    word: what a tally must always equal."""
+    """Each tallied word's or phrase's key and the rows its tally counts, beside the rows that
+    have the word (or whose units hold the phrase, the fields' units read as one text: a
+    pattern cannot span two of them, each ends and starts with its own space): what a tally
+    must always equal."""
+    units = "d.text_0 || d.text_1 || d.text_2 || d.text_3"
     async with sessionmaker() as session:
         rows = await session.execute(
             text(
                 "SELECT w.key, (SELECT sum(t.rows) FROM search_tally AS t "
                 "WHERE t.kind = w.kind AND t.key = w.key), "
-                "(SELECT count(*) FROM search_document AS d "
-                "WHERE d.kind = w.kind AND d.tokens && w.terms) "
+                "(SELECT count(*) FROM search_document AS d WHERE d.kind = w.kind AND "
+                f"CASE WHEN w.pattern IS NULL THEN d.tokens && w.terms "
+                f"ELSE strpos({units}, w.pattern) > 0 END) "
                 "FROM search_tally_word AS w"
             )
         )
@@ -995,6 +1001,11 @@ TALLIED_QUERIES: list[tuple[str, EnterpriseConditions]] = [
     ("华鑫", EnterpriseConditions(credit_grades=("A", "B"), blacklisted=False)),
     ("食品", EnterpriseConditions(blacklisted=True)),
     ("北京", EnterpriseConditions(credit_grades=("C",))),
+    # phrases: products' names, and a phrase only some names hold
+    ("LED灯", EnterpriseConditions()),
+    ("led灯", EnterpriseConditions(region_code="440000", blacklisted=False)),
+    ("科技灯", EnterpriseConditions(credit_grades=("A", "B"))),
+    ("华鑫食品袋", EnterpriseConditions(blacklisted=True)),
 ]
 
 
@@ -1010,7 +1021,7 @@ async def test_a_frequent_word_is_counted_and_faceted_from_its_tally(
     # given: the tallies of the words frequent at this size, built as the relay builds them
     await small_heads(sessionmaker, monkeypatch)
     tallied = await tallied_words(sessionmaker)
-    assert "0:科技 1:科技 2:科技" in tallied
+    assert {"0:科技 1:科技 2:科技", "~led 灯", "~科 技 灯", "~华 鑫 食 品 袋"} <= tallied.keys()
     answers = answered_by_tallies(monkeypatch)
     wanted = expected(records, text, conditions)
     by_id = {record.id: record for record in records}
@@ -1039,7 +1050,7 @@ async def test_a_tally_follows_the_rows_the_relay_writes(
     before = await tallied_words(sessionmaker)
     word = "0:科技 1:科技 2:科技"
 
-    # when: a record joins 科技, one leaves it, one changes grade, one is deleted
+    # when: a record joins 科技 (and LED灯), one leaves it, one changes grade, one is deleted
     by_id = {record.id: record for record in records}
     leaving, regraded, deleted = [
         found[2]
@@ -1048,6 +1059,7 @@ async def test_a_tally_follows_the_rows_the_relay_writes(
     ][:3]
     async with sessionmaker() as session, session.begin():
         joining = await make_enterprise(session, name="天津科技有限公司", region_code="120000")
+        await make_product(session, joining, name="LED灯", brand="恒泰")
         await session.execute(
             update(Enterprise).where(Enterprise.id == leaving).values(name="北京恒泰食品有限公司")
         )
@@ -1059,9 +1071,11 @@ async def test_a_tally_follows_the_rows_the_relay_writes(
     await sync_once(sessionmaker, None)
 
     # then: every tally still counts the rows that have its word (``tallied_words``): one
-    # more, two fewer
+    # more, two fewer; the phrase's, one more and the deleted record's
     after = await tallied_words(sessionmaker)
     assert (after.keys(), after[word]) == (before.keys(), before[word] - 1)
+    phrase = "~led 灯"
+    assert after[phrase] == before[phrase] + 1 - ("LED灯" in by_id[deleted].products)
     # and a search of the word counts and facets them from the tally, the new grade with them
     answers = answered_by_tallies(monkeypatch)
     found = await search(sessionmaker, "科技", EnterpriseConditions())
@@ -1071,33 +1085,45 @@ async def test_a_tally_follows_the_rows_the_relay_writes(
 
 
 @pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+@pytest.mark.parametrize("word", ["科技", "科技灯"])
 async def test_a_tally_takes_out_the_rows_whose_facts_changed_and_judges_them_live(
     sessionmaker: async_sessionmaker[HubSession],
     records: list[Record],
     monkeypatch: pytest.MonkeyPatch,
+    word: str,
 ) -> None:
-    # given: a blacklisted enterprise of 科技 whose listing ends three years from now, tallied
+    # given: two blacklisted enterprises whose listings end three years from now, tallied:
+    # one of 科技 and 科技灯, one with the terms of 科技灯 but not the phrase (科技, 灯技灯)
+    ending: list[Record] = []
     async with sessionmaker() as session, session.begin():
-        ending = await make_enterprise(session, name="天津科技有限公司", region_code="120000")
-        await make_entry(session, ending, date(2025, 1, 1), utcnow().date() + timedelta(days=1095))
-        await enqueue(session, Kind.ENTERPRISE, [ending.id])
+        for name, products in (
+            ("天津科技有限公司", ("科技灯",)),
+            ("天津恒泰有限公司", ("科技", "灯技灯")),
+        ):
+            made = await make_enterprise(session, name=name, region_code="120000")
+            for product in products:
+                await make_product(session, made, name=product, brand="恒泰")
+            await make_entry(
+                session, made, date(2025, 1, 1), utcnow().date() + timedelta(days=1095)
+            )
+            await enqueue(session, Kind.ENTERPRISE, [made.id])
+            ending.append(Record(made.id, name, ("恒泰",), products, "120000", "A", False))
     await sync_once(sessionmaker, None)
     await small_heads(sessionmaker, monkeypatch)
     answers = answered_by_tallies(monkeypatch)
 
-    # when: four years have passed, and the relay has not rebuilt the row
+    # when: four years have passed, and the relay has not rebuilt the rows
     later = datetime.now(UTC) + timedelta(days=4 * 365)
-    listed = await search(sessionmaker, "科技", EnterpriseConditions(blacklisted=True), now=later)
-    free = await search(sessionmaker, "科技", EnterpriseConditions(blacklisted=False), now=later)
+    listed = await search(sessionmaker, word, EnterpriseConditions(blacklisted=True), now=later)
+    free = await search(sessionmaker, word, EnterpriseConditions(blacklisted=False), now=later)
 
-    # then: from the tally, the row counted as the tables say it is then: no longer listed
+    # then: from the tally, the rows counted as the tables say they are then: no longer listed
     assert answers == [True, True]
     for result, blacklisted in ((listed, True), (free, False)):
-        wanted = expected(records, "科技", EnterpriseConditions(blacklisted=blacklisted))
-        total = len(wanted) + (not blacklisted)
-        assert (result.total, result.total_exact) == (total, True)
-        assert dict(result.facets["blacklisted"]) == {blacklisted: total}
-    assert ending.id not in [hit.id for hit in listed.hits]
+        wanted = expected(records + ending, word, EnterpriseConditions(blacklisted=blacklisted))
+        assert (result.total, result.total_exact) == (len(wanted), True)
+        assert dict(result.facets["blacklisted"]) == {blacklisted: len(wanted)}
+    assert not {record.id for record in ending} & {hit.id for hit in listed.hits}
 
 
 def test_a_tally_answers_one_word_under_filters_of_tallied_terms_only() -> None:
@@ -1108,15 +1134,20 @@ def test_a_tally_answers_one_word_under_filters_of_tallied_terms_only() -> None:
 
     def key(text: str, conditions: EnterpriseConditions) -> str | None:
         made = request(text, conditions)
-        return embedded_tally.answers(made, plan(made))
+        counted = embedded_tally.answers(made, plan(made))
+        return None if counted is None else counted.key
 
     word = "0:科技 1:科技 2:科技"
     assert key("科技", EnterpriseConditions()) == word
     assert key("科技", EnterpriseConditions(region_code="440000", has_valid_licence=True)) == word
-    # a city, two words, a phrase its terms cannot say: the rows are counted
+    # a phrase its terms cannot say, by its units, whatever the case
+    assert key("华鑫科技", EnterpriseConditions(credit_grades=("A",))) == "~华 鑫 科 技"
+    assert key("LED灯", EnterpriseConditions()) == key("led灯", EnterpriseConditions()) == "~led 灯"
+    # a city, two words or phrases, a date range: the rows are counted
     assert key("科技", EnterpriseConditions(region_code="440300")) is None
+    assert key("华鑫科技", EnterpriseConditions(region_code="440300")) is None
     assert key("科技 北京", EnterpriseConditions()) is None
-    assert key("华鑫科技", EnterpriseConditions()) is None
+    assert key("LED灯 华鑫科技", EnterpriseConditions()) is None
 
 
 @pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
