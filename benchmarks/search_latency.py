@@ -9,8 +9,9 @@ own, timing each. Then, per backend, it starts ``hub serve`` (one worker, produc
 public tier's rate and size limits raised but still checked) and replays the query set of
 ``benchmarks/search_queries.json`` over HTTP: a warm-up pass, then ``--repeat`` times as many
 random draws from the set as it has queries, one client at a time, then ``--clients`` clients
-at once for ``--seconds`` seconds (throughput). For Elasticsearch it also sends the body the hub
-sends for each text query straight to the node, one client: the hub's own cost is the
+at once for ``--seconds`` seconds (throughput). For Elasticsearch, each draw of a text query
+also sends the body the hub sends for it straight to the node, before or after the hub's
+request at random, from the same HTTP client (``Direct``): the hub's own cost is the
 difference of the medians. It writes ``<output>/<date>-search-<size>.md`` and ``.json``.
 """
 
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import func, select
 
 from hub.auth.principal import Tier
@@ -276,17 +278,31 @@ class Replay:
             )
         self.seen.setdefault(query.id, seen)
 
-    async def latencies(self, draws: int, seed: int) -> dict[str, list[float]]:
-        """One client: a warm-up pass over the set, then ``draws`` random draws."""
+    async def latencies(
+        self, draws: int, seed: int, direct: Direct | None = None
+    ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+        """One client: a warm-up pass over the set, then ``draws`` random draws; and, with
+        ``direct``, each text query's request sent straight to Elasticsearch too, in the same
+        draw, before or after the hub's at random (``Direct``)."""
         chooser = random.Random(seed)
+        order = random.Random(seed + 1)  # apart: the draws are the same with or without
         timings: dict[str, list[float]] = {query.id: [] for query in self.queries.queries}
+        straight: dict[str, list[float]] = {}
         async with httpx.AsyncClient(timeout=120) as client:
             for query in self.queries.queries * 2:
                 await self.send(client, query)
+                if direct is not None and direct.sends(query):
+                    await direct.send(client, query)
             for _ in range(draws):
                 query = chooser.choice(self.queries.queries)
+                both = direct is not None and direct.sends(query)
+                first = both and order.random() < 0.5
+                if first and direct is not None:
+                    straight.setdefault(query.id, []).append(await direct.send(client, query))
                 timings[query.id].append(await self.send(client, query))
-        return timings
+                if both and not first and direct is not None:
+                    straight.setdefault(query.id, []).append(await direct.send(client, query))
+        return timings, straight
 
     async def throughput(self, clients: int, seconds: float, seed: int) -> tuple[float, float]:
         """(requests per second, p50 ms) with ``clients`` clients sending random draws."""
@@ -304,39 +320,51 @@ class Replay:
         return len(every) / (time.monotonic() - started), percentile(every, 0.5)
 
 
-async def direct_latencies(
-    elastic: ElasticBackend, queries: list[Query], draws: int, seed: int
-) -> dict[str, list[float]]:
-    """The hub's Elasticsearch request of each text query, sent straight to the node with the
-    hub's own client and settings: what the hub adds is the rest of its time."""
-    now = datetime.now(UTC)
-    requests: dict[str, tuple[str, dict[str, Any]]] = {}
-    for query in queries:
-        kind = FIELDS[query.field]
-        request = SearchRequest(
-            kind=kind,
-            query=parse(query.text),
-            conditions=conditions(query),
-            first=query.first,
-            with_facets=query.facets,
-            now=now,
-        )
-        requests[query.id] = (elastic.alias(kind), elastic.search_body(request))
-    chooser = random.Random(seed)
-    timings: dict[str, list[float]] = {query.id: [] for query in queries}
+class Direct:
+    """The hub's Elasticsearch request of each text query, sent straight to the node: what the
+    hub adds is the rest of its time.
 
-    async def send(query: Query) -> float:
-        index, body = requests[query.id]
+    Sent by the replay's own HTTP client, in the same draw as the hub's request (before or
+    after it at random): the client's cost is then in both figures, and so is whatever load
+    the machine has at that moment. With the hub's Elasticsearch client instead (aiohttp),
+    and after the replay, the difference also held httpx's extra 1.3 ms a request over
+    aiohttp's (measured on both the hub's and the node's requests at 1M) and the drift
+    between the two replays."""
+
+    def __init__(self, elastic: ElasticBackend, queries: list[Query]) -> None:
+        now = datetime.now(UTC)
+        self.url = elastic.url.rstrip("/")
+        self.requests: dict[str, tuple[str, bytes]] = {}
+        for query in queries:
+            if query.is_code:
+                continue
+            kind = FIELDS[query.field]
+            request = SearchRequest(
+                kind=kind,
+                query=parse(query.text),
+                conditions=conditions(query),
+                first=query.first,
+                with_facets=query.facets,
+                now=now,
+            )
+            body = orjson.dumps(elastic.search_body(request))
+            self.requests[query.id] = (f"{self.url}/{elastic.alias(kind)}/_search", body)
+
+    def sends(self, query: Query) -> bool:
+        return query.id in self.requests
+
+    async def send(self, client: httpx.AsyncClient, query: Query) -> float:
+        """One request; its latency in milliseconds."""
+        url, body = self.requests[query.id]
         started = time.perf_counter()
-        await elastic.client.search(index=index, **body)
-        return (time.perf_counter() - started) * 1000
+        response = await client.post(url, content=body, headers=_JSON)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"{query.id}: Elasticsearch answered {response.status_code}")
+        return elapsed
 
-    for query in queries * 2:
-        await send(query)
-    for _ in range(draws):
-        query = chooser.choice(queries)
-        timings[query.id].append(await send(query))
-    return timings
+
+_JSON = {"content-type": "application/json"}
 
 
 # The run ----------------------------------------------------------------------------------
@@ -460,7 +488,8 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                 with hub_server(arguments.database_url, port, Path(logs), backend) as url:
                     replay = Replay(url, queries, target)
                     entry["load_before"] = load()
-                    timings = await replay.latencies(draws, arguments.draw_seed)
+                    direct = Direct(backend, queries.queries) if backend is not None else None
+                    timings, straight = await replay.latencies(draws, arguments.draw_seed, direct)
                     entry.update(summary(timings))
                     entry["per_query"] = per_query(queries, timings, replay.seen, replay.errors)
                     entry["errors"] = sum(len(found) for found in replay.errors.values())
@@ -478,22 +507,14 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                     entry["p50_ms_under_throughput"] = round(p50, 2)
                     entry["load_after"] = load()
                     entry["errors_under_throughput"] = sum(map(len, replay.errors.values()))
-                if backend is not None:
-                    text = [q for q in queries.queries if not q.is_code]
-                    direct = await direct_latencies(
-                        backend, text, arguments.repeat * len(text), arguments.draw_seed
-                    )
-                    ids = {q.id for q in text}
-                    hub_text = summary(timings, ids)
-                    entry["direct_p50_ms"] = summary(direct)["p50_ms"]
-                    entry["direct_p95_ms"] = summary(direct)["p95_ms"]
+                if straight:
+                    hub_text = summary(timings, set(straight))
+                    entry["direct_p50_ms"] = summary(straight)["p50_ms"]
+                    entry["direct_p95_ms"] = summary(straight)["p95_ms"]
                     entry["hub_p50_ms_text_queries"] = hub_text["p50_ms"]
                     entry["hub_cost_ms"] = round(hub_text["p50_ms"] - entry["direct_p50_ms"], 2)
-                    for query in text:
-                        values = direct[query.id]
-                        entry["per_query"][query.id]["direct_p50_ms"] = (
-                            round(percentile(values, 0.5), 2) if values else None
-                        )
+                    for key, values in straight.items():
+                        entry["per_query"][key]["direct_p50_ms"] = round(percentile(values, 0.5), 2)
                 print(
                     f"{target}: p50 {entry['p50_ms']} ms, p95 {entry['p95_ms']} ms over "
                     f"{entry['requests']} draws; {arguments.clients} clients "

@@ -4,11 +4,12 @@
 between the two replays by more than a change of a millisecond or two does. Here two
 ``hub serve`` processes, each from its own checkout (its own ``PYTHONPATH``), answer every
 random draw of the query set one after the other, in a random order per draw, so that the load
-falls on both alike. With ``--search-url`` they search Elasticsearch, and then the same text
-queries go to Elasticsearch directly, as in ``search_latency.py``: it prints, and writes as
-JSON, each hub's p50 and p95 and its own cost (its p50 of the text queries minus the direct
-p50). Without it they search the embedded index of the one database (two checkouts whose
-migrations differ cannot share one): each hub's p50 and p95, and per query.
+falls on both alike. With ``--search-url`` they search Elasticsearch, and each draw of a text
+query also goes to Elasticsearch directly, in the same random order (``Direct``, as in
+``search_latency.py``): it prints, and writes as JSON, each hub's p50 and p95 and its own cost
+(its p50 of the text queries minus the direct p50). Without it they search the embedded
+index of the one database (two checkouts whose migrations differ cannot share one): each hub's
+p50 and p95, and per query.
 
     python -m benchmarks.search_paired --database-url postgresql+asyncpg://... \\
         --search-url http://127.0.0.1:9241 --search-prefix s1m \\
@@ -31,8 +32,8 @@ import httpx
 
 from benchmarks.search_latency import (
     QUERIES,
+    Direct,
     Replay,
-    direct_latencies,
     hub_server,
     load,
     load_queries,
@@ -58,7 +59,8 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
         "trees": trees,
         "repeat": arguments.repeat,
     }
-    direct: dict[str, list[float]] | None = None
+    direct = Direct(elastic, queries.queries) if elastic is not None else None
+    straight: dict[str, list[float]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="search-paired-") as logs, ExitStack() as stack:
             replays: dict[str, Replay] = {}
@@ -77,27 +79,31 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                 for query in queries.queries * 2:
                     for replay in replays.values():
                         await replay.send(client, query)
+                    if direct is not None and direct.sends(query):
+                        await direct.send(client, query)
                 for _ in range(arguments.repeat * len(queries.queries)):
                     query = chooser.choice(queries.queries)
-                    order = list(trees)
+                    order: list[str | None] = list(trees)
+                    if direct is not None and direct.sends(query):
+                        order.append(None)  # Elasticsearch directly
                     chooser.shuffle(order)
-                    for label in order:
-                        timings[label][query.id].append(await replays[label].send(client, query))
-        text = [q for q in queries.queries if not q.is_code]
-        if elastic is not None:
-            direct = await direct_latencies(
-                elastic, text, arguments.repeat * len(text), arguments.draw_seed
-            )
+                    for who in order:
+                        if who is None:
+                            assert direct is not None
+                            found = straight.setdefault(query.id, [])
+                            found.append(await direct.send(client, query))
+                        else:
+                            found = timings[who][query.id]
+                            found.append(await replays[who].send(client, query))
     finally:
         if elastic is not None:
             await elastic.close()
-    ids = {q.id for q in text}
-    if direct is not None:
-        result["direct"] = summary(direct)
+    if straight:
+        result["direct"] = summary(straight)
     for label in trees:
         own: dict[str, float] = {}
-        if direct is not None:
-            hub_text = summary(timings[label], ids)["p50_ms"]
+        if straight:
+            hub_text = summary(timings[label], set(straight))["p50_ms"]
             own = {
                 "hub_p50_ms_text_queries": hub_text,
                 "hub_cost_ms": round(hub_text - result["direct"]["p50_ms"], 2),
