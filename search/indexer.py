@@ -36,7 +36,7 @@ from search.backend import BackendUnavailableError
 from search.building import prepared
 from search.documents import Document, Kind, document_batches
 from search.elastic import ElasticBackend, bulk_bodies
-from search.embedded import MODELS, EmbeddedBackend, copy_records
+from search.embedded import MODELS, EmbeddedBackend, copy_rows
 from search.embedded_heads import REINDEX_HEAD_WORDS, heads_built_at
 from search.lock import exclusive, is_free, reindex_lock, relay_lock
 from search.outbox import (
@@ -195,9 +195,9 @@ async def _reindex(
                 else:
                     # Facts judged at the start: one that changes meanwhile leaves its row
                     # stale, and searches judge it live until the relay rebuilds it.
-                    made = prepared(batches, functools.partial(copy_records, now=now))
-                    async for size, records in made:
-                        await backend.copy(records)
+                    made = prepared(batches, functools.partial(copy_rows, now=now))
+                    async for size, rows in made:
+                        await backend.copy(rows)
                         counted(size)
         else:
             index = await elastic.create_index(kind, loading=True)
