@@ -250,9 +250,12 @@ async def _frequent_phrases(
         for value, n in counts.most_common():
             if n << level < least or taken == PHRASE_TALLIES:
                 break
+            query = parse_query(value)
+            if not query.phrases:
+                continue  # no letter, digit or CJK character: nothing a search asks for
             request = SearchRequest(
                 kind=kind,
-                query=parse_query(value),
+                query=query,
                 conditions=_NO_CONDITIONS[kind],
                 first=0,
                 sees_unpublished=True,

@@ -1126,6 +1126,41 @@ async def test_a_tally_takes_out_the_rows_whose_facts_changed_and_judges_them_li
     assert not {record.id for record in ending} & {hit.id for hit in listed.hits}
 
 
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)
+async def test_the_phrases_tallied_are_values_of_records_that_terms_cannot_say(
+    sessionmaker: async_sessionmaker[HubSession],
+    records: list[Record],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: besides the corpus's products, a value with no letter, digit or CJK character
+    # on several records (nothing a search can ask for)
+    async with sessionmaker() as session, session.begin():
+        for n in range(3):
+            name = f"天津恒泰{n}号有限公司"
+            made = await make_enterprise(session, name=name, region_code="120000")
+            await make_product(session, made, name="——", brand="恒泰")
+            await enqueue(session, Kind.ENTERPRISE, [made.id])
+    await sync_once(sessionmaker, None)
+
+    # when: the heads and tallies are chosen and built, as the relay does
+    await small_heads(sessionmaker, monkeypatch)
+
+    # then: every product's name that terms cannot say has a tally (电子秤 too); no brand (a
+    # word: the words' tallies), nothing for the punctuation
+    async with sessionmaker() as session:
+        patterns = set(
+            (
+                await session.execute(
+                    select(SearchTallyWord.pattern).where(SearchTallyWord.pattern.is_not(None))
+                )
+            ).scalars()
+        )
+    products = {f" {' '.join(parse(name).phrases[0])} " for name in PRODUCTS}
+    assert products <= patterns
+    assert not {f" {brand[0]} {brand[1]} " for brand in BRANDS} & patterns
+    assert all(parse(pattern).phrases for pattern in patterns)
+
+
 def test_a_tally_answers_one_word_under_filters_of_tallied_terms_only() -> None:
     def request(text: str, conditions: EnterpriseConditions) -> SearchRequest:
         return SearchRequest(
