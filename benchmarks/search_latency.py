@@ -297,13 +297,12 @@ class Replay:
                     await direct.send(client, query)
             for _ in range(draws):
                 query = chooser.choice(self.queries.queries)
-                both = direct is not None and direct.sends(query)
-                first = both and order.random() < 0.5
-                if first and direct is not None:
-                    straight.setdefault(query.id, []).append(await direct.send(client, query))
-                timings[query.id].append(await self.send(client, query))
-                if both and not first and direct is not None:
-                    straight.setdefault(query.id, []).append(await direct.send(client, query))
+                sends = [(self.send, timings[query.id])]
+                if direct is not None and direct.sends(query):
+                    sends.append((direct.send, straight.setdefault(query.id, [])))
+                    order.shuffle(sends)
+                for send, found in sends:
+                    found.append(await send(client, query))
         return timings, straight
 
     async def throughput(self, clients: int, seconds: float, seed: int) -> tuple[float, float]:

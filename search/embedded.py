@@ -737,8 +737,6 @@ def _copy_field(value: Any) -> str:
     ISO 8601 with its offset (UTC when it has none)."""
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
-        raise TypeError("no boolean column is copied")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list):
