@@ -33,6 +33,7 @@ import httpx
 from benchmarks.search_latency import (
     QUERIES,
     Direct,
+    Hub,
     Replay,
     hub_server,
     load,
@@ -64,13 +65,14 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="search-paired-") as logs, ExitStack() as stack:
             replays: dict[str, Replay] = {}
+            hubs: dict[str, Hub] = {}
             for number, (label, tree) in enumerate(trees.items()):
                 # hub_server passes this process's environment on: each hub its own code.
                 os.environ["PYTHONPATH"] = tree
-                url = stack.enter_context(
+                hubs[label] = stack.enter_context(
                     hub_server(arguments.database_url, arguments.port + number, Path(logs), elastic)
                 )
-                replays[label] = Replay(url, queries, backend)
+                replays[label] = Replay(hubs[label].url, queries, backend)
             timings: dict[str, dict[str, list[float]]] = {
                 label: {q.id: [] for q in queries.queries} for label in trees
             }
@@ -81,6 +83,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                         await replay.send(client, query)
                     if direct is not None and direct.sends(query):
                         await direct.send(client, query)
+                cpu = {label: hub.cpu_seconds() for label, hub in hubs.items()}
                 for _ in range(arguments.repeat * len(queries.queries)):
                     query = chooser.choice(queries.queries)
                     order: list[str | None] = list(trees)
@@ -95,6 +98,8 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                         else:
                             found = timings[who][query.id]
                             found.append(await replays[who].send(client, query))
+                for label, hub in hubs.items():
+                    cpu[label] = hub.cpu_seconds() - cpu[label]
     finally:
         if elastic is not None:
             await elastic.close()
@@ -111,6 +116,9 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
         result[label] = {
             **summary(timings[label]),
             **own,
+            "hub_cpu_ms_per_request": round(
+                cpu[label] * 1000 / sum(map(len, timings[label].values())), 2
+            ),
             "errors": sum(len(found) for found in replays[label].errors.values()),
             "per_query_p50_ms": {
                 key: round(percentile(values, 0.5), 2)

@@ -232,9 +232,10 @@ def create_app(
         pages += _report_pages(portal, maker, limiter, settings).routes()
     app = Starlette(
         routes=[
-            *pages,
-            # Every method reaches the endpoint, which answers the ones it does not serve with JSON.
+            # Every method reaches the endpoint, which answers the ones it does not serve with
+            # JSON. First: the router tries the routes in turn, and most requests are these.
             Route("/graphql", graphql),
+            *pages,
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

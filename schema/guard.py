@@ -21,6 +21,7 @@ operation to ride on.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -88,11 +89,10 @@ class TrustedRouters:
         await self.app(scope, receive, send)
 
     def trusts(self, host: str) -> bool:
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
+        if not self.routers:
             return False
-        return any(address in router for router in self.routers)
+        address = _address(host)
+        return address is not None and any(address in router for router in self.routers)
 
 
 def router_of(request: Request) -> str | None:
@@ -103,10 +103,22 @@ def router_of(request: Request) -> str | None:
 
 def client_address(request: Request) -> str:
     """The caller's address as budgets count it: IPv4 as is, IPv6 by its /64 network."""
-    host = request.client.host if request.client is not None else ""
+    return _budget_address(request.client.host if request.client is not None else "")
+
+
+# Callers come back: their addresses are parsed once (about 15 µs a request otherwise).
+@functools.lru_cache(maxsize=4096)
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        address = ipaddress.ip_address(host)
+        return ipaddress.ip_address(host)
     except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _budget_address(host: str) -> str:
+    address = _address(host)
+    if address is None:
         return host or "unknown"
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:

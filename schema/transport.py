@@ -274,28 +274,31 @@ def _query_parameters(request: Request, limits: TierLimits) -> dict[str, str]:
 
 async def _body(request: Request, limits: TierLimits, media_type: str) -> bytes:
     limit = limits.max_body_bytes
-    too_large = RequestError(
-        413,
-        PAYLOAD_TOO_LARGE,
-        f"The body is larger than {limit} bytes, the limit.",
-        media_type=media_type,
-        maxBodyBytes=limit,
-    )
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
             raise _bad("Content-Length is not a number.", media_type)
         if int(declared) > limit:
-            raise too_large
+            raise _too_large(limit, media_type)
     chunks = []
     size = 0
     async with aclosing(request.stream()) as stream:
         async for chunk in stream:
             size += len(chunk)
             if size > limit:
-                raise too_large
+                raise _too_large(limit, media_type)
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large(limit: int, media_type: str) -> RequestError:
+    return RequestError(
+        413,
+        PAYLOAD_TOO_LARGE,
+        f"The body is larger than {limit} bytes, the limit.",
+        media_type=media_type,
+        maxBodyBytes=limit,
+    )
 
 
 def _json_object(body: bytes, media_type: str) -> dict[str, Any]:

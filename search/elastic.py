@@ -150,6 +150,17 @@ def source(document: Document) -> dict[str, Any]:
     return body
 
 
+# The parts of a search's answer that ``ElasticBackend.search`` reads (the node's
+# ``filter_path``): not the index's name, the score or the shards of every hit.
+SEARCH_ANSWER = (
+    "hits.total",
+    "hits.hits._id",
+    "hits.hits._source",
+    "hits.hits.sort",
+    "aggregations",
+)
+
+
 def text_field(name: str) -> str:
     """The analysed field of a profile field: apart from the attributes (``category``)."""
     return f"text_{name}"
@@ -727,9 +738,13 @@ class ElasticBackend:
         await self.check_mappings_now_and_then()
         body = self.search_body(request)
         answer = await self._call(
-            "search", lambda: self.client.search(index=self.alias(request.kind), **body)
+            "search",
+            lambda: self.client.search(
+                index=self.alias(request.kind), filter_path=SEARCH_ANSWER, **body
+            ),
         )
-        raw = answer["hits"]["hits"]
+        # Without hits the filtered answer has no list of them at all.
+        raw = answer["hits"].get("hits", [])
         hits = [
             Hit(
                 id=int(hit["_id"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.config import Settings
 from hub.db import HubSession
@@ -95,8 +95,24 @@ class Answer:
     reason: str | None = None
     query: ParsedQuery | None = None
     code: Code | None = None
+    # Each hit's highlights once worked out, by the hit's id (``mark``).
+    _marked: dict[int, list[Highlight]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def highlights(self, hit: Hit) -> list[Highlight]:
+        marked = self._marked.get(hit.id)
+        if marked is None:
+            marked = self._marked[hit.id] = self._highlights(hit)
+        return marked
+
+    def mark(self) -> None:
+        """Work out every hit's highlights now, for a caller with time to spare before it
+        reads them (``schema.compiled.endpoint``, while the hits' rows are read)."""
+        for hit in self.result.hits:
+            self.highlights(hit)
+
+    def _highlights(self, hit: Hit) -> list[Highlight]:
         if self.code is not None:
             return [Highlight(self.code.kind, [f"{OPEN}{self.code.value}{CLOSE}"])]
         assert self.query is not None
@@ -144,6 +160,15 @@ class SearchService:
     def degraded(self) -> bool:
         """Whether searches answer from the embedded index because Elasticsearch failed."""
         return self.elastic is not None and self.breaker.state is not State.CLOSED
+
+    def asks_elastic(self, text: str) -> bool:
+        """Whether a search of ``text`` would ask Elasticsearch now: it is configured, its
+        breaker is closed, and ``text`` is not a code (``search``)."""
+        return (
+            self.elastic is not None
+            and self.breaker.state is State.CLOSED
+            and detect_code(text) is None
+        )
 
     async def readiness(self) -> dict[str, str]:
         """Which backend answers searches, and why not Elasticsearch when it does not: for

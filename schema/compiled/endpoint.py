@@ -16,8 +16,9 @@ compiled like any document, held to the router's limits when a trusted router se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -152,6 +153,14 @@ class CompiledReads:
             return None
         searches = searching.asked(plan.schema, operation, variables)
         session = self.sessionmaker()
+        # When Elasticsearch will answer every search, the statement's connection is had
+        # while it searches rather than after (``_Ahead``), unless other requests wait for
+        # one: then it would only hold a connection from them for longer.
+        ahead = (
+            _Ahead(self)
+            if not self.gate.locked() and all(service.asks_elastic(one.query) for one in searches)
+            else None
+        )
         answered = False
         try:
             answers = await searching.search(service, session, searches, plan.sees_unpublished)
@@ -161,14 +170,29 @@ class CompiledReads:
             if session.in_transaction():
                 # The embedded index judged the hits in this transaction: their rows are
                 # read in it too, at the same instant.
+                if ahead is not None:
+                    await ahead.drop()
+                    ahead = None
                 fetch = _fetch_sqlite if self.sqlite else _fetch
                 async with session.held_connection() as connection:
                     text = await fetch(connection, sql, params)
             else:
                 # Elasticsearch answered every search: one statement, one snapshot, on a
                 # pooled connection as any compiled read, without the session's BEGIN and
-                # ROLLBACK (what is visible when it runs, as the resolvers read it).
-                text = await self.fetch(sql, params)
+                # ROLLBACK (what is visible when it runs, as the resolvers read it). While
+                # it runs, the hits' highlights are worked out.
+                statement = (
+                    ahead.run(sql, params)
+                    if ahead is not None
+                    else asyncio.ensure_future(self.fetch(sql, params))
+                )
+                ahead = None
+                try:
+                    await asyncio.sleep(0)  # the statement is sent
+                    for answer in answers:
+                        answer.mark()
+                finally:
+                    text = await statement
             body = searching.body(operation, text, searches, answers)
         except (FallbackError, DatabaseUnavailableError):
             raise
@@ -180,20 +204,29 @@ class CompiledReads:
             answered = True
             return body
         finally:
+            if ahead is not None:
+                await ahead.drop()
             if answered and closing is not None:
                 closing.append(session.close)
             else:
                 await session.close()
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
-        bind = self.bind
         fetch = _fetch_sqlite if self.sqlite else _fetch
+        async with self._connection() as connection:
+            return await fetch(connection, sql, params)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one statement, once this request's turn at the gate has come."""
+        bind = self.bind
         await self._take_turn()
         try:
             if isinstance(bind, AsyncConnection):  # a test's connection, inside its transaction
-                return await fetch(bind, sql, params)
-            async with bind.connect() as connection:
-                return await fetch(connection, sql, params)
+                yield bind
+            else:
+                async with bind.connect() as connection:
+                    yield connection
         finally:
             self.gate.release()
 
@@ -210,6 +243,41 @@ class CompiledReads:
             if health is not None:
                 health.failed(outage)
             raise DatabaseUnavailableError(outage) from None
+
+
+class _Ahead:
+    """A statement whose connection is had before its SQL is known: the turn at the gate
+    and the pooled connection are taken while Elasticsearch searches (the request only waits
+    then), not after it has answered. ``run`` sends the statement once it is known; ``drop``,
+    when it will not be (the embedded index answered, or the request failed first), gives
+    the turn and the connection back. One of the two is always called."""
+
+    def __init__(self, reads: CompiledReads) -> None:
+        self._reads = reads
+        self._statement: asyncio.Future[tuple[str, list[Any]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._task = asyncio.ensure_future(self._held())
+
+    async def _held(self) -> str:
+        reads = self._reads
+        fetch = _fetch_sqlite if reads.sqlite else _fetch
+        # A turn for what the request scheduled as it asked Elasticsearch (aiohttp sends a
+        # request's body in a task of its own): its search is sent first, this meanwhile.
+        await asyncio.sleep(0)
+        async with reads._connection() as connection:
+            sql, params = await self._statement
+            return await fetch(connection, sql, params)
+
+    def run(self, sql: str, params: list[Any]) -> asyncio.Future[str]:
+        """The statement's text, when it has run on the connection had ahead."""
+        self._statement.set_result((sql, params))
+        return self._task
+
+    async def drop(self) -> None:
+        self._task.cancel()
+        # Whatever became of it (no turn in time, no connection, cancelled), nobody needs it.
+        await asyncio.gather(self._task, return_exceptions=True)
 
 
 def _failed() -> None:

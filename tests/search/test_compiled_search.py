@@ -9,6 +9,7 @@ refuses go to the resolvers, which answer them as before.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -343,3 +344,57 @@ async def test_each_tier_sees_the_hits_its_rules_show(
     assert answer["data"] == resolved["data"]
     names = [e["node"]["name"] for e in answer["data"]["searchEnterprises"]["edges"]]
     assert ("华为草稿有限公司" in names) is (principal.tier is Tier.INTERNAL)
+
+
+async def test_a_search_elasticsearch_answers_gives_its_turn_and_connection_back(
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+    indexed: Corpus,
+    elastic: ElasticBackend,
+) -> None:
+    await _gives_back(sessionmaker, connection, SearchService(elastic, timeout=30), "elasticsearch")
+
+
+async def test_a_search_that_falls_back_gives_its_turn_and_connection_back(
+    sessionmaker: async_sessionmaker[HubSession], connection: AsyncConnection, corpus: Corpus
+) -> None:
+    service = SearchService(ElasticBackend(dead_url(), timeout=2))
+    await _gives_back(sessionmaker, connection, service, "embedded")
+
+
+async def _gives_back(
+    sessionmaker: async_sessionmaker[HubSession],
+    connection: AsyncConnection,
+    service: SearchService,
+    backend: str,
+) -> None:
+    # given: compiled reads with one turn at their gate, and an Elasticsearch asked first
+    # (the statement's connection is then had while it searches)
+    reads = CompiledReads(
+        connection,
+        {t: build_schema(t) for t in Tier},
+        Limits(),
+        concurrency=1,
+        sessionmaker=sessionmaker,
+    )
+    assert service.asks_elastic("华为")
+    document = DOCUMENTS["searchEnterprises"]["page"]
+    # when: a search is answered
+    try:
+        body = await reads.answer(Tier.PUBLIC, document, {"query": "华为"}, search=service)
+    finally:
+        await service.close()
+    # then: by the backend that could, with the hits' records; and the gate's one turn is
+    # free again: nothing holds it, or the connection, once the answer is made
+    assert body is not None
+    answer = orjson.loads(body)
+    assert answer["extensions"]["search"]["backend"] == backend
+    names = [edge["node"]["name"] for edge in answer["data"]["searchEnterprises"]["edges"]]
+    assert names[:2] == ["华为技术有限公司", "华为海洋网络有限公司"]
+    assert not reads.gate.locked()
+    held = [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and "_Ahead" in repr(task.get_coro())
+    ]
+    assert held == []
