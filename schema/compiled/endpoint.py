@@ -171,7 +171,7 @@ class CompiledReads:
                 # The embedded index judged the hits in this transaction: their rows are
                 # read in it too, at the same instant.
                 if ahead is not None:
-                    await ahead.drop()
+                    ahead.done()
                     ahead = None
                 fetch = _fetch_sqlite if self.sqlite else _fetch
                 async with session.held_connection() as connection:
@@ -181,12 +181,11 @@ class CompiledReads:
                 # pooled connection as any compiled read, without the session's BEGIN and
                 # ROLLBACK (what is visible when it runs, as the resolvers read it). While
                 # it runs, the hits' highlights are worked out.
-                statement = (
-                    ahead.run(sql, params)
-                    if ahead is not None
-                    else asyncio.ensure_future(self.fetch(sql, params))
-                )
-                ahead = None
+                if ahead is not None:
+                    fetch = _fetch_sqlite if self.sqlite else _fetch
+                    statement = asyncio.ensure_future(fetch(await ahead.connection(), sql, params))
+                else:
+                    statement = asyncio.ensure_future(self.fetch(sql, params))
                 try:
                     await asyncio.sleep(0)  # the statement is sent
                     for answer in answers:
@@ -205,7 +204,7 @@ class CompiledReads:
             return body
         finally:
             if ahead is not None:
-                await ahead.drop()
+                ahead.done()
             if answered and closing is not None:
                 closing.append(session.close)
             else:
@@ -246,38 +245,46 @@ class CompiledReads:
 
 
 class _Ahead:
-    """A statement whose connection is had before its SQL is known: the turn at the gate
-    and the pooled connection are taken while Elasticsearch searches (the request only waits
-    then), not after it has answered. ``run`` sends the statement once it is known; ``drop``,
-    when it will not be (the embedded index answered, or the request failed first), gives
-    the turn and the connection back. One of the two is always called."""
+    """A pooled connection had before the statement for it is known: the turn at the gate and
+    the connection are taken in a task of their own while Elasticsearch searches (the request
+    only waits then), not after it has answered; and given back once the request next waits
+    (its answer sent), not before the answer is made. ``done`` must be called either way."""
 
     def __init__(self, reads: CompiledReads) -> None:
+        loop = asyncio.get_running_loop()
         self._reads = reads
-        self._statement: asyncio.Future[tuple[str, list[Any]]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        self._connection: asyncio.Future[AsyncConnection] = loop.create_future()
+        self._released: asyncio.Future[None] = loop.create_future()
         self._task = asyncio.ensure_future(self._held())
 
-    async def _held(self) -> str:
-        reads = self._reads
-        fetch = _fetch_sqlite if reads.sqlite else _fetch
+    async def _held(self) -> None:
         # A turn for what the request scheduled as it asked Elasticsearch (aiohttp sends a
         # request's body in a task of its own): its search is sent first, this meanwhile.
         await asyncio.sleep(0)
-        async with reads._connection() as connection:
-            sql, params = await self._statement
-            return await fetch(connection, sql, params)
+        try:
+            async with self._reads._connection() as connection:
+                self._connection.set_result(connection)
+                await self._released
+        except BaseException as error:
+            if not self._connection.done():
+                if isinstance(error, asyncio.CancelledError):
+                    self._connection.cancel()
+                else:
+                    self._connection.set_exception(error)
+            raise
 
-    def run(self, sql: str, params: list[Any]) -> asyncio.Future[str]:
-        """The statement's text, when it has run on the connection had ahead."""
-        self._statement.set_result((sql, params))
-        return self._task
+    async def connection(self) -> AsyncConnection:
+        """The connection; DatabaseUnavailableError when none came in time."""
+        return await asyncio.shield(self._connection)
 
-    async def drop(self) -> None:
-        self._task.cancel()
-        # Whatever became of it (no turn in time, no connection, cancelled), nobody needs it.
-        await asyncio.gather(self._task, return_exceptions=True)
+    def done(self) -> None:
+        """Give the turn and the connection back (or stop waiting for them)."""
+        if not self._connection.done():
+            self._task.cancel()
+        elif self._connection.cancelled() or self._connection.exception() is not None:
+            pass  # the task has ended: nothing to give back
+        elif not self._released.done():
+            self._released.set_result(None)
 
 
 def _failed() -> None:
