@@ -171,7 +171,7 @@ class CompiledReads:
                 # The embedded index judged the hits in this transaction: their rows are
                 # read in it too, at the same instant.
                 if ahead is not None:
-                    ahead.done()
+                    await ahead.close()
                     ahead = None
                 fetch = _fetch_sqlite if self.sqlite else _fetch
                 async with session.held_connection() as connection:
@@ -203,11 +203,14 @@ class CompiledReads:
             answered = True
             return body
         finally:
-            if ahead is not None:
-                ahead.done()
             if answered and closing is not None:
+                # Both once the answer is out: the connection had ahead goes back then.
+                if ahead is not None:
+                    closing.append(ahead.close)
                 closing.append(session.close)
             else:
+                if ahead is not None:
+                    await ahead.close()
                 await session.close()
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
@@ -247,8 +250,8 @@ class CompiledReads:
 class _Ahead:
     """A pooled connection had before the statement for it is known: the turn at the gate and
     the connection are taken in a task of their own while Elasticsearch searches (the request
-    only waits then), not after it has answered; and given back once the request next waits
-    (its answer sent), not before the answer is made. ``done`` must be called either way."""
+    only waits then), not after it has answered; and given back once the answer is sent, as
+    the resolvers' session gives its connection back. ``close`` must be called either way."""
 
     def __init__(self, reads: CompiledReads) -> None:
         loop = asyncio.get_running_loop()
@@ -277,7 +280,7 @@ class _Ahead:
         """The connection; DatabaseUnavailableError when none came in time."""
         return await asyncio.shield(self._connection)
 
-    def done(self) -> None:
+    async def close(self) -> None:
         """Give the turn and the connection back (or stop waiting for them)."""
         if not self._connection.done():
             self._task.cancel()
@@ -285,6 +288,8 @@ class _Ahead:
             pass  # the task has ended: nothing to give back
         elif not self._released.done():
             self._released.set_result(None)
+        # Whatever became of it (no turn in time, no connection, cancelled), it is over.
+        await asyncio.gather(self._task, return_exceptions=True)
 
 
 def _failed() -> None:
