@@ -54,7 +54,7 @@ from search.backend import (
     SearchRequest,
 )
 from search.documents import Kind
-from search.elastic import SEARCH_ANSWER, ElasticBackend
+from search.elastic import ElasticBackend
 from search.embedded import EmbeddedBackend
 from search.indexer import reindex, sync_once
 from search.outbox import ELASTICSEARCH, EMBEDDED
@@ -365,8 +365,7 @@ class Direct:
                 now=now,
             )
             body = orjson.dumps(elastic.search_body(request))
-            path = f"/{elastic.alias(kind)}/_search?filter_path={','.join(SEARCH_ANSWER)}"
-            self.requests[query.id] = (self.url + path, body)
+            self.requests[query.id] = (self.url + elastic.search_path(kind), body)
 
     def sends(self, query: Query) -> bool:
         return query.id in self.requests

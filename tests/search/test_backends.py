@@ -283,3 +283,24 @@ async def test_every_backend_counts_up_to_the_limit_and_no_further(
     assert (answer.result.total, answer.result.total_exact) == counted
     # the facets count every match on both backends (the embedded one read them all)
     assert answer.result.facets["blacklisted"] == [(False, 3), (True, 1)]
+
+
+async def test_a_search_the_node_refuses_is_answered_by_the_embedded_index(
+    sessionmaker: async_sessionmaker[HubSession],
+    elastic: ElasticBackend,
+    indexed: Corpus,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a search whose body the node refuses (a query it does not know)
+    monkeypatch.setattr(
+        ElasticBackend, "search_body", staticmethod(lambda _: {"query": {"no_such_query": {}}})
+    )
+    # when: it is asked
+    answer = await ask(sessionmaker, SearchService(elastic, timeout=30), Kind.ENTERPRISE, "华为")
+    # then: the node's error answer is Elasticsearch failing, said as the node says it, and
+    # the embedded index answers
+    assert answer.backend == "embedded"
+    assert answer.reason is not None
+    assert answer.reason.startswith("elasticsearch unavailable: search: HTTP 400: ")
+    assert "no_such_query" in answer.reason
+    assert answer.result.total == 4
