@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import shlex
 import shutil
 import socket
 import statistics
@@ -615,6 +616,7 @@ def render(result: dict[str, Any], command: str) -> str:
     row("Elasticsearch directly, p50 ms (text queries)", "direct_p50_ms")
     row("hub p50 ms, the same text queries", "hub_p50_ms_text_queries")
     row("hub's own cost, ms (hub p50 - direct p50, one client, same draws)", "hub_cost_ms")
+    row("hub's CPU per request, ms (one client, warm-up included)", "hub_cpu_ms_per_request")
     row("reindex, s", "reindex_s")
     row("reindex, documents/s", "reindex_documents_per_s", lambda v: "" if v is None else f"{v:,}")
     row("relay's work before the replay (tallies after a reindex), s", "relay_s")
@@ -684,7 +686,7 @@ def parser() -> argparse.ArgumentParser:
 if __name__ == "__main__":
     options = parser().parse_args()
     found = asyncio.run(main(options))
-    command = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+    command = "python " + shlex.join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     note = render(found, command)
     print(note)
     if not options.no_write:
