@@ -79,10 +79,11 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             chooser = random.Random(arguments.draw_seed)
             async with httpx.AsyncClient(timeout=120) as client:
                 for query in queries.queries * 2:
-                    for replay in replays.values():
-                        await replay.send(client, query)
+                    # The node first (``Replay.latencies``).
                     if direct is not None and direct.sends(query):
                         await direct.send(client, query)
+                    for replay in replays.values():
+                        await replay.send(client, query)
                 cpu = {label: hub.cpu_seconds() for label, hub in hubs.items()}
                 for _ in range(arguments.repeat * len(queries.queries)):
                     query = chooser.choice(queries.queries)

@@ -3,8 +3,9 @@
 With ``HUB_OTLP_ENDPOINT`` (or the standard ``OTEL_EXPORTER_OTLP_ENDPOINT``), both the base
 URL of an OTLP/HTTP collector such as ``http://127.0.0.1:4318``, each request becomes a
 server span (the ASGI instrumentation) with a client span per SQL statement under it (the
-SQLAlchemy instrumentation), exported in batches to ``<endpoint>/v1/traces``. Without one,
-nothing is installed: no middleware, no engine events, no cost.
+SQLAlchemy instrumentation) and per search sent to Elasticsearch, exported in batches to
+``<endpoint>/v1/traces``. Without one, nothing is installed: no middleware, no engine events,
+no cost.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ def statement_span(statement: str) -> AbstractContextManager[object]:
     tracer = _active.get_tracer(__name__)
     attributes = {"db.system": "postgresql", "db.statement": statement}
     return tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT, attributes=attributes)
+
+
+def search_span(index: str) -> AbstractContextManager[object]:
+    """A client span for a search sent to Elasticsearch (``search.elastic``)."""
+    if _active is None:
+        return nullcontext()
+    tracer = _active.get_tracer(__name__)
+    attributes = {"db.system": "elasticsearch", "db.operation": "search", "db.name": index}
+    return tracer.start_as_current_span("search", kind=SpanKind.CLIENT, attributes=attributes)
 
 
 def install_tracing(engine: AsyncEngine, endpoint: str) -> Tracing:

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.types import Message, Receive, Scope, Send
 
+from hub.app import create_app
 from hub.config import Settings
 from hub.db import HubSession
+from hub.observability import tracing
 from search.elastic import ElasticBackend
 from search.indexer import reindex
 from search.outbox import ELASTICSEARCH, EMBEDDED
@@ -355,3 +359,43 @@ async def test_a_search_ends_its_transaction_after_the_answer_is_sent(
     assert response.headers["x-hub-plan"] == ("compiled" if compiled else "resolvers")
     assert held_when_answered == [1]
     assert pool.checkedout() == 0
+
+
+async def test_with_tracing_a_search_sent_to_elasticsearch_is_a_span_of_its_request(
+    sessionmaker: async_sessionmaker[HubSession],
+    elastic: ElasticBackend,
+    prefix: str,
+    indexed: Corpus,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: the hub tracing to an exporter of the test's
+    exported = InMemorySpanExporter()
+    monkeypatch.setattr(tracing, "span_exporter", lambda _: exported)
+    settings = Settings(
+        search_url=elastic.url,
+        search_index_prefix=prefix,
+        signing_key_path=tmp_path / "signing-key.pem",
+        otlp_endpoint="http://127.0.0.1:4318",
+    )
+    app = create_app(settings, sessionmaker=sessionmaker)
+    try:
+        # when: a search that Elasticsearch answers
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            result = await post(client, PLAIN, {"q": "华为"})
+        app.state.tracing.provider.force_flush()
+    finally:
+        await app.state.search.close()
+        app.state.tracing.close()
+    # then: its request to the node is a client span of the request's trace
+    assert result["extensions"]["search"]["backend"] == "elasticsearch"
+    spans = exported.get_finished_spans()
+    (server,) = [s for s in spans if s.kind is SpanKind.SERVER]
+    (search,) = [s for s in spans if s.kind is SpanKind.CLIENT and s.name == "search"]
+    assert search.context.trace_id == server.context.trace_id
+    assert dict(search.attributes or {}) == {
+        "db.system": "elasticsearch",
+        "db.operation": "search",
+        "db.name": f"{prefix}-enterprise",
+    }
