@@ -146,6 +146,20 @@ def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def python_speed() -> float:
+    """Milliseconds for 5,000,000 additions in a Python loop (the median of three): how fast
+    the machine runs the hub's kind of work now. On a shared machine it moves by a third
+    within an hour, and every figure with it: compare runs only at a like speed."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(5_000_000):
+            total += number
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile (``share`` of 0.95 for p95)."""
     ordered = sorted(values)
@@ -528,6 +542,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                 with hub_server(arguments.database_url, port, Path(logs), backend) as hub:
                     replay = Replay(hub.url, queries, target)
                     entry["load_before"] = load()
+                    entry["python_loop_ms"] = python_speed()
                     direct = Direct(backend, queries.queries) if backend is not None else None
                     cpu = hub.cpu_seconds()
                     timings, straight = await replay.latencies(draws, arguments.draw_seed, direct)
@@ -623,6 +638,7 @@ def render(result: dict[str, Any], command: str) -> str:
     row("reindex, s", "reindex_s")
     row("reindex, documents/s", "reindex_documents_per_s", lambda v: "" if v is None else f"{v:,}")
     row("relay's work before the replay (tallies after a reindex), s", "relay_s")
+    row("a loop of 5,000,000 additions in Python before the replay, ms", "python_loop_ms")
     row("load average before the replay", "load_before", lambda v: v or "")
     row("load average after it", "load_after", lambda v: v or "")
     lines += ["", "## Per query (ms)", ""]

@@ -39,6 +39,7 @@ from benchmarks.search_latency import (
     load,
     load_queries,
     percentile,
+    python_speed,
     summary,
 )
 from search.elastic import ElasticBackend
@@ -56,6 +57,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     backend = EMBEDDED if elastic is None else ELASTICSEARCH
     result: dict[str, Any] = {
         "load_before": load(),
+        "python_loop_ms_before": python_speed(),
         "backend": backend,
         "trees": trees,
         "repeat": arguments.repeat,
@@ -128,6 +130,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             },
         }
     result["load_after"] = load()
+    result["python_loop_ms_after"] = python_speed()
     return result
 
 
