@@ -539,10 +539,12 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                 # while the hub is measured: at 1M it takes the CPU for a while, and fell
                 # inside some runs and not others.
                 entry["relay_s"] = await settle(sessionmaker, backend)
+                # Before the hub starts: its start-up reads (the public statistics) take the
+                # machine for a while.
+                entry["python_loop_ms"] = python_speed()
                 with hub_server(arguments.database_url, port, Path(logs), backend) as hub:
                     replay = Replay(hub.url, queries, target)
                     entry["load_before"] = load()
-                    entry["python_loop_ms"] = python_speed()
                     direct = Direct(backend, queries.queries) if backend is not None else None
                     cpu = hub.cpu_seconds()
                     timings, straight = await replay.latencies(draws, arguments.draw_seed, direct)
