@@ -66,20 +66,21 @@ _active: TracerProvider | None = None
 
 def statement_span(statement: str) -> AbstractContextManager[object]:
     """A client span for a statement sent to asyncpg directly (the compiled reads)."""
-    if _active is None:
-        return nullcontext()
-    tracer = _active.get_tracer(__name__)
-    attributes = {"db.system": "postgresql", "db.statement": statement}
-    return tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT, attributes=attributes)
+    return _client_span("SELECT", {"db.system": "postgresql", "db.statement": statement})
 
 
 def search_span(index: str) -> AbstractContextManager[object]:
     """A client span for a search sent to Elasticsearch (``search.elastic``)."""
+    attributes = {"db.system": "elasticsearch", "db.operation": "search", "db.name": index}
+    return _client_span("search", attributes)
+
+
+def _client_span(name: str, attributes: dict[str, str]) -> AbstractContextManager[object]:
+    """A client span of the installed provider; nothing while tracing is off."""
     if _active is None:
         return nullcontext()
     tracer = _active.get_tracer(__name__)
-    attributes = {"db.system": "elasticsearch", "db.operation": "search", "db.name": index}
-    return tracer.start_as_current_span("search", kind=SpanKind.CLIENT, attributes=attributes)
+    return tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes)
 
 
 def install_tracing(engine: AsyncEngine, endpoint: str) -> Tracing:

@@ -67,7 +67,8 @@ class CompiledReads:
         self.gate = asyncio.Semaphore(concurrency)
         # Without a database (a test of what compiles), statements are PostgreSQL's.
         self.dialect = DIALECTS[bind.dialect.name] if bind is not None else POSTGRESQL_DIALECT
-        self.sqlite = self.dialect.name == "sqlite"
+        # The dialect's way of running a statement on a connection and reading its text.
+        self._run = _fetch_sqlite if self.dialect.name == "sqlite" else _fetch
         self.tiers = {
             tier: CompiledQueries(
                 schema._schema,
@@ -173,17 +174,16 @@ class CompiledReads:
                 if ahead is not None:
                     await ahead.close()
                     ahead = None
-                fetch = _fetch_sqlite if self.sqlite else _fetch
                 async with session.held_connection() as connection:
-                    text = await fetch(connection, sql, params)
+                    text = await self._run(connection, sql, params)
             else:
                 # Elasticsearch answered every search: one statement, one snapshot, on a
                 # pooled connection as any compiled read, without the session's BEGIN and
                 # ROLLBACK (what is visible when it runs, as the resolvers read it). While
                 # it runs, the hits' highlights are worked out.
                 if ahead is not None:
-                    fetch = _fetch_sqlite if self.sqlite else _fetch
-                    statement = asyncio.ensure_future(fetch(await ahead.connection(), sql, params))
+                    connection = await ahead.connection()
+                    statement = asyncio.ensure_future(self._run(connection, sql, params))
                 else:
                     statement = asyncio.ensure_future(self.fetch(sql, params))
                 try:
@@ -214,9 +214,8 @@ class CompiledReads:
                 await session.close()
 
     async def fetch(self, sql: str, params: list[Any]) -> str:
-        fetch = _fetch_sqlite if self.sqlite else _fetch
         async with self._connection() as connection:
-            return await fetch(connection, sql, params)
+            return await self._run(connection, sql, params)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
