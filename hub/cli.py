@@ -31,6 +31,13 @@ from hub.observability.metrics import MULTIPROC_ENV
 from schema.federation import Subgraph
 from search.cli import search
 
+KEEP_ALIVE_SECONDS = 75
+"""How long `hub serve` keeps an idle connection open (nginx's default). A router reuses its
+idle connections to a subgraph; if the hub closes one at the moment the router sends on it, the
+router's request fails ("socket hang up"). Node's agents, under both test routers, keep idle
+connections 5 s, exactly uvicorn's default, and lost that race in CI: the server must wait
+longer than any client in front of it, so that the client is always the one to close."""
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
@@ -60,6 +67,14 @@ def main() -> None:
     type=click.IntRange(0, 3600),
     help="Seconds that requests in flight get to finish after SIGTERM.",
 )
+@click.option(
+    "--keep-alive",
+    default=KEEP_ALIVE_SECONDS,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds an idle connection stays open: longer than the idle timeout of any router or "
+    "load balancer in front of the hub.",
+)
 def serve(
     host: str,
     port: int,
@@ -68,6 +83,7 @@ def serve(
     enterprises: int,
     subgraph: str | None,
     shutdown_timeout: int,
+    keep_alive: int,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development)."""
     import logging.config
@@ -121,6 +137,7 @@ def serve(
             log_level=settings.log_level.lower(),
             access_log=False,
             timeout_graceful_shutdown=shutdown_timeout,
+            timeout_keep_alive=keep_alive,
             # The app believes forwarded headers from HUB_TRUSTED_ROUTERS only (schema.guard);
             # uvicorn's own default would believe any process on 127.0.0.1 first.
             proxy_headers=False,

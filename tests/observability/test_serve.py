@@ -124,6 +124,44 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
     assert "Shutting down" in [r["message"] for r in records]
 
 
+def _answer(connection: socket.socket) -> tuple[bytes, bytes]:
+    """One HTTP/1.1 response read off a connection kept open: its status line and body."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        assert chunk, f"the hub closed the connection: {received!r}"
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status, _, headers = head.partition(b"\r\n")
+    [length] = [
+        int(line.split(b":")[1])
+        for line in headers.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    ]
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        assert chunk, f"the hub closed the connection: {received!r}"
+        body += chunk
+    return status, body
+
+
+def test_an_idle_connection_outlives_the_routers_idle_timeout(
+    tmp_path: Path, stopped: list[subprocess.Popen[bytes]]
+) -> None:
+    served = _serve(tmp_path)
+    stopped.append(served.process)
+    request = b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as connection:
+        # given a connection a router used once and keeps in its pool
+        connection.sendall(request)
+        assert _answer(connection)[0] == b"HTTP/1.1 200 OK"
+        # when it reuses it after 6 s idle (Node's agents keep idle connections 5 s)
+        time.sleep(6)
+        connection.sendall(request)
+        # then the hub answers on it: it had not closed it under the router
+        assert _answer(connection)[0] == b"HTTP/1.1 200 OK"
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
