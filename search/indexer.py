@@ -111,6 +111,14 @@ async def _read_ahead(session: HubSession, kind: Kind) -> AsyncIterator[list[Doc
             await task
 
 
+def _beside(sessionmaker: async_sessionmaker[HubSession], session: HubSession) -> bool:
+    """Whether ``sessionmaker`` gives another connection to work on beside ``session``'s: on
+    PostgreSQL, bound to an engine (its pool). Not on SQLite (one writer at a time), nor when
+    bound to one connection (the tests' transaction)."""
+    bound = sessionmaker.kw.get("bind")
+    return session.get_bind().dialect.name == "postgresql" and isinstance(bound, AsyncEngine)
+
+
 async def _batches_of(
     sessionmaker: async_sessionmaker[HubSession], writing: HubSession, kind: Kind
 ) -> AsyncIterator[list[Document]]:
@@ -121,8 +129,7 @@ async def _batches_of(
     when the sessionmaker is bound to one connection (the tests), the writing session reads
     them too: there is no second connection to read from.
     """
-    bound = sessionmaker.kw.get("bind")
-    if writing.get_bind().dialect.name != "postgresql" or not isinstance(bound, AsyncEngine):
+    if not _beside(sessionmaker, writing):
         async for batch in document_batches(writing, kind, REINDEX_BATCH):
             yield batch
         return
@@ -257,10 +264,14 @@ async def _refresh_heads(
 ) -> None:
     """Build the heads of the ``words`` now most frequent (``EmbeddedBackend.refresh_heads``),
     under the embedded relay's lock, and say how long that took: a reindex waits for it.
-    ``ranked``: a reindex's build of every head (``search.embedded_heads._ranked``)."""
+    ``ranked``: a reindex's build of every head (``search.embedded_heads._ranked``), on a
+    second connection too when there is one (the relay's builds leave the pool to requests)."""
     started = time.perf_counter()
     async with transaction(sessionmaker) as session:
-        built = await EmbeddedBackend(session).refresh_heads(words, ranked=ranked)
+        # A reindex's: the heads of many words at once, on two connections when it can.
+        helper = functools.partial(transaction, sessionmaker)
+        lent = helper if ranked and _beside(sessionmaker, session) else None
+        built = await EmbeddedBackend(session).refresh_heads(words, ranked=ranked, helper=lent)
     if built:
         log.info("search heads: %d built in %.1f s", built, time.perf_counter() - started)
 

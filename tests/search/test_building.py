@@ -141,18 +141,20 @@ async def test_copied_rows_read_back_as_the_documents_rows(
         await EmbeddedBackend(session).copy(copy_rows(documents, NOW))
         found = await session.execute(select(*columns).order_by(SearchDocument.ref_id))
         rows = [dict(zip(COPY_COLUMNS, row, strict=True)) for row in found.all()]
-        # and an array of such values, as PostgreSQL reads COPY's text format
-        await session.execute(text("CREATE TEMPORARY TABLE copied (terms text[], note text)"))
+        # and an array of such values, and an empty one, as PostgreSQL reads COPY's text format
+        await session.execute(
+            text("CREATE TEMPORARY TABLE copied (terms text[], empty text[], note text)")
+        )
         async with session.held_connection() as connection:
             raw = await connection.get_raw_connection()
-            line = _copy_field(AWKWARD) + "\t" + _copy_field(None) + "\n"
+            line = "\t".join([_copy_field(AWKWARD), _copy_field([]), _copy_field(None)]) + "\n"
             await raw.driver_connection.copy_to_table(  # type: ignore[union-attr]
                 "copied", source=io.BytesIO(line.encode()), format="text"
             )
-        array = (await session.execute(text("SELECT terms, note FROM copied"))).one()
+        array = (await session.execute(text("SELECT terms, empty, note FROM copied"))).one()
 
     # then: each row as ``document_row`` makes it (the moments to the microsecond)
     assert rows == [document_row(document, NOW) for document in documents]
     assert rows[0]["source"]["title"] == AWKWARD
     assert [row["flags_until"] for row in rows] == [NOW + timedelta(days=1), None]
-    assert tuple(array) == (AWKWARD, None)
+    assert tuple(array) == (AWKWARD, [], None)

@@ -885,6 +885,43 @@ async def test_a_reindex_builds_the_heads_in_ranking_order_as_the_relay_does(
     assert (index, after) == (None, before)
 
 
+@pytest.mark.parametrize("dialect", ["postgres"], indirect=True)  # SQLite keeps no heads
+async def test_a_reindex_on_two_connections_builds_the_heads_one_builds(
+    own: async_sessionmaker[HubSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reindex whose sessionmaker has a pool builds heads on a second connection too
+    (``embedded_heads._build_heads``): the same heads, row for row, as one transaction
+    builds, the walks on the transaction that has the btree in ranking order."""
+    # given: a corpus in a database of its own, and heads small enough for many classes, some
+    # of them walked
+    heads_of_four(monkeypatch)
+    monkeypatch.setattr("search.embedded_heads.WALK_SHARE", 0.2)
+    async with own() as session, session.begin():
+        await make_corpus(session)
+    built_on: list[tuple[int, int | None]] = []
+    build = embedded_heads._build_head
+
+    async def spied(session: Any, kind: Kind, head: Any, **options: Any) -> Any:
+        connection = await session.connection()
+        built_on.append((id(connection.sync_connection.connection), options["within"]))
+        return await build(session, kind, head, **options)
+
+    monkeypatch.setattr("search.embedded_heads._build_head", spied)
+
+    # when: a reindex, then the same heads built again in one transaction
+    await reindex(own, EMBEDDED)
+    by_reindex, on = await _heads(own), list(built_on)
+    await drop_heads(own)
+    async with own() as session, session.begin():
+        await EmbeddedBackend(session).refresh_heads(ranked=True)
+
+    # then: the same heads; the reindex built them on two connections, every walk on one
+    assert by_reindex == await _heads(own)
+    connections = {connection for connection, _ in on}
+    walked_on = {connection for connection, within in on if within is not None}
+    assert (len(connections), len(walked_on)) == (2, 1)
+
+
 async def test_the_workers_share_when_the_heads_were_last_built(
     sessionmaker: async_sessionmaker[HubSession],
     records: list[Record],
