@@ -369,7 +369,7 @@ class Direct:
     def __init__(self, elastic: ElasticBackend, queries: list[Query]) -> None:
         now = datetime.now(UTC)
         self.url = elastic.url.rstrip("/")
-        self.requests: dict[str, tuple[str, bytes]] = {}
+        self.requests: dict[str, tuple[str, bytes, dict[str, str]]] = {}
         for query in queries:
             if query.is_code:
                 continue
@@ -382,20 +382,21 @@ class Direct:
                 with_facets=query.facets,
                 now=now,
             )
-            body = orjson.dumps(elastic.search_body(request))
-            self.requests[query.id] = (self.url + elastic.search_path(kind), body)
+            path, body, headers = elastic.search_request(request)
+            self.requests[query.id] = (self.url + path, body, headers)
 
     def sends(self, query: Query) -> bool:
         return query.id in self.requests
 
     async def send(self, client: httpx.AsyncClient, query: Query) -> float:
         """One request; its latency in milliseconds."""
-        url, body = self.requests[query.id]
+        url, body, headers = self.requests[query.id]
         started = time.perf_counter()
-        response = await client.post(url, content=body, headers=_JSON)
+        response = await client.post(url, content=body, headers=headers)
         elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            raise SystemExit(f"{query.id}: Elasticsearch answered {response.status_code}")
+        answers = orjson.loads(response.content).get("responses", [])
+        if response.status_code != 200 or any("error" in answer for answer in answers):
+            raise SystemExit(f"{query.id}: Elasticsearch answered {response.text[:500]}")
         return elapsed
 
 

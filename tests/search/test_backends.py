@@ -285,16 +285,20 @@ async def test_every_backend_counts_up_to_the_limit_and_no_further(
     assert answer.result.facets["blacklisted"] == [(False, 3), (True, 1)]
 
 
+@pytest.mark.parametrize("searches", [1, 2], ids=["_search", "_msearch"])
 async def test_a_search_the_node_refuses_is_answered_by_the_embedded_index(
     sessionmaker: async_sessionmaker[HubSession],
     elastic: ElasticBackend,
     indexed: Corpus,
     monkeypatch: pytest.MonkeyPatch,
+    searches: int,
 ) -> None:
-    # given: a search whose body the node refuses (a query it does not know)
-    monkeypatch.setattr(
-        ElasticBackend, "search_body", staticmethod(lambda _: {"query": {"no_such_query": {}}})
-    )
+    # given: a search whose body the node refuses (a query it does not know), sent alone or
+    # with a second one (the facets' search), where the node answers 200 and an error for it
+    refused = {"query": {"no_such_query": {}}}
+    valid = {"query": {"match_all": {}}, "size": 0}
+    bodies = [refused] if searches == 1 else [valid, refused]
+    monkeypatch.setattr(ElasticBackend, "search_bodies", staticmethod(lambda _: bodies))
     # when: it is asked
     answer = await ask(sessionmaker, SearchService(elastic, timeout=30), Kind.ENTERPRISE, "华为")
     # then: the node's error answer is Elasticsearch failing, said as the node says it, and
