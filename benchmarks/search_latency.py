@@ -394,8 +394,10 @@ class Direct:
         started = time.perf_counter()
         response = await client.post(url, content=body, headers=headers)
         elapsed = (time.perf_counter() - started) * 1000
-        answers = orjson.loads(response.content).get("responses", [])
-        if response.status_code != 200 or any("error" in answer for answer in answers):
+        # An _msearch answers 200 with an error for each search the node refused.
+        if response.status_code != 200 or any(
+            "error" in answer for answer in orjson.loads(response.content).get("responses", [])
+        ):
             raise SystemExit(f"{query.id}: Elasticsearch answered {response.text[:500]}")
         return elapsed
 

@@ -743,8 +743,9 @@ class ElasticBackend:
         now = request.now or utcnow()
         filters, scoring = text_query(request.kind, request.query)
         more, must_not = condition_clauses(request, now)
+        matching = filters + more
         page: dict[str, Any] = {
-            "query": {"bool": {"filter": filters + more, "must_not": must_not, "should": scoring}},
+            "query": {"bool": {"filter": matching, "must_not": must_not, "should": scoring}},
             "sort": [{"_score": "desc"}, {"rank": "asc"}, {"id": "asc"}],
             "size": request.first + 1,
             # Counted as far as the embedded backend counts: past it, the limit with the
@@ -757,7 +758,7 @@ class ElasticBackend:
         if not request.with_facets:
             return [page]
         facets = {
-            "query": {"bool": {"filter": filters + more, "must_not": must_not}},
+            "query": {"bool": {"filter": matching, "must_not": must_not}},
             "size": 0,
             "track_total_hits": False,
             "aggs": aggregations(request.kind, now),
